@@ -1,0 +1,141 @@
+"""Exchange calendars and the mapping of an announcement time to day 0.
+
+Built on ``exchange_calendars``.  Its calendars cover only the last 20 years
+unless told otherwise, so :func:`get_calendar` builds each one from
+:data:`CALENDAR_START` (or the calendar's own earliest bound) to cover the
+whole range of the snapshot data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+
+import exchange_calendars as xcals
+import pandas as pd
+
+from .errors import EventError
+from .symbols import lookup
+
+CALENDAR_START = pd.Timestamp("1970-01-01")
+
+
+@lru_cache(maxsize=None)
+def get_calendar(code: str) -> xcals.ExchangeCalendar:
+    """Return the exchange calendar ``code`` covering 1970 (or its first bound) onward."""
+    bound = xcals.calendar_utils._default_calendar_factories[code].bound_min()
+    start = CALENDAR_START if bound is None else max(CALENDAR_START, pd.Timestamp(bound))
+    return xcals.get_calendar(code, start=start)
+
+
+def calendar_for(symbol: str) -> xcals.ExchangeCalendar:
+    """The trading calendar of a symbol's listing (see :mod:`research_lib.symbols`)."""
+    return get_calendar(lookup(symbol).calendar)
+
+
+def sessions(symbol: str, start: str | pd.Timestamp, end: str | pd.Timestamp) -> pd.DatetimeIndex:
+    """Trading sessions of ``symbol``'s exchange between ``start`` and ``end`` inclusive."""
+    cal = calendar_for(symbol)
+    start_ts = max(pd.Timestamp(start), cal.first_session)
+    end_ts = min(pd.Timestamp(end), cal.last_session)
+    if start_ts > end_ts:
+        return pd.DatetimeIndex([], name="date")
+    return pd.DatetimeIndex(cal.sessions_in_range(start_ts, end_ts), name="date")
+
+
+@dataclass(frozen=True)
+class DayZero:
+    """Where an announcement lands on one listing's calendar.
+
+    Attributes
+    ----------
+    session : the day-0 session (a date, midnight, tz-naive).
+    rule : ``"before_open"``, ``"intraday"``, ``"after_close"``, ``"non_trading_day"``
+        or ``"date"`` (a day 0 given as a date that is a session).
+    shifted : True when day 0 is a later date than the local announcement date.
+    reason : one sentence saying why this session is day 0.
+    """
+
+    session: pd.Timestamp
+    rule: str
+    shifted: bool
+    reason: str
+
+
+def day_zero(announced_at: str | pd.Timestamp | dt.datetime, symbol: str) -> DayZero:
+    """Map an announcement timestamp to day 0 on ``symbol``'s own exchange calendar.
+
+    Rules: before the open, or during a session (lunch breaks included), day 0
+    is that session; after the close, or on a day without a session, day 0 is
+    the next session.
+
+    Raises
+    ------
+    EventError
+        If the timestamp has no time zone (its meaning would be a guess).
+    """
+    ts = pd.Timestamp(announced_at)
+    if ts.tzinfo is None:
+        raise EventError(
+            f"announcement time {announced_at!s} has no time zone; write it with an offset "
+            "(2025-02-24T11:48+08:00) or give event_date instead"
+        )
+    info = lookup(symbol)
+    cal = get_calendar(info.calendar)
+    local = ts.tz_convert(cal.tz)
+    date = pd.Timestamp(local.date())
+    where = f"{info.calendar} ({cal.tz})"
+    if cal.is_session(date):
+        open_, close = cal.session_open(date), cal.session_close(date)
+        if ts < open_:
+            return DayZero(date, "before_open", False, f"announced {local:%Y-%m-%d %H:%M %Z} before the {where} open")
+        if ts <= close:
+            return DayZero(date, "intraday", False, f"announced {local:%Y-%m-%d %H:%M %Z} during the {where} session")
+        nxt = cal.next_session(date)
+        return DayZero(
+            nxt, "after_close", True, f"announced {local:%Y-%m-%d %H:%M %Z} after the {where} close; day 0 is the next session"
+        )
+    nxt = cal.date_to_session(date, direction="next")
+    return DayZero(
+        nxt, "non_trading_day", True, f"announced {local:%Y-%m-%d %Z}, not a {where} session; day 0 is the next session"
+    )
+
+
+def check_session(date: str | pd.Timestamp, symbol: str) -> DayZero:
+    """Accept a day 0 given as a date, if it is a session of ``symbol``'s exchange.
+
+    Raises
+    ------
+    EventError
+        If the date is not a session; the message names the neighbouring sessions.
+    """
+    info = lookup(symbol)
+    cal = get_calendar(info.calendar)
+    d = pd.Timestamp(date).normalize()
+    if d.tzinfo is not None:
+        d = d.tz_localize(None)
+    if not cal.is_session(d):
+        prev = cal.date_to_session(d, direction="previous")
+        nxt = cal.date_to_session(d, direction="next")
+        raise EventError(
+            f"event date {d:%Y-%m-%d} ({d:%A}) is not a {info.calendar} session for {symbol}; "
+            f"use {prev:%Y-%m-%d} or {nxt:%Y-%m-%d}, or give announced_at with a time zone"
+        )
+    return DayZero(d, "date", False, f"day 0 given as the {info.calendar} session {d:%Y-%m-%d}")
+
+
+def check_against_calendar(dates: pd.DatetimeIndex, symbol: str) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
+    """Compare a price series' dates with its exchange calendar.
+
+    Returns
+    -------
+    extra : dates in the data that are not sessions.
+    missing : sessions between the first and last date that the data lacks.
+    """
+    if len(dates) == 0:
+        return pd.DatetimeIndex([]), pd.DatetimeIndex([])
+    expected = sessions(symbol, dates.min(), dates.max())
+    extra = dates.difference(expected)
+    missing = expected.difference(dates)
+    return extra, missing

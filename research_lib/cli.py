@@ -1,0 +1,106 @@
+"""The ``research-lib`` command.
+
+Subcommands: ``data-report`` (what the data layer sees for some symbols),
+``study`` (an event study from an events CSV) and ``reproduce`` (execute the
+numbered notebooks into ``reports/``).  Errors of the package end the command
+with exit status 2 and one line naming the problem and the fix; ``--debug``
+shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from .errors import ResearchLibError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _add_data_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("data-report", help="source, range, calendar gaps and checksum per symbol")
+    p.add_argument("symbols", nargs="+", help="Yahoo-style symbols, e.g. BABA 9988.HK ^GSPC")
+    p.add_argument("--start", default=None, help="first date (YYYY-MM-DD)")
+    p.add_argument("--end", default=None, help="last date, inclusive (YYYY-MM-DD)")
+    p.add_argument("--snapshot", default=None, help="snapshot directory (overrides RESEARCH_LIB_SNAPSHOT)")
+    p.add_argument("--offline", action="store_true", default=None, help="never touch the network")
+
+    def run(args: argparse.Namespace) -> int:
+        from .data.report import data_report
+
+        print(data_report(args.symbols, start=args.start, end=args.end, snapshot=args.snapshot, offline=args.offline))
+        return 0
+
+    p.set_defaults(handler=run)
+
+
+def _add_study(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("study", help="run an event study from an events CSV")
+    p.add_argument("events", help="CSV with event_id,symbol,benchmark and event_date or announced_at")
+    p.add_argument("--estimation-window", nargs=2, type=int, metavar=("A", "B"), default=(-250, -11))
+    p.add_argument("--event-window", nargs=2, type=int, metavar=("A", "B"), default=(-10, 10))
+    p.add_argument("--car-window", nargs=2, type=int, metavar=("A", "B"), action="append", default=None)
+    p.add_argument("--model", default="market", help="market, constant_mean, market_adjusted, ff3, ff5, carhart4, scholes_williams, dimson")
+    p.add_argument("--min-estimation", type=int, default=120, help="minimum valid estimation returns")
+    p.add_argument("--conventions", default="textbook", help="textbook, estudy2 or eventstudy")
+    p.add_argument("--returns", choices=("simple", "log"), default="simple")
+    p.add_argument("--snapshot", default=None, help="snapshot directory (overrides RESEARCH_LIB_SNAPSHOT)")
+    p.add_argument("--offline", action="store_true", default=None, help="never touch the network")
+    p.add_argument("--json", default=None, metavar="PATH", help="write the results as JSON")
+
+    def run(args: argparse.Namespace) -> int:
+        from .study import study_from_cli
+
+        return study_from_cli(args)
+
+    p.set_defaults(handler=run)
+
+
+def _add_reproduce(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("reproduce", help="execute the numbered notebooks into reports/")
+    p.add_argument("--notebooks", default=None, help="folder of the notebooks (default: the project's notebooks/)")
+    p.add_argument("--output", default=None, help="report folder (default: reports/ beside notebooks/)")
+    p.add_argument("--only", nargs="*", default=None, help="run only notebooks whose name starts with these prefixes")
+    p.add_argument("--timeout", type=int, default=1200, help="per-cell timeout in seconds")
+
+    def run(args: argparse.Namespace) -> int:
+        from .reproduce import reproduce_from_cli
+
+        return reproduce_from_cli(args)
+
+    p.set_defaults(handler=run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``research-lib``."""
+    parser = argparse.ArgumentParser(prog="research-lib", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_data_report, _add_study, _add_reproduce):
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.handler(args) or 0)
+    except ResearchLibError as exc:
+        if args.debug:
+            raise
+        print(f"research-lib {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError) as exc:
+        if args.debug:
+            raise
+        print(f"research-lib {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Named convention sets: the choices on which event-study packages differ.
+
+``textbook`` follows Campbell, Lo and MacKinlay (1997, ch. 4) and MacKinlay
+(1997).  ``estudy2`` reproduces the R package estudy2 (Rudnytskyi) and
+``eventstudy`` the Python package by J.-B. Lemaire; see
+``shared/data/reference/README.md`` for their printed numbers and
+notebook 06 for every difference explained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """One coherent set of computational choices.
+
+    Attributes
+    ----------
+    name : label used in summaries and the command line.
+    resid_ddof : degrees of freedom subtracted from M for the residual variance:
+        ``"k"`` (M - k, textbook), ``"1"`` (M - 1, estudy2) or ``"0"`` (M, eventstudy).
+    forecast_error : include the estimation-error term
+        ``1/M + (R_mt - mean R_m)^2 / sum (R_m - mean R_m)^2`` in Var(AR).
+    market_moments : sample for mean R_m and its sum of squares in that term:
+        ``"complete_cases"`` (the event's own estimation sample, textbook) or
+        ``"full_window"`` (all market returns of the window, estudy2).
+    rank_aggregation : ``"textbook"`` or ``"estudy2"`` (its rowMeans x ncol quirk).
+    car_variance : ``"prediction"`` (gamma' V gamma with estimation error) or
+        ``"sigma2_days"`` (L2 s^2, as the eventstudy package does).
+    t_df : degrees of freedom of single-event t tests: ``"resid"`` (M - k) or
+        ``"n_est"`` (M, eventstudy prints p from t(M)).
+    """
+
+    name: str = "textbook"
+    resid_ddof: str = "k"
+    forecast_error: bool = True
+    market_moments: str = "complete_cases"
+    rank_aggregation: str = "textbook"
+    car_variance: str = "prediction"
+    t_df: str = "resid"
+
+    def describe(self) -> dict[str, object]:
+        """The choices as a plain dict (for JSON output and summaries)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+TEXTBOOK = Conventions()
+ESTUDY2 = Conventions(
+    name="estudy2",
+    resid_ddof="1",
+    forecast_error=True,
+    market_moments="full_window",
+    rank_aggregation="estudy2",
+    car_variance="prediction",
+    t_df="resid",
+)
+EVENTSTUDY = Conventions(
+    name="eventstudy",
+    resid_ddof="0",
+    forecast_error=False,
+    market_moments="complete_cases",
+    rank_aggregation="textbook",
+    car_variance="sigma2_days",
+    t_df="n_est",
+)
+
+CONVENTIONS: dict[str, Conventions] = {c.name: c for c in (TEXTBOOK, ESTUDY2, EVENTSTUDY)}
+
+
+def get_conventions(name: str | Conventions) -> Conventions:
+    """Look up a convention set by name (or pass one through)."""
+    if isinstance(name, Conventions):
+        return name
+    try:
+        return CONVENTIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown conventions {name!r}; choose one of {sorted(CONVENTIONS)}") from None

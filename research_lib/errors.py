@@ -1,0 +1,72 @@
+"""Typed errors.  Every message names the problem and the fix."""
+
+from __future__ import annotations
+
+
+class ResearchLibError(Exception):
+    """Base class of the package's errors."""
+
+
+# --- data -------------------------------------------------------------------
+class DataError(ResearchLibError):
+    """Prices or factors could not be obtained or are unusable."""
+
+
+class UnknownSymbolError(DataError):
+    """A symbol is not in the registry or no source knows it."""
+
+
+class DataUnavailableError(DataError):
+    """No source could deliver the requested data (offline, empty download)."""
+
+
+class SnapshotError(DataError):
+    """A snapshot directory or file is missing or malformed."""
+
+
+class CacheCorruptError(DataError):
+    """A cache file does not match its manifest's checksum or cannot be read."""
+
+
+class RateLimitError(DataError):
+    """Yahoo kept refusing requests after retries with back-off."""
+
+
+class InvalidRequestError(ResearchLibError, ValueError):
+    """The request itself is inconsistent (for example start after end)."""
+
+
+# --- events and windows -----------------------------------------------------
+class EventError(ResearchLibError, ValueError):
+    """An event definition is invalid (naive timestamp, duplicate id ...)."""
+
+
+class WindowError(ResearchLibError, ValueError):
+    """Estimation/event windows are inconsistent (order, overlap)."""
+
+
+class InsufficientEstimationWindowError(ResearchLibError):
+    """Too few valid estimation returns.
+
+    Parameters
+    ----------
+    n_obs, required
+        Valid returns found and the minimum asked for.
+    """
+
+    def __init__(self, n_obs: int, required: int, what: str = "") -> None:
+        self.n_obs = n_obs
+        self.required = required
+        prefix = f"{what}: " if what else ""
+        super().__init__(
+            f"{prefix}only {n_obs} valid estimation returns, {required} required; "
+            "lengthen the estimation window or lower min_estimation"
+        )
+
+
+class NoValidEventsError(ResearchLibError):
+    """Every event was excluded; the message lists why."""
+
+
+class CatalogueError(ResearchLibError, ValueError):
+    """A row of an events file is invalid."""

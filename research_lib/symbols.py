@@ -1,0 +1,111 @@
+"""Symbol registry: Yahoo-style symbol -> exchange calendar, currency, benchmark.
+
+Rules, in order:
+
+1. an explicit entry in :data:`KNOWN` (indices, ETFs, FX and listings whose
+   suffix alone is ambiguous);
+2. the suffix of the symbol (``.HK`` -> HKEX, ``.T`` -> Tokyo, ...);
+3. no suffix and no caret -> a US listing on the NYSE calendar (NYSE and
+   Nasdaq share one holiday calendar; ``exchange_calendars`` models both).
+
+Index symbols (``^...``) and FX (``...=X``) that are not listed raise
+:class:`~research_lib.errors.UnknownSymbolError`, because their trading
+calendar cannot be guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import UnknownSymbolError
+
+
+@dataclass(frozen=True)
+class SymbolInfo:
+    """What the project knows about one symbol.
+
+    Attributes
+    ----------
+    symbol : Yahoo-style symbol.
+    calendar : ``exchange_calendars`` code of the listing's exchange (``XNYS``, ``XHKG`` ...).
+    currency : ISO 4217 currency of the prices, or ``"index points"``.
+    kind : ``"equity"``, ``"etf"``, ``"index"`` or ``"fx"``.
+    benchmark : the default market index for an equity listed there.
+    timezone : the exchange's time zone (used for day-0 mapping).
+    """
+
+    symbol: str
+    calendar: str
+    currency: str
+    kind: str
+    benchmark: str
+    timezone: str
+
+
+# suffix -> (calendar, currency, benchmark, timezone)
+SUFFIXES: dict[str, tuple[str, str, str, str]] = {
+    "": ("XNYS", "USD", "^GSPC", "America/New_York"),
+    ".HK": ("XHKG", "HKD", "^HSI", "Asia/Hong_Kong"),
+    ".T": ("XTKS", "JPY", "^N225", "Asia/Tokyo"),
+    ".TW": ("XTAI", "TWD", "^TWII", "Asia/Taipei"),
+    ".KS": ("XKRX", "KRW", "^KS11", "Asia/Seoul"),
+    ".SS": ("XSHG", "CNY", "000001.SS", "Asia/Shanghai"),
+    ".SZ": ("XSHG", "CNY", "000001.SS", "Asia/Shanghai"),
+    ".L": ("XLON", "GBP", "^FTSE", "Europe/London"),
+    ".DE": ("XETR", "EUR", "^GDAXI", "Europe/Berlin"),
+    ".PA": ("XPAR", "EUR", "^FCHI", "Europe/Paris"),
+    ".AS": ("XAMS", "EUR", "^AEX", "Europe/Amsterdam"),
+    ".TO": ("XTSE", "CAD", "^GSPTSE", "America/Toronto"),
+    ".AX": ("XASX", "AUD", "^AXJO", "Australia/Sydney"),
+}
+
+# Explicit entries: symbol -> (calendar, currency, kind, benchmark, timezone)
+KNOWN: dict[str, tuple[str, str, str, str, str]] = {
+    "^GSPC": ("XNYS", "index points", "index", "^GSPC", "America/New_York"),
+    "^NDX": ("XNYS", "index points", "index", "^GSPC", "America/New_York"),
+    "^IXIC": ("XNYS", "index points", "index", "^GSPC", "America/New_York"),
+    "^DJI": ("XNYS", "index points", "index", "^GSPC", "America/New_York"),
+    "^RUT": ("XNYS", "index points", "index", "^GSPC", "America/New_York"),
+    "^HSI": ("XHKG", "index points", "index", "^HSI", "Asia/Hong_Kong"),
+    "^HSTECH": ("XHKG", "index points", "index", "^HSI", "Asia/Hong_Kong"),
+    "^N225": ("XTKS", "index points", "index", "^N225", "Asia/Tokyo"),
+    "^TWII": ("XTAI", "index points", "index", "^TWII", "Asia/Taipei"),
+    "^KS11": ("XKRX", "index points", "index", "^KS11", "Asia/Seoul"),
+    "^FTSE": ("XLON", "index points", "index", "^FTSE", "Europe/London"),
+    "^GDAXI": ("XETR", "index points", "index", "^GDAXI", "Europe/Berlin"),
+    "000001.SS": ("XSHG", "index points", "index", "000001.SS", "Asia/Shanghai"),
+    "HKD=X": ("XHKG", "HKD per USD", "fx", "^HSI", "Asia/Hong_Kong"),
+    "CNY=X": ("XSHG", "CNY per USD", "fx", "000001.SS", "Asia/Shanghai"),
+}
+for _etf in ("SPY", "QQQ", "KWEB", "FXI", "MCHI", "IWM", "DIA", "SMH", "SOXX"):
+    KNOWN[_etf] = ("XNYS", "USD", "etf", "^GSPC", "America/New_York")
+
+
+def lookup(symbol: str) -> SymbolInfo:
+    """Return the registry entry of a Yahoo-style symbol.
+
+    Raises
+    ------
+    UnknownSymbolError
+        For an empty symbol, an unlisted index/FX symbol or an unknown suffix.
+    """
+    sym = symbol.strip() if isinstance(symbol, str) else ""
+    if not sym:
+        raise UnknownSymbolError(f"empty symbol {symbol!r}; pass a Yahoo-style symbol such as 'BABA' or '9988.HK'")
+    if sym in KNOWN:
+        cal, cur, kind, bench, tz = KNOWN[sym]
+        return SymbolInfo(sym, cal, cur, kind, bench, tz)
+    if sym.startswith("^") or sym.endswith("=X"):
+        raise UnknownSymbolError(
+            f"index or FX symbol {sym!r} is not in the registry, so its trading calendar is unknown; "
+            "add it to research_lib.symbols.KNOWN with its exchange calendar"
+        )
+    suffix = "." + sym.rsplit(".", 1)[1] if "." in sym else ""
+    if suffix not in SUFFIXES:
+        raise UnknownSymbolError(
+            f"symbol {sym!r} has the unknown exchange suffix {suffix!r}; known suffixes: "
+            + ", ".join(s or "(none)" for s in SUFFIXES)
+            + "; add it to research_lib.symbols.SUFFIXES"
+        )
+    cal, cur, bench, tz = SUFFIXES[suffix]
+    return SymbolInfo(sym, cal, cur, "equity", bench, tz)
