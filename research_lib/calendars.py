@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import exchange_calendars as xcals
 import pandas as pd
@@ -21,7 +21,7 @@ from .symbols import lookup
 CALENDAR_START = pd.Timestamp("1970-01-01")
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_calendar(code: str) -> xcals.ExchangeCalendar:
     """Return the exchange calendar ``code`` covering 1970 (or its first bound) onward."""
     bound = xcals.calendar_utils._default_calendar_factories[code].bound_min()

@@ -1,0 +1,62 @@
+"""pyproject.toml is the single source of dependencies; the README, environment.yml and CI agree with it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tomllib
+
+from conftest import REPO
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((REPO / "pyproject.toml").read_text())
+
+
+def _bash_blocks(text: str) -> list[str]:
+    return re.findall(r"^```bash\n(.*?)\n```", text, flags=re.S | re.M)
+
+
+def test_environment_yml_installs_the_project_with_every_extra() -> None:
+    env = (REPO / "environment.yml").read_text()
+    extras = set(_pyproject()["project"]["optional-dependencies"])
+    match = re.search(r"-e \.\[([^\]]+)\]", env)
+    assert match, "environment.yml must pip-install the project itself (-e .[extras])"
+    assert set(match.group(1).split(",")) == extras
+    assert "conda-forge" in env and re.search(r"^\s*- pip\s*$", env, flags=re.M)
+    # no dependency is listed twice (the pip line brings them all from pyproject.toml)
+    deps = env.split("dependencies:", 1)[1]
+    listed = re.findall(r"^\s*-\s+([A-Za-z][\w.-]*)", deps, flags=re.M)
+    assert set(listed) <= {"python", "pip"}, listed
+
+
+def test_environment_python_satisfies_requires_python() -> None:
+    env = (REPO / "environment.yml").read_text()
+    version = re.search(r"python=(\d+)\.(\d+)", env)
+    floor = re.search(r">=(\d+)\.(\d+)", _pyproject()["project"]["requires-python"])
+    assert version and floor
+    assert tuple(map(int, version.groups())) >= tuple(map(int, floor.groups()))
+
+
+def test_readme_opens_with_the_two_commands_and_ci_runs_the_second() -> None:
+    readme = (REPO / "README.md").read_text()
+    blocks = _bash_blocks(readme)
+    assert len(blocks) >= 2
+    setup, tests = blocks[0], blocks[1]
+    extras = set(_pyproject()["project"]["optional-dependencies"])
+    for cmd in (setup, tests):
+        used = re.search(r"-e \"\.\[([^\]]+)\]\"", cmd)
+        assert used and set(used.group(1).split(",")) <= extras
+    assert "research-lib reproduce" in setup
+    assert "pytest" in tests
+    # .ci/run extracts the second block; check that it gets exactly that text
+    out = subprocess.run(
+        ["awk", r"/^```bash$/{n++; next} /^```$/{if (n==2) exit} n==2", str(REPO / "README.md")],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    assert out == tests.strip()
+    assert "exit 1" in (REPO / ".ci" / "run").read_text() and '"$rc" -eq 5' in (REPO / ".ci" / "run").read_text()
+
+
+def test_console_script_is_declared() -> None:
+    assert _pyproject()["project"]["scripts"]["research-lib"] == "research_lib.cli:main"
