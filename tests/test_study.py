@@ -1,0 +1,141 @@
+"""End-to-end: events + prices -> EventStudyResult, its tables, JSON, summary, plots and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from research_lib.calendars import sessions
+from research_lib.cli import main
+from research_lib.errors import NoValidEventsError, WindowError
+from research_lib.inference import TEST_NAMES
+from research_lib.study import event_study
+
+SESS = sessions("AAA", "2020-01-01", "2022-12-31")
+
+
+def _prices(seed: int = 0, symbols: tuple[str, ...] = ("AAA", "BBB", "CCC")) -> dict[str, pd.Series]:
+    rng = np.random.default_rng(seed)
+    rm = rng.normal(0.0004, 0.01, len(SESS))
+    out = {"^GSPC": pd.Series(3000 * np.cumprod(1 + rm), index=SESS)}
+    for j, s in enumerate(symbols):
+        r = 0.0002 * j + (0.8 + 0.2 * j) * rm + rng.normal(0, 0.015, len(SESS))
+        out[s] = pd.Series(50 * np.cumprod(1 + r), index=SESS)
+    return out
+
+
+def _events() -> pd.DataFrame:
+    return pd.DataFrame({
+        "event_id": ["a1", "b1", "c1"],
+        "symbol": ["AAA", "BBB", "CCC"],
+        "benchmark": ["^GSPC"] * 3,
+        "event_date": pd.to_datetime(["2021-06-15", "2021-09-14", "2022-03-15"]),
+    })
+
+
+def _oracle(prices: dict[str, pd.Series], symbol: str, day0: str, est=(-250, -11), win=(-1, 1)) -> tuple[float, float]:
+    """CAR and its standard error computed directly with statsmodels (the textbook formulas)."""
+    r = prices[symbol].pct_change()
+    m = prices["^GSPC"].pct_change()
+    i0 = SESS.get_loc(pd.Timestamp(day0))
+    e = slice(i0 + est[0], i0 + est[1] + 1)
+    res = sm.OLS(r.iloc[e].to_numpy(), sm.add_constant(m.iloc[e].to_numpy())).fit()
+    w = slice(i0 + win[0], i0 + win[1] + 1)
+    xe = sm.add_constant(m.iloc[w].to_numpy(), has_constant="add")
+    ar = r.iloc[w].to_numpy() - xe @ res.params
+    g = np.ones(len(ar))
+    cov = res.scale * np.eye(len(ar)) + xe @ res.cov_params() @ xe.T  # V = s^2 I + X* Var(b) X*'
+    return float(ar.sum()), float(np.sqrt(g @ cov @ g))
+
+
+def test_cars_match_statsmodels_and_tables_are_complete() -> None:
+    prices = _prices()
+    res = event_study(_events(), prices=prices, car_windows=[(-1, 1), (0, 0)])
+    assert res.n_events == 3 and set(res.attrition["status"]) == {"kept"}
+    for _, row in res.events.iterrows():
+        car, se = _oracle(prices, row["symbol"], f"{row['day0']:%Y-%m-%d}")
+        assert row["car[-1,1]"] == pytest.approx(car, rel=1e-9, abs=1e-12)
+        assert row["se[-1,1]"] == pytest.approx(se, rel=1e-9)
+    assert set(res.tests["-1,1"]) >= set(TEST_NAMES)
+    assert res.daily["tau"].tolist() == list(range(-10, 11))
+    np.testing.assert_allclose(res.daily["caar"].iloc[-1], res.abnormal.car(-10, 10)[0].mean())
+
+
+def test_json_layout_and_values() -> None:
+    res = event_study(_events(), prices=_prices(), car_windows=[(0, 1)])
+    d = res.to_json_dict()
+    assert set(d) == {"parameters", "events", "excluded", "aggregate"}
+    ev = d["events"][0]
+    assert set(ev) == {"event_id", "symbol", "benchmark", "event_date", "n_estimation", "alpha", "beta", "sigma", "ar", "car"}
+    assert set(ev["car"]["0,1"]) == {"car", "se", "t", "p"}
+    assert ev["car"]["0,1"]["car"] == pytest.approx(ev["ar"]["0"] + ev["ar"]["1"])
+    agg = d["aggregate"]["caar"]["0,1"]
+    assert set(agg["tests"]) >= set(TEST_NAMES)
+    t = agg["tests"]["t_cross_sectional"]
+    cars = [e["car"]["0,1"]["car"] for e in d["events"]]
+    oracle = stats.ttest_1samp(cars, 0.0)
+    assert t["stat"] == pytest.approx(oracle.statistic) and t["p"] == pytest.approx(oracle.pvalue)
+    json.dumps(d)  # serialisable
+
+
+def test_summary_and_plots_render() -> None:
+    res = event_study(_events().iloc[:1], prices=_prices())
+    text = str(res.summary())
+    assert "Event Study Results" in text and "alpha" in text and "[-1,1]" in text
+    assert "<table" in res._repr_html_()
+    fig, axes = plt.subplots(1, 2)
+    assert res.plot("car", ax=axes[0]) is axes[0]
+    assert res.plot("ar", ax=axes[1]) is axes[1]
+    legend = [t.get_text() for t in axes[0].get_legend().get_texts()]
+    assert any("95% two-sided band" in s for s in legend)
+    plt.close(fig)
+
+
+def test_exclusions_are_reported_not_silent() -> None:
+    prices = _prices()
+    ev = _events()
+    ev.loc[len(ev)] = ["early", "AAA", "^GSPC", pd.Timestamp("2020-03-02")]  # too few estimation days
+    res = event_study(ev, prices=prices)
+    assert res.n_events == 3
+    ex = res.excluded
+    assert ex["event_id"].tolist() == ["early"] and "estimation" in ex["reason"].item()
+
+
+def test_all_excluded_raises_with_reasons() -> None:
+    ev = _events().iloc[:1].assign(event_date=pd.Timestamp("2020-02-03"))
+    with pytest.raises(NoValidEventsError, match="a1"):
+        event_study(ev, prices=_prices())
+
+
+def test_bad_car_window_is_a_clear_error() -> None:
+    with pytest.raises(WindowError, match="inside the event window"):
+        event_study(_events(), prices=_prices(), car_windows=[(-12, 0)])
+
+
+def test_cli_study_on_snapshot_writes_json(tmp_path, shared_data, capsys) -> None:  # noqa: ANN001
+    csv = tmp_path / "events.csv"
+    csv.write_text("event_id,symbol,benchmark,announced_at\nbaba_capex,BABA,^GSPC,2025-02-24T11:48+08:00\n")
+    out = tmp_path / "res.json"
+    code = main(["study", str(csv), "--car-window", "0", "1", "--car-window", "-1", "1", "--json", str(out)])
+    assert code == 0
+    d = json.loads(out.read_text())
+    ev = d["events"][0]
+    assert ev["event_date"] == "2025-02-24" and ev["symbol"] == "BABA"
+    assert "Event Study Results" in capsys.readouterr().out
+    # day-0 simple return of BABA is -10.23%; its AR must be of that order (beta*market is small that day)
+    assert -0.12 < ev["ar"]["0"] < -0.08
+
+
+def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys) -> None:  # noqa: ANN001
+    csv = tmp_path / "events.csv"
+    csv.write_text("event_id,symbol,benchmark,event_date\nx,NOPE.ZZ,^GSPC,2025-02-24\n")
+    assert main(["study", str(csv)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "NOPE.ZZ" in err[0]
+    assert main(["study", str(tmp_path / "missing.csv")]) == 2
