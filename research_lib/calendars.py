@@ -9,6 +9,7 @@ whole range of the snapshot data.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass
 from functools import cache
 
@@ -26,7 +27,11 @@ def get_calendar(code: str) -> xcals.ExchangeCalendar:
     """Return the exchange calendar ``code`` covering 1970 (or its first bound) onward."""
     bound = xcals.calendar_utils._default_calendar_factories[code].bound_min()
     start = CALENDAR_START if bound is None else max(CALENDAR_START, pd.Timestamp(bound))
-    return xcals.get_calendar(code, start=start)
+    with warnings.catch_warnings():
+        # exchange_calendars 4.13 uses pandas APIs that pandas 3 flags for removal in pandas 4;
+        # the warnings are about its internals, not about our data.
+        warnings.simplefilter("ignore", getattr(pd.errors, "Pandas4Warning", DeprecationWarning))
+        return xcals.get_calendar(code, start=start)
 
 
 def calendar_for(symbol: str) -> xcals.ExchangeCalendar:
