@@ -1,0 +1,79 @@
+"""Provenance of a notebook's run: which data, from where, which checksums, which software.
+
+Printed in each notebook's provenance cell so that a reader can tell whether
+a rerun used the same inputs.  Paths are shown relative to the snapshot or
+cache folder, never as absolute machine paths.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from .config import get_settings
+
+PACKAGES = ("research_lib", "numpy", "pandas", "scipy", "statsmodels", "exchange_calendars", "yfinance", "matplotlib")
+
+
+def package_versions(packages: Sequence[str] = PACKAGES) -> pd.Series:
+    """Installed versions of ``packages`` (``"not installed"`` where absent), plus Python's."""
+    out = {"python": platform.python_version()}
+    for name in packages:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return pd.Series(out, name="version")
+
+
+def _relative(origin: str, bases: Sequence[Path | None]) -> str:
+    for base in bases:
+        if base is None:
+            continue
+        try:
+            return str(Path(origin).resolve().relative_to(base.resolve()))
+        except (ValueError, OSError):
+            continue
+    return origin
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Data sources with checksums, and package versions."""
+
+    prices: pd.DataFrame
+    versions: pd.Series
+    snapshot: str
+
+    def __str__(self) -> str:
+        return (
+            f"Data: {self.snapshot}\n{self.prices.to_string(index=False)}\n\n"
+            f"Software:\n{self.versions.to_string()}"
+        )
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<p><b>Data:</b> {self.snapshot}</p>{self.prices.to_html(index=False)}"
+            f"<p><b>Software</b></p>{self.versions.to_frame().T.to_html(index=False)}"
+        )
+
+
+def provenance_table(
+    symbols: Sequence[str], start: str | None = None, end: str | None = None, *,
+    snapshot: str | os.PathLike[str] | None = None, offline: bool | None = None,
+) -> Provenance:
+    """Load ``symbols`` through the data layer and report source, range, rows, calendar gaps and sha256."""
+    from .data import load_prices
+
+    settings = get_settings(snapshot=snapshot, offline=offline)
+    report = load_prices(list(symbols), start, end, snapshot=snapshot, offline=offline, progress=False).report()
+    report["origin"] = [_relative(o, [settings.snapshot, settings.cache_dir]) for o in report["origin"]]
+    where = "snapshot directory (RESEARCH_LIB_SNAPSHOT)" if settings.snapshot else "cache / yfinance"
+    where += "; network " + ("off" if settings.offline else "allowed")
+    return Provenance(report, package_versions(), where)
