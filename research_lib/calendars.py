@@ -72,8 +72,9 @@ def day_zero(announced_at: str | pd.Timestamp | dt.datetime, symbol: str) -> Day
     """Map an announcement timestamp to day 0 on ``symbol``'s own exchange calendar.
 
     Rules: before the open, or during a session (lunch breaks included), day 0
-    is that session; after the close, or on a day without a session, day 0 is
-    the next session.
+    is that session; at or after the close, or on a day without a session,
+    day 0 is the next session (an announcement at the closing bell cannot be
+    in that day's closing price).
 
     Raises
     ------
@@ -90,12 +91,14 @@ def day_zero(announced_at: str | pd.Timestamp | dt.datetime, symbol: str) -> Day
     cal = get_calendar(info.calendar)
     local = ts.tz_convert(cal.tz)
     date = pd.Timestamp(local.date())
+    _in_range(cal, date, symbol)
     where = f"{info.calendar} ({cal.tz})"
     if cal.is_session(date):
         open_, close = cal.session_open(date), cal.session_close(date)
         if ts < open_:
             return DayZero(date, "before_open", False, f"announced {local:%Y-%m-%d %H:%M %Z} before the {where} open")
-        if ts <= close:
+        # at the close itself the closing price is already being set: that counts as after the close
+        if ts < close:
             return DayZero(date, "intraday", False, f"announced {local:%Y-%m-%d %H:%M %Z} during the {where} session")
         nxt = cal.next_session(date)
         return DayZero(
@@ -105,6 +108,15 @@ def day_zero(announced_at: str | pd.Timestamp | dt.datetime, symbol: str) -> Day
     return DayZero(
         nxt, "non_trading_day", True, f"announced {local:%Y-%m-%d %Z}, not a {where} session; day 0 is the next session"
     )
+
+
+def _in_range(cal: xcals.ExchangeCalendar, date: pd.Timestamp, symbol: str) -> None:
+    # leave one session of margin at the end so that next_session() is defined
+    if date < cal.first_session or date >= cal.last_session:
+        raise EventError(
+            f"date {date:%Y-%m-%d} for {symbol} lies outside the {cal.name} calendar "
+            f"({cal.first_session:%Y-%m-%d}..{cal.last_session:%Y-%m-%d}); check the date"
+        )
 
 
 def check_session(date: str | pd.Timestamp, symbol: str) -> DayZero:
@@ -120,6 +132,7 @@ def check_session(date: str | pd.Timestamp, symbol: str) -> DayZero:
     d = pd.Timestamp(date).normalize()
     if d.tzinfo is not None:
         d = d.tz_localize(None)
+    _in_range(cal, d, symbol)
     if not cal.is_session(d):
         prev = cal.date_to_session(d, direction="previous")
         nxt = cal.date_to_session(d, direction="next")
@@ -138,6 +151,11 @@ def check_against_calendar(dates: pd.DatetimeIndex, symbol: str) -> tuple[pd.Dat
     extra : dates in the data that are not sessions.
     missing : sessions between the first and last date that the data lacks.
     """
+    if len(dates) == 0:
+        return pd.DatetimeIndex([]), pd.DatetimeIndex([])
+    cal = calendar_for(symbol)
+    # dates outside the calendar's range cannot be checked (the data layer reports them separately)
+    dates = dates[(dates >= cal.first_session) & (dates <= cal.last_session)]
     if len(dates) == 0:
         return pd.DatetimeIndex([]), pd.DatetimeIndex([])
     expected = sessions(symbol, dates.min(), dates.max())

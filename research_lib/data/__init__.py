@@ -1,0 +1,29 @@
+"""Prices and factors: the on-disk cache, the snapshot folder, yfinance and the Ken French library.
+
+Public interface::
+
+    from research_lib.data import load_price, load_prices, load_factors, PriceSeries, PriceSet
+
+See :mod:`research_lib.data.prices` for the order in which sources are tried,
+:mod:`research_lib.data.cache` for the cache's manifests, checksums and
+revision warnings, and :mod:`research_lib.data.factors` for the factor files.
+"""
+
+from __future__ import annotations
+
+from .cache import DataRevisionWarning
+from .factors import load_factors
+from .prices import PriceSeries, PriceSet, load_price, load_prices
+from .report import data_report
+from .snapshot import SymbolNotInSnapshotError
+
+__all__ = [
+    "DataRevisionWarning",
+    "PriceSeries",
+    "PriceSet",
+    "SymbolNotInSnapshotError",
+    "data_report",
+    "load_factors",
+    "load_price",
+    "load_prices",
+]

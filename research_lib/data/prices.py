@@ -1,0 +1,352 @@
+"""Loading daily prices: the cache, then the snapshot, then yfinance.
+
+:func:`load_price` returns a :class:`PriceSeries` that records where its data
+came from (``source``, ``origin``, ``sha256``) and how its dates compare with
+the listing's exchange calendar (``extra_dates``, ``missing_sessions``).
+:func:`load_prices` does the same for several symbols and returns a
+:class:`PriceSet`.
+
+Source order
+------------
+1. **cache** - a verified parquet file of an earlier yfinance download whose
+   request covers the dates asked for (skipped with ``refresh=True``);
+2. **snapshot** - ``<snapshot>/prices/<SYMBOL>.csv``, validated strictly;
+3. **yfinance** - only when online; the download is cached for next time.
+
+Offline (``offline=True`` or ``RESEARCH_LIB_OFFLINE=1``) the network is never
+touched.  Nothing is spliced across sources, filled or interpolated.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..calendars import check_against_calendar, get_calendar
+from ..config import Settings, get_settings
+from ..errors import CacheCorruptError, DataUnavailableError
+from ..symbols import SymbolInfo, lookup
+from . import cache, yahoo
+from ._common import PRICE_COLUMNS, date_range_bounds, filter_dates, fmt_date, normalise_symbol, sha256_bytes
+from .snapshot import not_in_snapshot_error, price_path, read_price_csv
+
+log = logging.getLogger(__name__)
+
+#: Gap (calendar days) between a requested bound and the data's first/last date that is logged.
+COVERAGE_TOLERANCE_DAYS = 7
+
+
+@dataclass(frozen=True, eq=False)
+class PriceSeries:
+    """Daily prices of one symbol with their provenance and calendar check.
+
+    Attributes
+    ----------
+    symbol : Yahoo-style symbol (upper case).
+    info : the registry entry (:func:`research_lib.symbols.lookup`).
+    frame : float columns ``open, high, low, close, adj_close, volume`` (NaN where
+        unknown), indexed by a tz-naive DatetimeIndex ``date`` of exchange-local
+        trading dates, ascending and unique.
+    source : ``"cache"``, ``"snapshot"`` or ``"yfinance"``: where this call got the data.
+    origin : the file read, or the download request.
+    sha256 : SHA-256 of the file read (snapshot CSV or cache parquet; for a fresh
+        download, of the parquet written to the cache).
+    extra_dates : dates in the data that are not sessions of the exchange calendar.
+    missing_sessions : sessions between the first and last date that the data lacks.
+    unchecked_dates : dates outside the range that the exchange calendar covers
+        (e.g. before 1997 for XTKS), which could not be checked.
+    """
+
+    symbol: str
+    info: SymbolInfo
+    frame: pd.DataFrame
+    source: str
+    origin: str
+    sha256: str
+    extra_dates: pd.DatetimeIndex
+    missing_sessions: pd.DatetimeIndex
+    unchecked_dates: pd.DatetimeIndex = field(default_factory=lambda: pd.DatetimeIndex([], name="date"))
+
+    @property
+    def adj_close(self) -> pd.Series:
+        """Adjusted close (use it for returns), named by the symbol."""
+        return self.frame["adj_close"].rename(self.symbol)
+
+    @property
+    def first(self) -> pd.Timestamp:
+        return self.frame.index[0]
+
+    @property
+    def last(self) -> pd.Timestamp:
+        return self.frame.index[-1]
+
+    def __repr__(self) -> str:
+        return (
+            f"PriceSeries({self.symbol!r}, {len(self.frame)} rows {self.first:%Y-%m-%d}..{self.last:%Y-%m-%d}, "
+            f"source={self.source!r}, sha256={self.sha256[:12]}, extra_dates={len(self.extra_dates)}, "
+            f"missing_sessions={len(self.missing_sessions)})"
+        )
+
+
+class PriceSet(Mapping[str, PriceSeries]):
+    """Several :class:`PriceSeries`, in the order requested."""
+
+    def __init__(self, series: Sequence[PriceSeries]) -> None:
+        self._series: dict[str, PriceSeries] = {s.symbol: s for s in series}
+
+    def __getitem__(self, symbol: str) -> PriceSeries:
+        try:
+            return self._series[symbol]
+        except KeyError:
+            key = symbol.strip().upper() if isinstance(symbol, str) else symbol
+            if key in self._series:
+                return self._series[key]
+            raise KeyError(f"{symbol!r} is not in this PriceSet (it has {', '.join(self._series)})") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._series)
+
+    def __len__(self) -> int:
+        return len(self._series)
+
+    def __repr__(self) -> str:
+        return f"PriceSet({', '.join(self._series)})"
+
+    def adj_close(self) -> pd.DataFrame:
+        """Adjusted closes side by side: outer join of the dates, one column per symbol (NaN where absent)."""
+        if not self._series:
+            return pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
+        wide = pd.concat([s.adj_close for s in self._series.values()], axis=1, join="outer", sort=True)
+        wide.index.name = "date"
+        return wide
+
+    def report(self) -> pd.DataFrame:
+        """One row per symbol: source, first and last date, rows, calendar discrepancies, short checksum, origin."""
+        rows = [
+            {
+                "symbol": s.symbol,
+                "source": s.source,
+                "first": fmt_date(s.first),
+                "last": fmt_date(s.last),
+                "rows": len(s.frame),
+                "extra_dates": len(s.extra_dates),
+                "missing_sessions": len(s.missing_sessions),
+                "sha256": s.sha256[:12],
+                "origin": s.origin,
+            }
+            for s in self._series.values()
+        ]
+        columns = ["symbol", "source", "first", "last", "rows", "extra_dates", "missing_sessions", "sha256", "origin"]
+        return pd.DataFrame(rows, columns=columns)
+
+
+def load_price(
+    symbol: str,
+    start: object = None,
+    end: object = None,
+    *,
+    snapshot: str | Path | None = None,
+    offline: bool | None = None,
+    cache_dir: str | Path | None = None,
+    refresh: bool = False,
+) -> PriceSeries:
+    """Load one symbol's daily prices (cache, snapshot, then yfinance when online).
+
+    Parameters
+    ----------
+    symbol
+        Yahoo-style symbol (``"BABA"``, ``"9988.HK"``, ``"^GSPC"``).
+    start, end
+        First and last date, both inclusive (``None`` = all available).
+    snapshot, offline, cache_dir
+        Override ``RESEARCH_LIB_SNAPSHOT``, ``RESEARCH_LIB_OFFLINE``, ``RESEARCH_LIB_CACHE``.
+    refresh
+        Skip the cached downloads (the snapshot, if it has the symbol, is still
+        read; otherwise yfinance is asked again and a changed result raises a
+        :class:`~research_lib.data.DataRevisionWarning`).
+
+    Returns
+    -------
+    PriceSeries
+
+    Raises
+    ------
+    InvalidRequestError
+        A bound is not a date, or ``start`` is after ``end``.
+    UnknownSymbolError
+        The symbol is malformed or its exchange is unknown.
+    SnapshotError
+        The snapshot folder does not exist or the symbol's file is malformed.
+    DataUnavailableError
+        No source has the symbol (offline: :class:`SymbolNotInSnapshotError`,
+        which is also an ``UnknownSymbolError``), or no rows fall in the dates.
+    CacheCorruptError
+        Offline, and the cached file fails its checksum.
+    RateLimitError
+        Yahoo kept refusing the download.
+    """
+    settings = get_settings(snapshot, offline, cache_dir)
+    lo, hi = date_range_bounds(start, end)
+    return _load_one(symbol, lo, hi, settings, refresh=refresh)
+
+
+def load_prices(
+    symbols: str | Sequence[str],
+    start: object = None,
+    end: object = None,
+    *,
+    snapshot: str | Path | None = None,
+    offline: bool | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool | None = None,
+    refresh: bool = False,
+) -> PriceSet:
+    """Load several symbols (see :func:`load_price`); duplicates are loaded once.
+
+    ``progress`` shows a tqdm bar; ``None`` shows it only when stderr is a terminal.
+    """
+    from tqdm.auto import tqdm
+
+    settings = get_settings(snapshot, offline, cache_dir)
+    lo, hi = date_range_bounds(start, end)
+    wanted = [symbols] if isinstance(symbols, str) else list(symbols)
+    unique = list(dict.fromkeys(normalise_symbol(s) for s in wanted))
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    loaded = []
+    for sym in tqdm(unique, desc="prices", unit="symbol", disable=not show, leave=False):
+        loaded.append(_load_one(sym, lo, hi, settings, refresh=refresh))
+    return PriceSet(loaded)
+
+
+def _load_one(symbol: str, start: pd.Timestamp | None, end: pd.Timestamp | None, settings: Settings, *, refresh: bool) -> PriceSeries:
+    sym = normalise_symbol(symbol)
+    info = lookup(sym)
+    found = None if refresh else _from_cache(sym, start, end, settings)
+    if found is None:
+        found = _from_snapshot(sym, settings)
+    if found is None:
+        if settings.offline:
+            raise not_in_snapshot_error(sym, settings.snapshot)
+        found = _from_yahoo(sym, info, start, end, settings)
+    frame, source, origin, checksum = found
+    full_first, full_last = frame.index.min(), frame.index.max()
+    frame = filter_dates(frame, start, end)
+    if frame.empty:
+        raise DataUnavailableError(
+            f"{sym}: {origin} has no rows between {fmt_date(start) or 'the start'} and {fmt_date(end) or 'the end'} "
+            f"(it covers {full_first:%Y-%m-%d} .. {full_last:%Y-%m-%d}); change the dates"
+            + ("" if settings.offline else " or pass refresh=True to download again")
+        )
+    _log_coverage(sym, frame, start, end, origin)
+    extra, missing, unchecked = _calendar_check(sym, info, pd.DatetimeIndex(frame.index))
+    if len(extra) or len(missing):
+        log.warning(
+            "%s (%s): %d date(s) that are not %s sessions%s and %d %s session(s) missing%s",
+            sym, source, len(extra), info.calendar, _sample(extra), len(missing), info.calendar, _sample(missing),
+        )
+    return PriceSeries(sym, info, frame, source, origin, checksum, extra, missing, unchecked)
+
+
+def _calendar_check(
+    sym: str, info: SymbolInfo, dates: pd.DatetimeIndex
+) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex, pd.DatetimeIndex]:
+    """Extra dates and missing sessions, comparing only dates the exchange calendar covers.
+
+    ``exchange_calendars`` starts some calendars late (XTKS in 1997); dates outside
+    its range cannot be judged and are returned separately instead of being
+    counted as non-sessions.
+    """
+    cal = get_calendar(info.calendar)
+    inside = (dates >= cal.first_session) & (dates <= cal.last_session)
+    unchecked = pd.DatetimeIndex(dates[~inside], name="date")
+    if len(unchecked):
+        log.warning(
+            "%s: %d date(s) outside the %s calendar's range %s .. %s were not checked against it",
+            sym, len(unchecked), info.calendar, f"{cal.first_session:%Y-%m-%d}", f"{cal.last_session:%Y-%m-%d}",
+        )
+    extra, missing = check_against_calendar(dates[inside], sym)
+    return pd.DatetimeIndex(extra, name="date"), pd.DatetimeIndex(missing, name="date"), unchecked
+
+
+def _sample(dates: pd.DatetimeIndex, k: int = 3) -> str:
+    if len(dates) == 0:
+        return ""
+    more = ", ..." if len(dates) > k else ""
+    return " (" + ", ".join(f"{d:%Y-%m-%d}" for d in dates[:k]) + more + ")"
+
+
+def _log_coverage(sym: str, frame: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None, origin: str) -> None:
+    tol = pd.Timedelta(days=COVERAGE_TOLERANCE_DAYS)
+    if start is not None and frame.index[0] - start > tol:
+        log.warning("%s: data starts %s, after the requested start %s (%s)", sym, f"{frame.index[0]:%Y-%m-%d}", fmt_date(start), origin)
+    if end is not None and end - frame.index[-1] > tol:
+        log.warning("%s: data ends %s, before the requested end %s (%s)", sym, f"{frame.index[-1]:%Y-%m-%d}", fmt_date(end), origin)
+
+
+Found = tuple[pd.DataFrame, str, str, str]
+
+
+def _from_cache(sym: str, start: pd.Timestamp | None, end: pd.Timestamp | None, settings: Settings) -> Found | None:
+    for path in cache.find_price_files(settings.cache_dir, sym, start, end):
+        try:
+            entry = cache.read_entry(path)
+        except CacheCorruptError as exc:
+            if settings.offline:
+                raise
+            log.warning("%s; downloading %s again", exc, sym)
+            return None
+        wanted = yahoo.AUTO_ADJUST
+        if entry.manifest.get("request", {}).get("auto_adjust", wanted) != wanted:
+            log.info("cache file %s was downloaded with another adjustment setting; not used", path)
+            continue
+        frame = _conform(entry.frame)
+        return frame, "cache", str(path), entry.sha256
+    return None
+
+
+def _from_snapshot(sym: str, settings: Settings) -> Found | None:
+    if settings.snapshot is None:
+        return None
+    path = price_path(settings.snapshot, sym)
+    if not path.is_file():
+        return None
+    frame, checksum = read_price_csv(path)
+    return frame, "snapshot", str(path), checksum
+
+
+def _from_yahoo(sym: str, info: SymbolInfo, start: pd.Timestamp | None, end: pd.Timestamp | None, settings: Settings) -> Found:
+    frame, adjustment = yahoo.download_prices(sym, start, end, timezone=info.timezone)
+    target = cache.price_file(settings.cache_dir, sym, start, end)
+    manifest = {
+        "kind": "prices",
+        "source": "yfinance",
+        "request": {
+            "symbol": sym,
+            "start": fmt_date(start),
+            "end": fmt_date(end),
+            "auto_adjust": yahoo.AUTO_ADJUST,
+            "actions": False,
+            "interval": "1d",
+        },
+        "adjustment": adjustment,
+        "timezone": info.timezone,
+    }
+    origin = f"yfinance.download({sym!r}, start={fmt_date(start)}, end={fmt_date(end)} inclusive, auto_adjust={yahoo.AUTO_ADJUST})"
+    try:
+        entry = cache.write_entry(target, frame, manifest, label=sym, revision_column="adj_close")
+    except OSError as exc:
+        log.warning("could not write the cache file %s (%s); the download is used but not cached", target, exc)
+        return frame, "yfinance", origin, sha256_bytes(cache.frame_to_parquet_bytes(frame))
+    return frame, "yfinance", f"{origin} -> {entry.path}", entry.sha256
+
+
+def _conform(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns and index exactly as promised (after a parquet round trip)."""
+    out = frame.reindex(columns=list(PRICE_COLUMNS)).astype(float)
+    out.index = pd.DatetimeIndex(out.index, name="date")
+    return out

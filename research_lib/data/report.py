@@ -1,0 +1,78 @@
+"""A printable account of what the data layer delivers for some symbols.
+
+Used by ``research-lib data-report``: per symbol the source, date range, rows,
+calendar discrepancies, checksum and origin, followed by the discrepant dates
+themselves (the first few of each kind).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import get_settings
+from .prices import PriceSet, load_prices
+
+#: How many extra/missing dates are listed per symbol.
+LIST_DATES = 5
+
+
+def data_report(
+    symbols: str | Sequence[str],
+    start: object = None,
+    end: object = None,
+    *,
+    snapshot: str | Path | None = None,
+    offline: bool | None = None,
+) -> str:
+    """Load ``symbols`` and describe them as text.
+
+    Returns
+    -------
+    str
+        The settings used, the :meth:`PriceSet.report` table and the calendar
+        discrepancies per symbol.
+
+    Raises
+    ------
+    The errors of :func:`research_lib.data.load_prices`.
+    """
+    settings = get_settings(snapshot, offline)
+    prices = load_prices(symbols, start, end, snapshot=snapshot, offline=offline, progress=False)
+    lines = [
+        f"snapshot: {settings.snapshot or '(none)'}",
+        f"cache:    {settings.cache_dir}",
+        f"offline:  {settings.offline}",
+        "",
+        format_table(prices.report()),
+    ]
+    notes = calendar_notes(prices)
+    if notes:
+        lines += ["", "calendar check (dates compared with each listing's exchange calendar):", *notes]
+    else:
+        lines += ["", "calendar check: every date is a session and no session is missing"]
+    return "\n".join(lines)
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """A plain-text table without the index."""
+    return table.to_string(index=False)
+
+
+def calendar_notes(prices: PriceSet) -> list[str]:
+    """One line per symbol and kind of discrepancy, with the first dates."""
+    notes = []
+    for sym, s in prices.items():
+        kinds = (
+            ("dates that are not " + s.info.calendar + " sessions", s.extra_dates),
+            (s.info.calendar + " sessions missing", s.missing_sessions),
+            ("dates outside the " + s.info.calendar + " calendar's range (not checked)", s.unchecked_dates),
+        )
+        for label, dates in kinds:
+            if len(dates):
+                shown = ", ".join(f"{d:%Y-%m-%d}" for d in dates[:LIST_DATES])
+                more = f" (+{len(dates) - LIST_DATES} more)" if len(dates) > LIST_DATES else ""
+                notes.append(f"  {sym}: {len(dates)} {label}: {shown}{more}")
+    return notes
