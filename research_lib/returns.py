@@ -1,0 +1,164 @@
+"""Prices to daily returns on an exchange's sessions, and benchmark alignment.
+
+A return is a statement about two consecutive *sessions* of the listing's
+exchange.  Prices are therefore first placed on the exchange calendar
+(:func:`research_lib.calendars.sessions`); a session without a price is a
+missing return, never silently bridged.  A benchmark (index) return is
+computed on the benchmark's own calendar and only then placed on the
+security's sessions by date (:func:`align_benchmark`).
+
+References
+----------
+Campbell, J. Y., Lo, A. W. and MacKinlay, A. C. (1997), *The Econometrics of
+Financial Markets*, ch. 1.4 (simple and continuously compounded returns) and
+ch. 4.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, InvalidRequestError
+
+RETURN_KINDS = ("simple", "log")
+AFTER_GAP = ("missing", "span")
+_DAY_NS = 86_400 * 10**9
+
+
+def _as_date_index(index: pd.Index, what: str) -> pd.DatetimeIndex:
+    """Tz-naive midnight dates in nanoseconds (the calendars' resolution)."""
+    if not isinstance(index, pd.DatetimeIndex):
+        raise DataError(
+            f"{what} must be indexed by dates (a DatetimeIndex); got {type(index).__name__}; "
+            "parse the date column with pd.to_datetime and set it as the index"
+        )
+    idx = index.as_unit("ns")
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    if (idx.asi8 % _DAY_NS).any():  # times of day present: keep the date only
+        idx = idx.normalize()
+    return idx
+
+
+def compute_returns(
+    adj_close: pd.Series,
+    sessions: pd.DatetimeIndex | None = None,
+    kind: str = "simple",
+    after_gap: str = "missing",
+) -> pd.Series:
+    """Daily returns of one listing on its exchange's sessions.
+
+    Parameters
+    ----------
+    adj_close
+        Adjusted closes indexed by exchange-local trading date.  NaN prices
+        count as missing.
+    sessions
+        The listing's sessions (for example ``calendars.sessions(symbol, start, end)``).
+        ``None`` uses the dates of ``adj_close`` itself; gaps in the data then
+        cannot be detected, so pass the calendar whenever it is known.
+    kind
+        ``"simple"``: R_t = P_t / P_{t-1} - 1; ``"log"``: r_t = ln(P_t / P_{t-1}).
+    after_gap
+        What to do with the first price after one or more sessions without a
+        price.  ``"missing"`` (default): that return spans several sessions, so
+        it is not a one-day return and is set to NaN.  ``"span"``: keep the
+        multi-session return P_t / P_last - 1 on the first session after the gap.
+
+    Returns
+    -------
+    pd.Series
+        Returns named ``"ret"`` indexed by ``sessions`` (name ``"date"``); NaN on
+        the first session, on sessions without a price and (``"missing"``) on
+        the first session after a gap.
+
+    Raises
+    ------
+    DataError
+        For non-positive prices, duplicate dates or a non-date index.
+    InvalidRequestError
+        For an unknown ``kind`` or ``after_gap``.
+
+    Notes
+    -----
+    Prices dated on days that are not sessions are dropped with a warning
+    (they cannot belong to a session-to-session return).
+
+    References
+    ----------
+    Campbell, Lo and MacKinlay (1997), sec. 1.4.
+    """
+    if kind not in RETURN_KINDS:
+        raise InvalidRequestError(f"unknown return kind {kind!r}; use one of {RETURN_KINDS}")
+    if after_gap not in AFTER_GAP:
+        raise InvalidRequestError(f"unknown after_gap {after_gap!r}; use one of {AFTER_GAP}")
+    name = adj_close.name if adj_close.name is not None else "prices"
+    dates = _as_date_index(adj_close.index, f"adjusted closes of {name}")
+    if dates.has_duplicates:
+        dup = dates[dates.duplicated()].strftime("%Y-%m-%d").tolist()[:5]
+        raise DataError(f"adjusted closes of {name} have duplicate dates {dup}; keep one price per session")
+    values = pd.to_numeric(pd.Series(np.asarray(adj_close, dtype=float), index=dates), errors="coerce")
+    bad = values[values <= 0]
+    if len(bad):
+        raise DataError(
+            f"adjusted closes of {name} are not positive on {bad.index.strftime('%Y-%m-%d').tolist()[:5]}; "
+            "returns need positive prices: fix or drop those rows in the price data"
+        )
+    values = values.dropna().sort_index()
+    if sessions is None:
+        grid = values.index
+    else:
+        grid = _as_date_index(sessions, "sessions")
+        extra = values.index.difference(grid)
+        if len(extra):
+            warnings.warn(
+                f"{len(extra)} price(s) of {name} fall on dates that are not sessions "
+                f"({extra.strftime('%Y-%m-%d').tolist()[:5]}); they were dropped. Check the data or the calendar.",
+                UserWarning,
+                stacklevel=2,
+            )
+    price = values.reindex(grid).to_numpy(dtype=float)
+    prev = np.full_like(price, np.nan)
+    prev[1:] = price[:-1]
+    if after_gap == "span":
+        # last available price strictly before each session
+        last = pd.Series(price).ffill().to_numpy()
+        prev[1:] = last[:-1]
+    ratio = price / prev
+    ret = np.log(ratio) if kind == "log" else ratio - 1.0
+    return pd.Series(ret, index=pd.DatetimeIndex(grid, name="date"), name="ret")
+
+
+def align_benchmark(benchmark_returns: pd.Series, sessions: pd.DatetimeIndex) -> pd.Series:
+    """Place a benchmark's returns on a security's sessions, by date.
+
+    The benchmark return must already be computed on the benchmark's own
+    exchange calendar (:func:`compute_returns`).  On a security session that
+    is not a benchmark session (a holiday of the index's exchange) the result
+    is NaN: no benchmark return exists for that date, and the estimation then
+    drops the day as an incomplete case rather than inventing a value.
+
+    Parameters
+    ----------
+    benchmark_returns
+        Returns indexed by the benchmark's sessions.
+    sessions
+        The security's sessions.
+
+    Returns
+    -------
+    pd.Series
+        Benchmark returns indexed by ``sessions`` (NaN where the benchmark had no session).
+    """
+    idx = _as_date_index(benchmark_returns.index, "benchmark returns")
+    if idx.has_duplicates:
+        raise DataError("benchmark returns have duplicate dates; compute them with compute_returns on one calendar")
+    grid = _as_date_index(sessions, "sessions")
+    src = pd.Series(np.asarray(benchmark_returns, dtype=float), index=idx)
+    out = src.reindex(grid)
+    out.index.name = "date"
+    out.name = benchmark_returns.name
+    return out
