@@ -90,15 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.handler(args) or 0)
-    except ResearchLibError as exc:
+    except (ResearchLibError, FileNotFoundError, ValueError) as exc:
         if args.debug:
             raise
-        print(f"research-lib {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except (FileNotFoundError, ValueError) as exc:
-        if args.debug:
-            raise
-        print(f"research-lib {args.command}: error: {exc}", file=sys.stderr)
+        # one line: multi-line messages (several bad rows) are joined
+        text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        print(f"research-lib {args.command}: error: {text}", file=sys.stderr)
         return 2
 
 

@@ -1,0 +1,241 @@
+"""Orchestration: events + prices -> :class:`~research_lib.results.EventStudyResult`.
+
+The steps are the ones a careful reader would do by hand, each in its own
+module: anchor every event's day 0 on its listing's calendar
+(:mod:`~research_lib.windows`), load prices (:mod:`~research_lib.data`),
+stack the estimation and event windows of all events into arrays, fit the
+normal-return model for all events at once (:mod:`~research_lib.models`),
+and run the test battery (:mod:`~research_lib.inference`).  Nothing is
+dropped or shifted silently: the attrition table says what happened to each
+event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .conventions import get_conventions
+from .errors import DataError, NoValidEventsError, WindowError
+from .events import read_events
+from .inference import TestBattery
+from .models import fit_model
+from .results import EventStudyResult, StudyParameters, Window, _wkey
+from .windows import WindowSpec, anchor_events, build_panel
+
+log = logging.getLogger(__name__)
+
+FACTOR_MODELS = {"ff3": "ff3", "ff5": "ff5", "carhart4": "carhart4"}
+DEFAULT_CAR_WINDOWS: tuple[Window, ...] = ((0, 0), (0, 1), (-1, 1))
+
+
+def _car_windows(car_windows: Iterable[Sequence[int]] | None, event_window: Window) -> tuple[Window, ...]:
+    wins = [tuple(int(x) for x in w) for w in (car_windows or DEFAULT_CAR_WINDOWS)]
+    if car_windows is None:
+        wins.append(tuple(event_window))
+    out: list[Window] = []
+    for w in wins:
+        if len(w) != 2 or w[0] > w[1] or w[0] < event_window[0] or w[1] > event_window[1]:
+            raise WindowError(
+                f"CAR window {list(w)} must be [a, b] with a <= b inside the event window {list(event_window)}; "
+                "widen the event window or change the CAR window"
+            )
+        if w not in out:
+            out.append(w)  # type: ignore[arg-type]
+    return tuple(out)
+
+
+def _load_prices(
+    anchored: pd.DataFrame, spec: WindowSpec, snapshot: str | os.PathLike[str] | None, offline: bool | None
+) -> tuple[dict[str, pd.Series], pd.DataFrame, dict[str, str]]:
+    """Adjusted closes of every security and benchmark, over a range wide enough for all windows."""
+    from .data import load_prices
+
+    day0 = pd.to_datetime(anchored["day0"])
+    # sessions -> calendar days: at most ~5 sessions a week, plus holiday clusters
+    before = int(abs(spec.estimation[0]) * 7 / 5) + 40
+    after = int(max(spec.event[1], 0) * 7 / 5) + 20
+    start, end = day0.min() - pd.Timedelta(days=before), day0.max() + pd.Timedelta(days=after)
+    symbols = list(dict.fromkeys(list(anchored["symbol"]) + list(anchored["benchmark"])))
+    prices: dict[str, pd.Series] = {}
+    failed: dict[str, str] = {}
+    rows = []
+    for sym in symbols:
+        try:
+            series = load_prices([sym], start=start, end=end, snapshot=snapshot, offline=offline, progress=False)[sym]
+        except DataError as exc:
+            failed[sym] = str(exc)
+            continue
+        prices[sym] = series.adj_close
+        rows.append({"symbol": sym, "source": series.source, "first": series.frame.index.min(),
+                     "last": series.frame.index.max(), "sha256": series.sha256[:12], "origin": series.origin})
+    return prices, pd.DataFrame(rows), failed
+
+
+def event_study(
+    events: pd.DataFrame | str | os.PathLike[str],
+    *,
+    estimation_window: Window = (-250, -11),
+    event_window: Window = (-10, 10),
+    car_windows: Iterable[Sequence[int]] | None = None,
+    model: str = "market",
+    min_estimation: int = 120,
+    conventions: str = "textbook",
+    returns: str = "simple",
+    after_gap: str = "missing",
+    confidence: float = 0.95,
+    prices: Mapping[str, pd.Series] | None = None,
+    factors: pd.DataFrame | None = None,
+    snapshot: str | os.PathLike[str] | None = None,
+    offline: bool | None = None,
+) -> EventStudyResult:
+    """Run an event study.
+
+    Parameters
+    ----------
+    events : a DataFrame or CSV path with ``event_id, symbol, benchmark`` and
+        ``event_date`` or ``announced_at`` (see :func:`research_lib.events.read_events`).
+    estimation_window, event_window : [a, b] in trading sessions of each security's
+        own exchange, relative to day 0 (defaults [-250, -11] and [-10, +10]).
+    car_windows : windows [a, b] inside the event window (default [0,0], [0,+1],
+        [-1,+1] and the whole event window).
+    model : normal-return model (:data:`research_lib.models.MODELS`).
+    min_estimation : minimum number of valid estimation returns; events with fewer are excluded.
+    conventions : ``"textbook"`` (default), ``"estudy2"`` or ``"eventstudy"``.
+    returns : ``"simple"`` or ``"log"`` returns from adjusted closes.
+    after_gap : ``"missing"`` (the return spanning a gap in the data is missing) or ``"span"``.
+    confidence : level of the two-sided confidence bands and intervals.
+    prices : adjusted closes per symbol; by default loaded through :mod:`research_lib.data`.
+    factors : Fama-French factors (decimal) for factor models; loaded when needed.
+    snapshot, offline : data-source settings passed to the data layer.
+
+    Raises
+    ------
+    NoValidEventsError
+        If every event was excluded; the message lists the reasons.
+    """
+    conv = get_conventions(conventions)
+    if not isinstance(events, pd.DataFrame):
+        events = read_events(events)
+    spec = WindowSpec(tuple(estimation_window), tuple(event_window), int(min_estimation))
+    wins = _car_windows(car_windows, spec.event)
+    params = StudyParameters(spec.estimation, spec.event, wins, model, spec.min_estimation, conv.name, returns, after_gap, confidence)
+
+    anchored, attrition = anchor_events(events)
+    sources = pd.DataFrame()
+    if prices is None:
+        live = anchored
+        prices, sources, failed = _load_prices(live, spec, snapshot, offline) if len(live) else ({}, pd.DataFrame(), {})
+        for sym, why in failed.items():
+            hit = attrition["event_id"].isin(anchored.loc[(anchored["symbol"] == sym) | (anchored["benchmark"] == sym), "event_id"])
+            attrition.loc[hit & (attrition["status"] != "excluded"), ["status", "reason"]] = ["excluded", f"no prices for {sym}: {why}"]
+        anchored = anchored[~anchored["event_id"].isin(attrition.loc[attrition["status"] == "excluded", "event_id"])]
+    if model in FACTOR_MODELS and factors is None:
+        from .data import load_factors
+
+        factors = load_factors(FACTOR_MODELS[model], snapshot=snapshot, offline=offline)
+
+    try:
+        if not len(anchored):
+            raise NoValidEventsError("no event left after anchoring and loading prices")
+        panel, build_attr = build_panel(anchored, prices, spec, model=model, factors=factors, returns=returns, after_gap=after_gap)
+    except NoValidEventsError as err:
+        attrition = _merge_attrition(attrition, getattr(err, "attrition", None))
+        reasons = "; ".join(f"{r.event_id}: {r.reason}" for r in attrition.itertuples() if r.status == "excluded")
+        raise NoValidEventsError(f"no event could be studied ({reasons})") from None
+    attrition = _merge_attrition(attrition, build_attr)
+
+    ab = fit_model(panel, model, conv)
+    battery = TestBattery(ab)
+    tests = {_wkey(w): battery.window(*w) for w in wins}
+    daily = _daily_table(ab, battery)
+    table = _events_table(ab, wins, returns)
+    return EventStudyResult(params, ab, table, daily, tests, attrition.reset_index(drop=True), sources)
+
+
+def _merge_attrition(first: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:
+    """Exclusions found while building windows override the anchoring status."""
+    out = first.copy()
+    if later is None or not len(later):
+        return out
+    bad = later[later["status"] == "excluded"].set_index("event_id")["reason"]
+    hit = out["event_id"].isin(bad.index)
+    out.loc[hit, "status"] = "excluded"
+    out.loc[hit, "reason"] = out.loc[hit, "event_id"].map(bad)
+    return out
+
+
+def _events_table(ab, wins: tuple[Window, ...], returns: str) -> pd.DataFrame:  # noqa: ANN001
+    p = ab.panel
+    df = pd.DataFrame({"event_id": p.event_ids, "symbol": p.symbols, "benchmark": p.benchmarks,
+                       "day0": pd.to_datetime(p.day0), "n_est": ab.n_est.astype(int)})
+    for j, name in enumerate(ab.param_names):
+        df[name] = ab.params[:, j]
+    df["sigma"] = np.sqrt(ab.sigma2)
+    for w in wins:
+        key = _wkey(w)
+        car, var = ab.car(*w)
+        se = np.sqrt(var)
+        t = car / se
+        df[f"car[{key}]"] = car
+        df[f"se[{key}]"] = se
+        df[f"t[{key}]"] = t
+        df[f"p[{key}]"] = 2 * stats.t.sf(np.abs(t), ab.df)
+    if returns == "simple":
+        normal = p.r_evt - ab.ar
+        df["bhar"] = np.prod(1 + p.r_evt, axis=1) - np.prod(1 + normal, axis=1)
+    return df
+
+
+def _daily_table(ab, battery: TestBattery) -> pd.DataFrame:  # noqa: ANN001
+    p = ab.panel
+    daily = battery.daily()
+    daily = daily.reset_index() if "tau" not in daily.columns else daily
+    out = pd.DataFrame({"tau": p.tau_evt.astype(int)})
+    if ab.ar.shape[0] == 1:
+        out["date"] = pd.to_datetime(p.evt_dates[0])
+        out["ar"] = ab.ar[0]
+        out["ar_se"] = np.sqrt(ab.ar_var[0])
+        out["t"] = ab.ar[0] / out["ar_se"]
+        out["p"] = 2 * stats.t.sf(np.abs(out["t"]), ab.df[0])
+        out["car"] = np.cumsum(ab.ar[0])
+        return out
+    out["aar"] = np.mean(ab.ar, axis=0)
+    out["caar"] = np.cumsum(out["aar"])
+    extra = daily.drop(columns=[c for c in ("aar", "caar") if c in daily.columns])
+    return out.merge(extra, on="tau", how="left")
+
+
+def study_from_cli(args: argparse.Namespace) -> int:
+    """Handler of ``research-lib study``: print the summary, optionally write JSON."""
+    path = Path(args.events)
+    if not path.is_file():
+        raise FileNotFoundError(f"events file {path} not found; pass a CSV with event_id,symbol,benchmark,event_date|announced_at")
+    res = event_study(
+        path,
+        estimation_window=tuple(args.estimation_window),
+        event_window=tuple(args.event_window),
+        car_windows=args.car_window,
+        model=args.model,
+        min_estimation=args.min_estimation,
+        conventions=args.conventions,
+        returns=args.returns,
+        snapshot=args.snapshot,
+        offline=args.offline,
+    )
+    print(res.summary())
+    if args.json:
+        out = Path(args.json)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_text(json.dumps(res.to_json_dict(), indent=2))
+        os.replace(tmp, out)
+        print(f"wrote {out}")
+    return 0
