@@ -146,6 +146,58 @@ def _full_window_inverse(mkt_est: np.ndarray, n_est: np.ndarray) -> np.ndarray:
     return a
 
 
+def _fit_market_closed_form(panel: EventPanel, conv: Conventions) -> AbnormalReturns:
+    """The market model for all events at once from sums over each estimation sample.
+
+    b_i = sum (x - xbar)(y - ybar) / sum (x - xbar)^2 and a_i = ybar - b_i xbar on the
+    complete cases; (X'X)^-1 = [[1/M + xbar^2/Sxx, -xbar/Sxx], [-xbar/Sxx, 1/Sxx]].
+    Identical to the general batched OLS (tested), in a few passes over (N, L1) arrays.
+    """
+    x_est, x_evt = panel.x_est[:, :, panel.x_names.index("mkt")], panel.x_evt[:, :, panel.x_names.index("mkt")]
+    y = panel.y_est
+    mask = np.isfinite(y) & np.isfinite(x_est)
+    n_est = mask.sum(axis=1)
+    ddof = _ddof(conv, 2)
+    _check_sample(panel, n_est, max(3, ddof + 1), "market")
+    xm = np.where(mask, x_est, 0.0)
+    ym = np.where(mask, y, 0.0)
+    xbar = xm.sum(axis=1) / n_est
+    ybar = ym.sum(axis=1) / n_est
+    xc = np.where(mask, x_est - xbar[:, None], 0.0)
+    sxx = np.einsum("nl,nl->n", xc, xc)
+    sxy = np.einsum("nl,nl->n", xc, ym)
+    flat = np.flatnonzero(~(sxx > 1e-14 * np.maximum(1.0, np.einsum("nl,nl->n", xm, xm))))
+    if len(flat):
+        ids = [str(panel.event_ids[i]) for i in flat[:5]]
+        raise DataError(
+            f"the benchmark return does not vary over the estimation sample of events {ids}; "
+            "check the benchmark's prices or choose another benchmark"
+        )
+    beta = sxy / sxx
+    alpha = ybar - beta * xbar
+    resid = np.where(mask, y - alpha[:, None] - beta[:, None] * x_est, np.nan)
+    sigma2 = np.einsum("nl,nl->n", np.where(mask, resid, 0.0), np.where(mask, resid, 0.0)) / (n_est - ddof)
+    if conv.market_moments == "full_window":
+        xtx_inv = _full_window_inverse(x_est, n_est)
+    else:
+        xtx_inv = np.empty((len(n_est), 2, 2))
+        xtx_inv[:, 0, 0] = 1.0 / n_est + xbar**2 / sxx
+        xtx_inv[:, 0, 1] = xtx_inv[:, 1, 0] = -xbar / sxx
+        xtx_inv[:, 1, 1] = 1.0 / sxx
+    ar = panel.y_evt - alpha[:, None] - beta[:, None] * x_evt
+    if conv.forecast_error:
+        a00, a01, a11 = xtx_inv[:, 0, 0, None], xtx_inv[:, 0, 1, None], xtx_inv[:, 1, 1, None]
+        ar_var = sigma2[:, None] * (1.0 + a00 + 2 * a01 * x_evt + a11 * x_evt**2)
+    else:
+        ar_var = np.repeat(sigma2[:, None], ar.shape[1], axis=1)
+    design = np.stack([np.ones_like(x_evt), x_evt], axis=2)
+    return AbnormalReturns(
+        panel=panel, model="market", param_names=("alpha", "beta"), params=np.column_stack([alpha, beta]), k=2,
+        n_est=n_est, sigma2=sigma2, df=n_est - 2 if conv.t_df == "resid" else n_est, est_resid=resid, ar=ar,
+        ar_var=ar_var, xtx_inv=xtx_inv, x_evt_design=design, conventions=conv,
+    )
+
+
 def _fit_ols_model(panel: EventPanel, model: str, names: list[str], conv: Conventions) -> AbnormalReturns:
     x_est, x_evt = _columns(panel, names)
     d_est, d_evt = _with_intercept(x_est), _with_intercept(x_evt)
@@ -328,6 +380,8 @@ def fit_model(panel: EventPanel, model: str = "market", conventions: Conventions
         return _fit_market_adjusted(panel, conv)
     if model == "scholes_williams":
         return _fit_scholes_williams(panel, conv)
+    if model == "market":
+        return _fit_market_closed_form(panel, conv)
     return _fit_ols_model(panel, model, names, conv)
 
 

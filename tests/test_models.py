@@ -315,3 +315,30 @@ def test_real_panel_market_model(shared_data: Path) -> None:
         x_evt = sm.add_constant(panel.x_evt[i], has_constant="add")
         np.testing.assert_allclose(ar.ar_var[i], res.get_prediction(x_evt).se_obs ** 2, rtol=RTOL)
     assert ar.ar[0, 10] < -0.08  # BABA fell about 10% against a -0.5% S&P 500 day
+
+
+@pytest.mark.parametrize("conv", [TEXTBOOK, ESTUDY2, EVENTSTUDY], ids=lambda c: c.name)
+def test_market_closed_form_equals_general_batched_ols(conv) -> None:  # noqa: ANN001
+    """The closed-form market model (hot path) and the general OLS path give the same numbers."""
+    from research_lib.models import _fit_market_closed_form, _fit_ols_model
+
+    panel = make_panel(n=9, miss=0.15, seed=11)
+    fast = _fit_market_closed_form(panel, conv)
+    slow = _fit_ols_model(panel, "market", ["mkt"], conv)
+    if conv.market_moments == "full_window":
+        from research_lib.models import _full_window_inverse
+
+        slow = replace(slow, xtx_inv=_full_window_inverse(panel.x_est[:, :, 0], slow.n_est))
+        quad = np.einsum("nlp,npq,nlq->nl", slow.x_evt_design, slow.xtx_inv, slow.x_evt_design)
+        slow = replace(slow, ar_var=slow.sigma2[:, None] * (1 + quad) if conv.forecast_error else slow.ar_var)
+    for field in ("params", "sigma2", "n_est", "df", "est_resid", "ar", "ar_var", "xtx_inv", "x_evt_design"):
+        np.testing.assert_allclose(getattr(fast, field), getattr(slow, field), rtol=1e-10, atol=1e-15, err_msg=field)
+    np.testing.assert_allclose(fast.car(-1, 2)[1], slow.car(-1, 2)[1], rtol=1e-10)
+
+
+def test_zero_variance_benchmark_is_a_clear_error() -> None:
+    panel = make_panel(n=3, miss=0.0)
+    x_est = panel.x_est.copy()
+    x_est[1, :, 0] = 0.001
+    with pytest.raises(DataError, match="does not vary.*e1"):
+        fit_model(replace(panel, x_est=x_est), "market")
