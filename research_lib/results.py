@@ -126,6 +126,18 @@ class EventStudyResult:
                          f"ci_low_{level:.0%}": est - q * se, f"ci_high_{level:.0%}": est + q * se, "se_from": how})
         return pd.DataFrame(rows)
 
+    def ols(self, event: int | str = 0) -> Any:
+        """statsmodels OLS results of one event's estimation regression (e.g. for HAC errors).
+
+        ``res.ols("baba").get_robustcov_results("HAC", maxlags=5).summary()``.
+        Available for the OLS models (market, constant mean, factor models, Dimson).
+        """
+        from .models import fit_event_ols
+
+        ids = list(self.abnormal.panel.event_ids)
+        i = ids.index(event) if isinstance(event, str) else int(event)
+        return fit_event_ols(self.abnormal.panel, i, self.parameters.model)
+
     # ------------------------------------------------------------------ output
     def summary(self) -> Summary:
         """A printable summary (text via ``str``, HTML in Jupyter)."""

@@ -67,6 +67,16 @@ def test_cars_match_statsmodels_and_tables_are_complete() -> None:
     np.testing.assert_allclose(res.daily["caar"].iloc[-1], res.abnormal.car(-10, 10)[0].mean())
 
 
+def test_per_event_statsmodels_detail_matches_the_vectorised_fit() -> None:
+    res = event_study(_events(), prices=_prices())
+    ols = res.ols("b1")
+    row = res.events.set_index("event_id").loc["b1"]
+    np.testing.assert_allclose(ols.params.to_numpy(), [row["alpha"], row["beta"]], rtol=1e-10)
+    np.testing.assert_allclose(np.sqrt(ols.scale), row["sigma"], rtol=1e-10)
+    hac = ols.get_robustcov_results("HAC", maxlags=5)
+    assert hac.bse.shape == (2,) and np.all(hac.bse > 0)
+
+
 def test_json_layout_and_values() -> None:
     res = event_study(_events(), prices=_prices(), car_windows=[(0, 1)])
     d = res.to_json_dict()
