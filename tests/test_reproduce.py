@@ -1,0 +1,32 @@
+"""The reproduce command: executes numbered notebooks in order, writes reports, names a failing cell."""
+
+from __future__ import annotations
+
+import nbformat
+
+from research_lib.cli import main
+
+
+def _write(path, cells: list[str]) -> None:  # noqa: ANN001
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# t")] + [nbformat.v4.new_code_cell(c) for c in cells]
+    nbformat.write(nb, path)
+
+
+def test_reproduce_writes_reports_and_names_the_failing_cell(tmp_path, capsys) -> None:  # noqa: ANN001
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _write(nbs / "01_ok.ipynb", ["x = 6 * 7", "print(x)"])
+    _write(nbs / "02_bad.ipynb", ["y = 1", "raise ValueError('boom')"])
+    _write(nbs / "scratch.ipynb", ["raise RuntimeError('not numbered, never run')"])
+    out = tmp_path / "reports"
+    code = main(["reproduce", "--notebooks", str(nbs), "--output", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "02_bad.ipynb" in err and "cell 2" in err and "boom" in err
+    assert (out / "01_ok.html").is_file() and "42" in (out / "01_ok.ipynb").read_text()
+    assert not (out / "scratch.ipynb").exists()
+
+    code = main(["reproduce", "--notebooks", str(nbs), "--output", str(out), "--only", "01"])
+    assert code == 0
+    assert "1 notebooks executed" in capsys.readouterr().out
