@@ -61,14 +61,16 @@ def _load_prices(
 
     day0 = pd.to_datetime(anchored["day0"])
     # sessions -> calendar days: at most ~5 sessions a week, plus holiday clusters
-    before = int(abs(spec.estimation[0]) * 7 / 5) + 40
-    after = int(max(spec.event[1], 0) * 7 / 5) + 20
-    start, end = day0.min() - pd.Timedelta(days=before), day0.max() + pd.Timedelta(days=after)
+    before = pd.Timedelta(days=int(abs(spec.estimation[0]) * 7 / 5) + 40)
+    after = pd.Timedelta(days=int(max(spec.event[1], 0) * 7 / 5) + 20)
     symbols = list(dict.fromkeys(list(anchored["symbol"]) + list(anchored["benchmark"])))
     prices: dict[str, pd.Series] = {}
     failed: dict[str, str] = {}
     rows = []
     for sym in symbols:
+        # each symbol over the range its own events need, so that coverage warnings mean something
+        used = day0[(anchored["symbol"] == sym) | (anchored["benchmark"] == sym)]
+        start, end = used.min() - before, used.max() + after
         try:
             series = load_prices([sym], start=start, end=end, snapshot=snapshot, offline=offline, progress=False)[sym]
         except DataError as exc:
@@ -96,6 +98,7 @@ def event_study(
     factors: pd.DataFrame | None = None,
     snapshot: str | os.PathLike[str] | None = None,
     offline: bool | None = None,
+    tests: Sequence[str] | str | None = None,
 ) -> EventStudyResult:
     """Run an event study.
 
@@ -116,6 +119,9 @@ def event_study(
     prices : adjusted closes per symbol; by default loaded through :mod:`research_lib.data`.
     factors : Fama-French factors (decimal) for factor models; loaded when needed.
     snapshot, offline : data-source settings passed to the data layer.
+    tests : test names for each CAR window (see :class:`research_lib.inference.TestBattery`):
+        ``None`` for the standard battery ``TEST_NAMES``, ``"all"`` to add the extra tests
+        (CLM J1/J2, Brown-Warner 1980, Lamb, Corrado-Zivney, modified rank).
 
     Raises
     ------
@@ -155,10 +161,10 @@ def event_study(
 
     ab = fit_model(panel, model, conv)
     battery = TestBattery(ab)
-    tests = {_wkey(w): battery.window(*w) for w in wins}
+    by_window = {_wkey(w): battery.window(*w, tests) for w in wins}
     daily = _daily_table(ab, battery)
     table = _events_table(ab, wins, returns)
-    return EventStudyResult(params, ab, table, daily, tests, attrition.reset_index(drop=True), sources)
+    return EventStudyResult(params, ab, table, daily, by_window, attrition.reset_index(drop=True), sources)
 
 
 def _merge_attrition(first: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:
@@ -214,11 +220,57 @@ def _daily_table(ab, battery: TestBattery) -> pd.DataFrame:  # noqa: ANN001
     return out.merge(extra, on="tau", how="left")
 
 
+def read_price_table(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> dict[str, pd.Series]:
+    """Adjusted closes from wide CSV files: a ``date`` column first, then one column per symbol.
+
+    Used by ``research-lib study --prices PATH`` to study prices that are not in
+    the snapshot (for example data shipped with another package).  Empty cells
+    (``NA``) are missing prices.  A symbol may appear in only one file.
+
+    Returns
+    -------
+    dict symbol -> adjusted closes indexed by date.
+
+    Raises
+    ------
+    DataError
+        If a file has no date column, an unparseable date, duplicate dates,
+        non-numeric prices, or a symbol given twice.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    out: dict[str, pd.Series] = {}
+    for path in paths:
+        frame = pd.read_csv(path)
+        if frame.shape[1] < 2:
+            raise DataError(f"price table {path} needs a date column and at least one symbol column; write it as date,SYM1,SYM2,...")
+        first = frame.columns[0]
+        try:
+            dates = pd.DatetimeIndex(pd.to_datetime(frame[first], format="ISO8601"), name="date")
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"the first column {first!r} of price table {path} must hold dates (YYYY-MM-DD): {exc}") from None
+        if dates.has_duplicates:
+            raise DataError(f"price table {path} has duplicate dates {dates[dates.duplicated()].strftime('%Y-%m-%d').tolist()[:5]}; keep one row per date")
+        for col in frame.columns[1:]:
+            if col in out:
+                raise DataError(f"symbol {col!r} appears in more than one price table; give each symbol once")
+            values = pd.to_numeric(frame[col], errors="coerce")
+            bad = values.isna() & frame[col].notna()
+            if bad.any():
+                raise DataError(f"price table {path}, column {col!r}: non-numeric prices {frame[col][bad].tolist()[:3]}; use numbers or leave the cell empty")
+            out[str(col)] = pd.Series(values.to_numpy(dtype=float), index=dates, name=str(col))
+    return out
+
+
 def study_from_cli(args: argparse.Namespace) -> int:
     """Handler of ``research-lib study``: print the summary, optionally write JSON."""
     path = Path(args.events)
     if not path.is_file():
         raise FileNotFoundError(f"events file {path} not found; pass a CSV with event_id,symbol,benchmark,event_date|announced_at")
+    prices = read_price_table(args.prices) if getattr(args, "prices", None) else None
+    tests = getattr(args, "tests", None)
+    if tests is not None and len(tests) == 1 and tests[0] == "all":
+        tests = "all"
     res = event_study(
         path,
         estimation_window=tuple(args.estimation_window),
@@ -230,6 +282,8 @@ def study_from_cli(args: argparse.Namespace) -> int:
         returns=args.returns,
         snapshot=args.snapshot,
         offline=args.offline,
+        prices=prices,
+        tests=tests,
     )
     print(res.summary())
     if args.json:

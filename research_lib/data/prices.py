@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,16 +210,17 @@ def load_prices(
 
     ``progress`` shows a tqdm bar; ``None`` shows it only when stderr is a terminal.
     """
-    from tqdm.auto import tqdm
-
     settings = get_settings(snapshot, offline, cache_dir)
     lo, hi = date_range_bounds(start, end)
     wanted = [symbols] if isinstance(symbols, str) else list(symbols)
     unique = list(dict.fromkeys(normalise_symbol(s) for s in wanted))
     show = sys.stderr.isatty() if progress is None else bool(progress)
-    loaded = []
-    for sym in tqdm(unique, desc="prices", unit="symbol", disable=not show, leave=False):
-        loaded.append(_load_one(sym, lo, hi, settings, refresh=refresh))
+    todo: Iterable[str] = unique
+    if show:  # import only when shown: tqdm.auto warns in Jupyter without ipywidgets
+        from tqdm.auto import tqdm
+
+        todo = tqdm(unique, desc="prices", unit="symbol", leave=False)
+    loaded = [_load_one(sym, lo, hi, settings, refresh=refresh) for sym in todo]
     return PriceSet(loaded)
 
 
