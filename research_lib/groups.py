@@ -1,0 +1,320 @@
+"""Subgroups of one event study: split the events without refitting anything.
+
+A study is run once (:func:`research_lib.study.event_study`); the
+normal-return model of each event is fitted on that event's own estimation
+window, so the abnormal returns of a subset of events are just the rows of
+the full arrays.  :func:`select_events` takes those rows (an
+:class:`~research_lib.panel.AbnormalReturns` of the subset) and the test
+battery (:class:`~research_lib.inference.TestBattery`) is run on it.  Tests
+that use the cross-section (BMP, the Kolari-Pynnönen mean correlation r,
+ranks pooled across events) are recomputed on the subgroup's own events,
+as they would be in a separate study of that subgroup.
+
+Functions
+---------
+:func:`select_events`   rows of an AbnormalReturns (boolean mask or event ids)
+:func:`subgroup_table`  CAAR and a few tests per group, for several CAR windows
+:func:`with_without`    all events / without the flagged ones / flagged only
+:func:`group_difference`  do the groups' mean CARs differ? (Welch t or Kruskal-Wallis)
+:func:`median_split`    labels "above"/"below" the median of a numeric column
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import InvalidRequestError
+from .inference import TestBattery
+from .panel import AbnormalReturns
+
+if TYPE_CHECKING:
+    from .results import EventStudyResult
+
+__all__ = [
+    "DEFAULT_GROUP_TESTS",
+    "group_difference",
+    "median_split",
+    "select_events",
+    "subgroup_table",
+    "with_without",
+]
+
+#: Tests reported per subgroup by default: the plain cross-sectional t, BMP
+#: (robust to event-induced variance), BMP adjusted for cross-correlation
+#: (Kolari and Pynnönen 2010) and the generalised sign test (Cowan 1992).
+DEFAULT_GROUP_TESTS: tuple[str, ...] = ("t_cross_sectional", "bmp", "bmp_kp", "generalized_sign")
+
+#: Per-event arrays of AbnormalReturns (leading dimension N).
+_PER_EVENT = ("params", "n_est", "sigma2", "df", "est_resid", "ar", "ar_var", "xtx_inv", "x_evt_design")
+
+Window = tuple[int, int]
+
+
+def _abnormal(source: EventStudyResult | AbnormalReturns) -> AbnormalReturns:
+    return source if isinstance(source, AbnormalReturns) else source.abnormal
+
+
+def _mask(ab: AbnormalReturns, which: np.ndarray | Sequence[bool] | Iterable[str]) -> np.ndarray:
+    """Boolean mask over the events of ``ab`` from a mask or a collection of event ids."""
+    ids = np.asarray(ab.panel.event_ids).astype(str)
+    arr = np.asarray(which if isinstance(which, np.ndarray | pd.Series) else list(which))
+    if arr.dtype == bool:
+        mask = arr
+        if mask.shape != ids.shape:
+            raise InvalidRequestError(
+                f"the mask has {mask.size} entries but the study has {ids.size} events; "
+                "build it over result.abnormal.panel.event_ids (or pass event ids instead)"
+            )
+        return mask
+    wanted = [str(w) for w in arr]
+    unknown = sorted(set(wanted) - set(ids))
+    if unknown:
+        raise InvalidRequestError(
+            f"event id(s) {unknown[:5]} are not among the study's included events; "
+            "check result.excluded, or select from result.events['event_id']"
+        )
+    return np.isin(ids, wanted)
+
+
+def select_events(
+    ab: EventStudyResult | AbnormalReturns, which: np.ndarray | Sequence[bool] | Iterable[str]
+) -> AbnormalReturns:
+    """The abnormal returns of a subset of the events, without refitting.
+
+    Parameters
+    ----------
+    ab
+        An :class:`AbnormalReturns` or an :class:`EventStudyResult` (its ``abnormal``).
+    which
+        A boolean mask over ``ab.panel.event_ids`` or an iterable of event ids.
+
+    Returns
+    -------
+    AbnormalReturns
+        The same model output restricted to the selected events (panel
+        included, via :meth:`EventPanel.select`), in the original order.
+
+    Raises
+    ------
+    InvalidRequestError
+        If the mask has the wrong length, an id is unknown, or nothing is selected.
+
+    Notes
+    -----
+    Each event's coefficients, residual variance and abnormal returns depend
+    only on that event's own data, so selecting rows gives exactly what a
+    separate fit of the subset would give (checked in ``tests/test_groups.py``).
+    """
+    ab = _abnormal(ab)
+    mask = _mask(ab, which)
+    if not mask.any():
+        raise InvalidRequestError("the selection contains no event; check the mask or the event ids")
+    kw = {name: getattr(ab, name)[mask] for name in _PER_EVENT}
+    return replace(ab, panel=ab.panel.select(mask), **kw)
+
+
+def _labels_on(ab: AbnormalReturns, labels: pd.Series | Mapping[str, object]) -> pd.Series:
+    """Group label of every included event (NaN where none is given)."""
+    lab = pd.Series(labels) if not isinstance(labels, pd.Series) else labels
+    if lab.index.has_duplicates:
+        raise InvalidRequestError("labels are indexed by event_id and must be unique per event; drop duplicates")
+    ids = pd.Index(np.asarray(ab.panel.event_ids).astype(str))
+    lab.index = lab.index.astype(str)
+    if not ids.isin(lab.index).any():
+        raise InvalidRequestError(
+            "no included event has a label; index the labels by the study's event_id "
+            "(e.g. events.set_index('event_id')['type'])"
+        )
+    return lab.reindex(ids)
+
+
+def _windows(ab: AbnormalReturns, windows: Iterable[Sequence[int]] | None) -> list[Window]:
+    if windows is None:
+        return [(0, 0), (0, 1), (-1, 1)]
+    return [(int(w[0]), int(w[1])) for w in windows]
+
+
+def _group_rows(ab: AbnormalReturns, name: str, windows: list[Window], tests: Sequence[str]) -> list[dict[str, object]]:
+    battery = TestBattery(ab)
+    rows = []
+    for a, b in windows:
+        car, _ = ab.car(a, b)
+        ok = np.isfinite(car)
+        row: dict[str, object] = {
+            "group": name,
+            "window": f"[{a},{b}]",
+            "n": int(ok.sum()),
+            "caar": float(car[ok].mean()) if ok.any() else float("nan"),
+            "median_car": float(np.median(car[ok])) if ok.any() else float("nan"),
+            "share_positive": float(np.mean(car[ok] > 0)) if ok.any() else float("nan"),
+        }
+        for tname, res in battery.window(a, b, tests).items():
+            row[f"{tname}"] = res.stat
+            row[f"{tname}_p"] = res.pvalue
+        row["r"] = battery.mean_cross_correlation
+        rows.append(row)
+    return rows
+
+
+def subgroup_table(
+    result: EventStudyResult | AbnormalReturns,
+    labels: pd.Series | Mapping[str, object],
+    windows: Iterable[Sequence[int]] | None = None,
+    tests: Sequence[str] = DEFAULT_GROUP_TESTS,
+    include_all: bool = True,
+    order: Sequence[object] | None = None,
+) -> pd.DataFrame:
+    """CAAR and a few tests for each group of events, from one fitted study.
+
+    Parameters
+    ----------
+    result
+        The study (or its ``abnormal``).
+    labels
+        Group label per event, indexed by ``event_id`` (a Series or a dict).
+        Events without a label (NaN/None) enter only the "all events" row.
+    windows
+        CAR windows [a, b] (default [0,0], [0,+1], [-1,+1]); each inside the event window.
+    tests
+        Names from :data:`research_lib.inference.ALL_TEST_NAMES`.
+    include_all
+        Add an ``"all events"`` group first.
+    order
+        Order of the groups (default: sorted labels).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group and window: ``group, window, n, caar, median_car,
+        share_positive``, then ``<test>`` (statistic) and ``<test>_p``
+        (two-sided p-value) for each test, and ``r`` (the Kolari-Pynnönen mean
+        cross-correlation of the group's estimation residuals).  A group with
+        one event gets ``nan`` for the cross-sectional tests (with no error).
+
+    Notes
+    -----
+    CAAR_g = (1/N_g) sum_{i in g} CAR_i.  The tests are those of
+    :class:`research_lib.inference.TestBattery`, computed on the subgroup's
+    own abnormal returns (:func:`select_events`): the cross-sectional
+    standard deviations, the generalised-sign p-hat and r are the subgroup's.
+
+    References
+    ----------
+    Boehmer, E., Musumeci, J. and Poulsen, A. B. (1991). JFE 30, 253-272.
+    Cowan, A. R. (1992). Review of Quantitative Finance and Accounting 2, 343-358.
+    Kolari, J. W. and Pynnönen, S. (2010). RFS 23, 3996-4025.
+    MacKinlay, A. C. (1997). JEL 35, 13-39 (section 7, cross-sectional models and subsamples).
+    """
+    ab = _abnormal(result)
+    lab = _labels_on(ab, labels)
+    wins = _windows(ab, windows)
+    groups = list(order) if order is not None else sorted(lab.dropna().unique(), key=str)
+    rows: list[dict[str, object]] = []
+    if include_all:
+        rows += _group_rows(ab, "all events", wins, tests)
+    for g in groups:
+        mask = (lab == g).to_numpy()
+        if not mask.any():
+            continue
+        rows += _group_rows(select_events(ab, mask), str(g), wins, tests)
+    return pd.DataFrame(rows)
+
+
+def with_without(
+    result: EventStudyResult | AbnormalReturns,
+    flagged: np.ndarray | Sequence[bool] | Iterable[str] | pd.Series,
+    windows: Iterable[Sequence[int]] | None = None,
+    tests: Sequence[str] = DEFAULT_GROUP_TESTS,
+    name: str = "flagged",
+) -> pd.DataFrame:
+    """The study with all events, without the flagged events, and the flagged events alone.
+
+    Parameters
+    ----------
+    result
+        The study (or its ``abnormal``).
+    flagged
+        Boolean Series indexed by ``event_id`` (e.g.
+        ``events.set_index("event_id")["confounded_earnings"]``), a boolean
+        mask over the included events, or the flagged event ids.
+    windows, tests
+        As in :func:`subgroup_table`.
+    name
+        Word used in the group names (``"without flagged"``, ``"flagged only"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`subgroup_table`, groups ``"all events"``, ``"without <name>"``
+        and ``"<name> only"``.
+    """
+    ab = _abnormal(result)
+    if isinstance(flagged, pd.Series) and flagged.dtype == bool and not isinstance(flagged.index, pd.RangeIndex):
+        lab = _labels_on(ab, flagged).fillna(False).astype(bool)
+        mask = lab.to_numpy()
+    else:
+        mask = _mask(ab, flagged)
+    labels = pd.Series(np.where(mask, f"{name} only", f"without {name}"), index=np.asarray(ab.panel.event_ids).astype(str))
+    return subgroup_table(ab, labels, windows, tests, include_all=True, order=[f"without {name}", f"{name} only"])
+
+
+def group_difference(
+    result: EventStudyResult | AbnormalReturns,
+    labels: pd.Series | Mapping[str, object],
+    window: Sequence[int] = (-1, 1),
+) -> dict[str, object]:
+    """Do the mean CARs of the groups differ?
+
+    Two groups: Welch's unequal-variance t test of CAAR_1 - CAAR_2; more
+    groups: Welch's ANOVA is not in scipy, so the Kruskal-Wallis H test on
+    the CARs (rank-based, no normality assumed) is reported.  Both are
+    computed by scipy on the per-event CARs; events without a label are left out.
+
+    Returns
+    -------
+    dict with ``test``, ``stat``, ``pvalue``, ``k`` (groups), ``n`` (events) and
+    ``left_out`` (groups with fewer than two events with a CAR, not tested).
+
+    References
+    ----------
+    Welch, B. L. (1947). Biometrika 34, 28-35.  Kruskal, W. H. and Wallis,
+    W. A. (1952). JASA 47, 583-621.
+    """
+    ab = _abnormal(result)
+    lab = _labels_on(ab, labels)
+    car, _ = ab.car(int(window[0]), int(window[1]))
+    frame = pd.DataFrame({"g": lab.to_numpy(), "car": car}).dropna()
+    groups = {str(g): grp["car"].to_numpy() for g, grp in frame.groupby("g", sort=True)}
+    left_out = [g for g, s in groups.items() if s.size < 2]
+    samples = [s for s in groups.values() if s.size >= 2]
+    if len(samples) < 2:
+        raise InvalidRequestError("need at least two groups with two or more events each; merge small groups")
+    if len(samples) == 2:
+        res = stats.ttest_ind(samples[0], samples[1], equal_var=False)
+        test = "welch_t"
+    else:
+        res = stats.kruskal(*samples)
+        test = "kruskal_wallis"
+    return {"test": test, "stat": float(res.statistic), "pvalue": float(res.pvalue), "k": len(samples),
+            "n": int(sum(s.size for s in samples)), "left_out": left_out}
+
+
+def median_split(values: pd.Series, above: str = "above median", below: str = "at or below median") -> pd.Series:
+    """Label each value as above or at/below the median of the non-missing values (NaN stays NaN).
+
+    The median is taken over the values passed: pass the values of the
+    included events only (``values.reindex(result.events["event_id"])``) to
+    split the studied sample in halves.
+    """
+    v = pd.to_numeric(values, errors="coerce")
+    med = float(np.nanmedian(v.to_numpy(dtype=float)))
+    out = pd.Series(np.where(v > med, above, below), index=values.index, dtype=object)
+    out[v.isna()] = np.nan
+    out.attrs["median"] = med
+    return out
