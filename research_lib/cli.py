@@ -48,6 +48,15 @@ def _add_study(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--returns", choices=("simple", "log"), default="simple")
     p.add_argument("--snapshot", default=None, help="snapshot directory (overrides RESEARCH_LIB_SNAPSHOT)")
     p.add_argument("--offline", action="store_true", default=None, help="never touch the network")
+    p.add_argument(
+        "--prices", action="append", default=None, metavar="PATH",
+        help="wide CSV of adjusted closes (date,SYM1,SYM2,...) to use instead of the data layer; repeatable",
+    )
+    p.add_argument(
+        "--tests", nargs="+", default=None, metavar="NAME",
+        help="tests to run per CAR window: 'all' (standard battery plus clm_j1, clm_j2, brown_warner_1980, lamb, "
+        "corrado_zivney, modified_rank) or test names; default: the standard battery",
+    )
     p.add_argument("--json", default=None, metavar="PATH", help="write the results as JSON")
 
     def run(args: argparse.Namespace) -> int:

@@ -29,8 +29,9 @@ class Conventions:
     rank_aggregation : ``"textbook"`` or ``"estudy2"`` (its rowMeans x ncol quirk).
     car_variance : ``"prediction"`` (gamma' V gamma with estimation error) or
         ``"sigma2_days"`` (L2 s^2, as the eventstudy package does).
-    t_df : degrees of freedom of single-event t tests: ``"resid"`` (M - k) or
-        ``"n_est"`` (M, eventstudy prints p from t(M)).
+    t_df : degrees of freedom of single-event t tests: ``"resid"`` (M - k),
+        ``"n_est"`` (M) or ``"n_est_minus_1"`` (M - 1: the eventstudy package
+        takes p from t(estimation_size - 1) whatever the model).
     """
 
     name: str = "textbook"
@@ -63,7 +64,7 @@ EVENTSTUDY = Conventions(
     market_moments="complete_cases",
     rank_aggregation="textbook",
     car_variance="sigma2_days",
-    t_df="n_est",
+    t_df="n_est_minus_1",
 )
 
 CONVENTIONS: dict[str, Conventions] = {c.name: c for c in (TEXTBOOK, ESTUDY2, EVENTSTUDY)}

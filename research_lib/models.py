@@ -84,7 +84,7 @@ def _with_intercept(x: np.ndarray) -> np.ndarray:
 def _check_conventions(conv: Conventions) -> None:
     checks = {
         "resid_ddof": ("k", "1", "0"),
-        "t_df": ("resid", "n_est"),
+        "t_df": ("resid", "n_est", "n_est_minus_1"),
         "market_moments": ("complete_cases", "full_window"),
     }
     for name, allowed in checks.items():
@@ -94,6 +94,11 @@ def _check_conventions(conv: Conventions) -> None:
 
 def _ddof(conv: Conventions, k: int) -> int:
     return {"k": k, "1": 1, "0": 0}[conv.resid_ddof]
+
+
+def _t_df(conv: Conventions, n_est: np.ndarray, resid_df: np.ndarray) -> np.ndarray:
+    """Degrees of freedom of single-event t tests under ``conv.t_df``."""
+    return {"resid": resid_df, "n_est": n_est, "n_est_minus_1": n_est - 1}[conv.t_df]
 
 
 def _check_sample(panel: EventPanel, n_est: np.ndarray, need: int, model: str) -> None:
@@ -193,7 +198,7 @@ def _fit_market_closed_form(panel: EventPanel, conv: Conventions) -> AbnormalRet
     design = np.stack([np.ones_like(x_evt), x_evt], axis=2)
     return AbnormalReturns(
         panel=panel, model="market", param_names=("alpha", "beta"), params=np.column_stack([alpha, beta]), k=2,
-        n_est=n_est, sigma2=sigma2, df=n_est - 2 if conv.t_df == "resid" else n_est, est_resid=resid, ar=ar,
+        n_est=n_est, sigma2=sigma2, df=_t_df(conv, n_est, n_est - 2), est_resid=resid, ar=ar,
         ar_var=ar_var, xtx_inv=xtx_inv, x_evt_design=design, conventions=conv,
     )
 
@@ -220,7 +225,7 @@ def _fit_ols_model(panel: EventPanel, model: str, names: list[str], conv: Conven
         param_names = ("mu",)
     else:
         param_names = ("alpha", *names)
-    df = n_est - p if conv.t_df == "resid" else n_est
+    df = _t_df(conv, n_est, n_est - p)
     return AbnormalReturns(
         panel=panel,
         model=model,
@@ -259,7 +264,7 @@ def _fit_market_adjusted(panel: EventPanel, conv: Conventions) -> AbnormalReturn
         k=0,
         n_est=n_est,
         sigma2=sigma2,
-        df=n_est - 1 if conv.t_df == "resid" else n_est,
+        df=_t_df(conv, n_est, n_est - 1),
         est_resid=np.where(mask, e, np.nan),
         ar=ar,
         ar_var=np.repeat(sigma2[:, None], ar.shape[1], axis=1),
@@ -300,7 +305,7 @@ def _fit_scholes_williams(panel: EventPanel, conv: Conventions) -> AbnormalRetur
         k=2,
         n_est=n_est,
         sigma2=sigma2,
-        df=n_est - 2 if conv.t_df == "resid" else n_est,
+        df=_t_df(conv, n_est, n_est - 2),
         est_resid=resid,
         ar=ar,
         ar_var=np.repeat(sigma2[:, None], l2, axis=1),
