@@ -527,6 +527,13 @@ class TestBattery:
         # forecast-error factor of each event day (Lamb)
         with np.errstate(invalid="ignore", divide="ignore"):
             self._lamb_c = _nanmean_rows(_finite(self._ar_var / self._sigma2[:, None]))
+        if self._estudy2 and ab.conventions.forecast_error and self._lamb_c.size:
+            # estudy2 puts 1/mean(M_i) into the factor where the mean of the events' own
+            # factors has mean(1/M_i); the market term is common to all events under its
+            # full-window market moments, so swapping the two reproduces its Lamb exactly.
+            m = np.asarray(ab.n_est, dtype=float)
+            m = m[m > 0]
+            self._lamb_c = self._lamb_c - np.mean(1.0 / m) + 1.0 / np.mean(m)
         self._prepare_ranks()
         # generalised sign: fraction of positive estimation residuals
         valid_est = np.isfinite(est)
