@@ -1,0 +1,254 @@
+"""Parity of a depositary receipt with its underlying ordinary shares.
+
+A US depositary share (ADS) that stands for ``ratio`` ordinary shares listed
+abroad should be worth ``ratio`` times the ordinary share's price converted
+into dollars.  The relative gap is the ADR premium (negative: a discount).
+It is not an arbitrage-free zero: the two closes are taken hours apart on
+different exchanges, conversion of ADSs into shares costs fees and time, and
+the exchange rate used may not be the one at either close.  Its *changes*
+around an event show which market moved when.
+
+The exchange rate is an explicit, documented assumption
+(:class:`FxAssumption`).  For the Hong Kong dollar, pegged to the US dollar
+inside the Linked Exchange Rate band 7.75-7.85 HKD per USD, the band bounds
+the error that any assumed rate can make (:meth:`FxAssumption.premium_bounds`).
+
+References
+----------
+Gagnon, L. and Karolyi, G. A. (2010), "Multi-market trading and arbitrage",
+*Journal of Financial Economics* 97(1), 53-80 (ADR parity deviations).
+Hong Kong Monetary Authority, Linked Exchange Rate System: convertibility
+undertakings at 7.75 and 7.85 HKD per USD since 18 May 2005.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, InvalidRequestError
+
+#: Linked Exchange Rate System band, HKD per USD (strong side, weak side).
+HKD_PEG_BAND: tuple[float, float] = (7.75, 7.85)
+#: Alibaba: 1 ADS = 8 ordinary shares since the 1-to-8 subdivision of 2019-07-30 (SEC 6-K).
+BABA_ADS_RATIO = 8.0
+
+__all__ = [
+    "BABA_ADS_RATIO",
+    "HKD_PEG_BAND",
+    "FxAssumption",
+    "adr_parity",
+    "fx_assumption",
+    "fx_daily_moves",
+    "rescale_to_reference",
+]
+
+
+@dataclass(frozen=True)
+class FxAssumption:
+    """A fixed exchange rate (foreign currency per USD) used where no rate series exists.
+
+    Attributes
+    ----------
+    rate : the assumed rate, foreign currency units per 1 USD (e.g. HKD per USD).
+    basis : how the rate was chosen, in words (shown in tables and notebooks).
+    band : (low, high) range the true rate is known to lie in (the peg band).
+    """
+
+    rate: float
+    basis: str
+    band: tuple[float, float] = HKD_PEG_BAND
+
+    def __post_init__(self) -> None:
+        lo, hi = self.band
+        if not (math.isfinite(self.rate) and self.rate > 0):
+            raise InvalidRequestError(f"exchange rate {self.rate!r} must be a positive number (foreign units per USD)")
+        if not (0 < lo <= hi):
+            raise InvalidRequestError(f"band {self.band!r} must be (low, high) with 0 < low <= high, e.g. (7.75, 7.85)")
+        if not (lo <= self.rate <= hi):
+            raise InvalidRequestError(
+                f"assumed rate {self.rate} lies outside its band [{lo}, {hi}]; choose a rate inside the band "
+                "or widen the band"
+            )
+
+    def premium_bounds(self) -> tuple[float, float]:
+        """Relative error factors of (1 + premium) implied by the band: (low / rate - 1, high / rate - 1).
+
+        Notes
+        -----
+        With ADR price A (USD), ordinary price P (foreign currency), ratio n and
+        rate X (foreign per USD), 1 + premium = A X / (n P).  It is linear in X,
+        so if the true rate lies in [lo, hi] while ``rate`` was used,
+        (1 + premium_true) / (1 + premium_used) lies in [lo / rate, hi / rate].
+        """
+        lo, hi = self.band
+        return lo / self.rate - 1.0, hi / self.rate - 1.0
+
+    def max_log_change(self) -> float:
+        """Largest possible change of log X between any two dates inside the band: ln(high / low)."""
+        lo, hi = self.band
+        return math.log(hi / lo)
+
+
+def fx_assumption(
+    fx: pd.Series | None = None,
+    method: str = "last",
+    band: tuple[float, float] = HKD_PEG_BAND,
+) -> FxAssumption:
+    """Choose a fixed exchange rate and say how.
+
+    Parameters
+    ----------
+    fx
+        A rate series (foreign units per USD) indexed by date; needed for
+        ``method="last"``.
+    method
+        ``"last"``: the last available close of ``fx``; ``"band_mid"``: the
+        midpoint of ``band`` (7.80 for the HKD peg).
+    band
+        The range the true rate is known to lie in.
+
+    Raises
+    ------
+    InvalidRequestError
+        For an unknown method, or ``"last"`` without a series.
+    DataError
+        If the series has no finite value.
+    """
+    if method == "band_mid":
+        mid = (band[0] + band[1]) / 2.0
+        return FxAssumption(mid, f"midpoint {mid:.4f} of the band [{band[0]}, {band[1]}]", band)
+    if method != "last":
+        raise InvalidRequestError(f"unknown method {method!r}; use 'last' or 'band_mid'")
+    if fx is None:
+        raise InvalidRequestError("method='last' needs the rate series fx; pass it or use method='band_mid'")
+    clean = pd.Series(fx, dtype=float).dropna()
+    if clean.empty:
+        raise DataError("the exchange-rate series has no value; load it again or use method='band_mid'")
+    date = pd.Timestamp(clean.index[-1])
+    return FxAssumption(float(clean.iloc[-1]), f"last available close {clean.iloc[-1]:.5f} on {date:%Y-%m-%d}", band)
+
+
+def fx_daily_moves(fx: pd.Series, start: str | pd.Timestamp | None = None) -> pd.Series:
+    """Summary of absolute daily log changes of an exchange rate (to bound its day-to-day effect).
+
+    Returns
+    -------
+    pd.Series
+        ``n``, ``median``, ``p99`` and ``max`` of |ln X_t - ln X_{t-1}| over
+        consecutive observations from ``start`` on.
+    """
+    x = pd.Series(fx, dtype=float).dropna().sort_index()
+    if start is not None:
+        x = x[x.index >= pd.Timestamp(start)]
+    if len(x) < 2:
+        raise DataError("fewer than two exchange-rate observations; give a longer series or an earlier start")
+    d = np.abs(np.diff(np.log(x.to_numpy())))
+    return pd.Series({"n": float(d.size), "median": float(np.median(d)), "p99": float(np.quantile(d, 0.99)),
+                      "max": float(d.max())}, name="abs_daily_log_change")
+
+
+def rescale_to_reference(adj_close: pd.Series, date: str | pd.Timestamp, unadjusted_close: float) -> pd.Series:
+    """Put adjusted closes back on the exchange's price level using one known unadjusted close.
+
+    Dividend-adjusted series are the exchange prices times a factor that is
+    constant between two ex-dividend dates.  Multiplying by
+    ``unadjusted_close / adj_close[date]`` recovers the exchange prices
+    exactly on the dates between the ex-dividend dates that surround ``date``
+    (and only there: the caller must keep to that span).
+
+    Raises
+    ------
+    DataError
+        If ``date`` has no adjusted close or the given close is not positive.
+    """
+    ts = pd.Timestamp(date)
+    if ts not in adj_close.index or not np.isfinite(adj_close.loc[ts]):
+        raise DataError(f"no adjusted close on {ts:%Y-%m-%d}; choose a reference date that is in the series")
+    if not unadjusted_close > 0:
+        raise DataError(f"unadjusted close {unadjusted_close!r} must be positive")
+    return adj_close * (float(unadjusted_close) / float(adj_close.loc[ts]))
+
+
+def adr_parity(
+    adr: pd.Series,
+    ordinary: pd.Series,
+    ratio: float,
+    fx: FxAssumption | pd.Series | float,
+    *,
+    ordinary_lead: int = 0,
+) -> pd.DataFrame:
+    """ADR premium over the converted price of the ordinary shares it stands for, date by date.
+
+    Parameters
+    ----------
+    adr
+        ADR closes in USD, indexed by (US exchange-local) date.
+    ordinary
+        Ordinary-share closes in the foreign currency, indexed by (home
+        exchange-local) date.
+    ratio
+        Ordinary shares per ADR (8 for Alibaba).
+    fx
+        Foreign currency per USD: an :class:`FxAssumption` (fixed rate with a
+        band), a series by date (aligned to the ADR's dates; missing -> NaN)
+        or a number.
+    ordinary_lead
+        Pair the ADR close of date t with the ordinary close ``ordinary_lead``
+        sessions of the *home* exchange later (0: the same calendar date).
+        Hong Kong closes 13 hours before New York on the same date, and 11
+        hours after New York's previous close, so ``ordinary_lead=1`` pairs
+        each New York close with the next Hong Kong close.
+
+    Returns
+    -------
+    pd.DataFrame
+        Indexed by the ADR's dates where both prices exist: ``adr``,
+        ``ordinary``, ``ordinary_date``, ``fx``, ``implied`` (= ratio x
+        ordinary / fx, USD), ``premium`` (= adr / implied - 1),
+        ``log_premium`` (= ln(adr / implied)) and, for an :class:`FxAssumption`,
+        ``premium_low`` / ``premium_high`` (the premium at the band's ends).
+
+    Raises
+    ------
+    InvalidRequestError
+        For a non-positive ratio or a negative ``ordinary_lead``.
+
+    Notes
+    -----
+    premium_t = A_t X_t / (n P_s) - 1, with s the paired home session.  Its
+    daily change in logs is ln(A_t / A_t-1) - ln(P_s / P_s-1) + ln(X_t / X_t-1):
+    the ADR's log return minus the ordinary share's, plus the currency's
+    move, which is zero under a fixed assumed rate (the true move is then the
+    error; inside the HKD band it is at most ln(7.85 / 7.75)).
+    """
+    if not (ratio > 0):
+        raise InvalidRequestError(f"ratio {ratio!r} must be positive (ordinary shares per ADR, e.g. 8 for Alibaba)")
+    if ordinary_lead < 0:
+        raise InvalidRequestError(f"ordinary_lead={ordinary_lead} must be >= 0 (sessions of the home exchange)")
+    a = pd.Series(adr, dtype=float).dropna().sort_index()
+    p = pd.Series(ordinary, dtype=float).dropna().sort_index()
+    pdates = pd.Series(p.index, index=p.index)
+    # pair each ADR date with the ordinary close on the same date, or `lead` home sessions later
+    p_led = pd.Series(p.to_numpy()[ordinary_lead:], index=p.index[: len(p) - ordinary_lead])
+    d_led = pd.Series(pdates.to_numpy()[ordinary_lead:], index=p.index[: len(p) - ordinary_lead])
+    out = pd.DataFrame({"adr": a, "ordinary": p_led.reindex(a.index), "ordinary_date": d_led.reindex(a.index)})
+    out = out.dropna(subset=["adr", "ordinary"])
+    if isinstance(fx, FxAssumption):
+        out["fx"] = fx.rate
+    elif isinstance(fx, pd.Series):
+        out["fx"] = pd.Series(fx, dtype=float).reindex(out.index)
+    else:
+        out["fx"] = float(fx)
+    out["implied"] = ratio * out["ordinary"] / out["fx"]
+    out["premium"] = out["adr"] / out["implied"] - 1.0
+    out["log_premium"] = np.log(out["adr"] / out["implied"])
+    if isinstance(fx, FxAssumption):
+        lo, hi = fx.premium_bounds()
+        out["premium_low"] = (1.0 + out["premium"]) * (1.0 + lo) - 1.0
+        out["premium_high"] = (1.0 + out["premium"]) * (1.0 + hi) - 1.0
+    out.index.name = "date"
+    return out

@@ -1,0 +1,384 @@
+"""Robustness of a single-event result: many designs side by side, and a placebo.
+
+A single-firm event study rests on choices a reader may question: the
+benchmark, the normal-return model, the length of the estimation window,
+unusual days inside it, the event window.  :func:`robustness_table` runs one
+:class:`Design` per choice and lays the CARs side by side.  The placebo
+(:func:`placebo_cars`) runs the same design on many ordinary days, so that
+the event's |CAR| can be ranked among CARs of days without the event.
+
+Dropping days from the estimation window
+----------------------------------------
+Setting a *price* to NaN would remove two returns (the one ending and the
+one starting at that close).  :func:`mask_estimation_dates` instead removes
+the estimation-window *returns* dated on given sessions (the return dated d
+runs from the previous session's close to d's close) after the panel is
+built, before the model is fitted; the event window is never touched, and
+an event left with fewer than ``min_estimation`` returns is excluded.
+
+References
+----------
+MacKinlay, A. C. (1997), "Event studies in economics and finance", *JEL* 35(1).
+Brown, S. J. and Warner, J. B. (1985), "Using daily stock returns: the case
+of event studies", *JFE* 14 (pseudo-events on random dates).  Gelbach, J. B.,
+Helland, E. and Klick, J. (2013), "Valid inference in single-firm,
+single-event studies", *ALER* 15(2).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .calendars import calendar_for, day_zero
+from .errors import InsufficientEstimationWindowError, InvalidRequestError, NoValidEventsError
+from .models import dimson_beta, fit_model
+from .panel import AbnormalReturns, EventPanel
+from .single_firm import sample_quantile_test
+from .windows import WindowSpec, build_panel
+
+log = logging.getLogger(__name__)
+
+Window = tuple[int, int]
+
+__all__ = [
+    "Design",
+    "PlaceboSummary",
+    "fit_design",
+    "mask_estimation_dates",
+    "placebo_cars",
+    "placebo_days",
+    "placebo_summary",
+    "plot_robustness",
+    "robustness_table",
+]
+
+
+@dataclass(frozen=True)
+class Design:
+    """One event-study design for one listing.
+
+    Attributes
+    ----------
+    symbol, benchmark : the listing and its benchmark (ignored by ``constant_mean``
+        and factor models, but kept as a label).
+    model : normal-return model (:data:`research_lib.models.MODELS`).
+    estimation, event : windows in sessions of the listing's exchange relative to day 0.
+    min_estimation : fewest estimation returns an event may keep (after exclusions).
+    exclude_dates : sessions whose estimation-window returns are dropped.
+    label : a short name for tables (default: built from the fields).
+    """
+
+    symbol: str
+    benchmark: str
+    model: str = "market"
+    estimation: Window = (-250, -11)
+    event: Window = (-10, 10)
+    min_estimation: int = 120
+    exclude_dates: tuple[pd.Timestamp, ...] = field(default_factory=tuple)
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "exclude_dates", tuple(pd.Timestamp(d) for d in self.exclude_dates))
+        if not self.label:
+            drop = f", minus {len(self.exclude_dates)} day(s)" if self.exclude_dates else ""
+            object.__setattr__(
+                self, "label",
+                f"{self.symbol} vs {self.benchmark}, {self.model}, est [{self.estimation[0]},{self.estimation[1]}]{drop}",
+            )
+
+    @property
+    def spec(self) -> WindowSpec:
+        return WindowSpec(tuple(self.estimation), tuple(self.event), int(self.min_estimation))
+
+
+def mask_estimation_dates(panel: EventPanel, dates: Iterable[str | pd.Timestamp]) -> tuple[EventPanel, np.ndarray]:
+    """Drop the estimation-window returns dated on ``dates`` (set them missing).
+
+    Parameters
+    ----------
+    panel
+        From :func:`research_lib.windows.build_panel`.
+    dates
+        Sessions (exchange-local dates) whose returns leave the estimation sample.
+
+    Returns
+    -------
+    panel : EventPanel
+        A copy with ``y_est`` NaN on those dates (the model then fits on the
+        remaining complete cases); event-window arrays are unchanged.
+    n_masked : np.ndarray
+        (N,) number of previously valid estimation returns removed per event.
+    """
+    want = pd.DatetimeIndex([pd.Timestamp(d) for d in dates]).normalize().as_unit("ns").values
+    hit = np.isin(panel.est_dates, want)
+    n_masked = (hit & np.isfinite(panel.y_est)).sum(axis=1)
+    return replace(panel, y_est=np.where(hit, np.nan, panel.y_est)), n_masked
+
+
+def fit_design(
+    design: Design,
+    day0: Sequence[str | pd.Timestamp] | str | pd.Timestamp,
+    prices: Mapping[str, pd.Series],
+    factors: pd.DataFrame | None = None,
+    conventions: str = "textbook",
+    event_ids: Sequence[str] | None = None,
+) -> tuple[AbnormalReturns, pd.DataFrame]:
+    """Fit ``design`` for one or many day-0 sessions of its listing, in one stacked panel.
+
+    Parameters
+    ----------
+    design
+        The design.
+    day0
+        One session or many (pseudo-events for a placebo); each must be a
+        session of the listing's exchange.
+    prices
+        Symbol -> adjusted closes (e.g. :func:`research_lib.case.load_case_prices`).
+    factors
+        Decimal factor returns, for factor models.
+    conventions
+        Convention set of :func:`research_lib.models.fit_model`.
+    event_ids
+        Optional ids (default: the day-0 dates).
+
+    Returns
+    -------
+    ab : AbnormalReturns
+        For the events that could be studied.
+    attrition : pd.DataFrame
+        One row per day 0: ``event_id``, ``status``, ``reason``, ``n_est``,
+        ``n_masked`` (returns dropped by ``exclude_dates``).
+
+    Raises
+    ------
+    NoValidEventsError, InsufficientEstimationWindowError
+        If no event is left (the message says why).
+    """
+    days = [day0] if isinstance(day0, str | pd.Timestamp) else list(day0)
+    d0 = pd.DatetimeIndex([pd.Timestamp(d) for d in days])
+    ids = [f"{design.symbol}@{d:%Y-%m-%d}" for d in d0] if event_ids is None else list(event_ids)
+    anchored = pd.DataFrame({"event_id": ids, "symbol": design.symbol, "benchmark": design.benchmark, "day0": d0})
+    panel, attr = build_panel(anchored, prices, design.spec, model=design.model, factors=factors)
+    attr = attr[["event_id", "status", "reason", "n_est"]].copy()
+    attr["n_masked"] = 0
+    if design.exclude_dates:
+        panel, n_masked = mask_estimation_dates(panel, design.exclude_dates)
+        n_left = (np.isfinite(panel.y_est) & np.all(np.isfinite(panel.x_est), axis=2)).sum(axis=1)
+        where = attr["event_id"].isin(panel.event_ids)
+        attr.loc[where, "n_masked"] = n_masked
+        attr.loc[where, "n_est"] = n_left
+        short = n_left < design.min_estimation
+        if short.any():
+            bad = attr["event_id"].isin(panel.event_ids[short])
+            attr.loc[bad, "status"] = "excluded"
+            attr.loc[bad, "reason"] = (
+                f"fewer than min_estimation={design.min_estimation} estimation returns after dropping the excluded dates"
+            )
+            if short.all():
+                raise InsufficientEstimationWindowError(int(n_left.max()), design.min_estimation, what=design.label)
+            panel = panel.select(~short)
+    ab = fit_model(panel, design.model, conventions)
+    return ab, attr.reset_index(drop=True)
+
+
+def _window_rows(ab: AbnormalReturns, i: int, windows: Sequence[Window], level: float) -> list[dict[str, float]]:
+    rows = []
+    for w in windows:
+        car, var = ab.car(*w)
+        se = float(np.sqrt(var[i]))
+        t = float(car[i]) / se
+        sq = sample_quantile_test(ab, i, w, level)
+        rows.append({"window": f"[{w[0]},{w[1]}]", "car": float(car[i]), "se": se, "t": t,
+                     "p": float(2 * stats.t.sf(abs(t), ab.df[i])), "sq_p": sq.pvalue})
+    return rows
+
+
+def robustness_table(
+    designs: Sequence[Design],
+    announced_at: str | pd.Timestamp,
+    prices: Mapping[str, pd.Series],
+    windows: Sequence[Window],
+    factors: pd.DataFrame | None = None,
+    conventions: str = "textbook",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Run every design on the event and tabulate the CARs.
+
+    Day 0 of each design follows from ``announced_at`` on its listing's
+    calendar (:func:`research_lib.calendars.day_zero`).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per design and window: ``label``, ``symbol``, ``benchmark``,
+        ``model``, ``estimation`` (text), ``n_est``, ``df`` (of the t test), ``n_masked``, ``beta``
+        (market slope where the model has one: ``beta``, ``mkt`` or
+        ``mkt_rf``; for Dimson the sum of the lag, current and lead slopes;
+        NaN otherwise), ``sigma``, ``window``, ``car``, ``se``,
+        ``t``, ``p`` (Student t with the design's df) and ``sq_p`` (sample-
+        quantile p-value, Gelbach, Helland and Klick 2013).
+
+    Notes
+    -----
+    se = sqrt(Var(CAR)) with Var(CAR) = gamma' V gamma, the prediction-error
+    variance of Campbell, Lo and MacKinlay (1997, eq. 4.4.11-4.4.14) for OLS
+    models, L s^2 for market-adjusted and Scholes-Williams.
+    """
+    out = []
+    for d in designs:
+        session = day_zero(announced_at, d.symbol).session
+        ab, attr = fit_design(d, session, prices, factors=factors, conventions=conventions)
+        names = list(ab.param_names)
+        slope = next((n for n in ("beta", "mkt", "mkt_rf") if n in names), None)
+        beta = float(ab.params[0, names.index(slope)]) if slope else float("nan")
+        if d.model == "dimson":
+            beta = float(dimson_beta(ab)[0])
+        base = {
+            "label": d.label, "symbol": d.symbol, "benchmark": d.benchmark, "model": d.model,
+            "estimation": f"[{d.estimation[0]},{d.estimation[1]}]", "n_est": int(ab.n_est[0]), "df": float(ab.df[0]),
+            "n_masked": int(attr["n_masked"].iloc[0]),
+            "beta": beta,
+            "sigma": float(np.sqrt(ab.sigma2[0])),
+        }
+        out += [{**base, **row} for row in _window_rows(ab, 0, windows, level)]
+    return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------- placebo
+def placebo_days(design: Design, day0: str | pd.Timestamp, window: Window, step: int = 1) -> pd.DatetimeIndex:
+    """Pseudo day-0 sessions whose CAR window lies inside the real event's estimation window.
+
+    With p0 the position of the real day 0 on the listing's calendar, a
+    session at position s qualifies when p0 + e0 <= s + a and s + b <= p0 + e1,
+    (e0, e1) the design's estimation window and (a, b) ``window``; so no
+    pseudo CAR window touches the real event window.  ``step`` > 1 keeps every
+    step-th such session (non-overlapping windows for step >= b - a + 1).
+    """
+    if step < 1:
+        raise InvalidRequestError(f"step={step} must be a positive number of sessions")
+    a, b = window
+    e0, e1 = design.estimation
+    grid = pd.DatetimeIndex(calendar_for(design.symbol).sessions)
+    p0 = grid.get_loc(pd.Timestamp(day0))
+    first, last = p0 + e0 - a, p0 + e1 - b
+    if last < first:
+        raise InvalidRequestError(f"window {list(window)} is longer than the estimation window {list(design.estimation)}")
+    return grid[first : last + 1 : step]
+
+
+def placebo_cars(
+    design: Design,
+    days: Sequence[pd.Timestamp] | pd.DatetimeIndex,
+    prices: Mapping[str, pd.Series],
+    window: Window,
+    factors: pd.DataFrame | None = None,
+    conventions: str = "textbook",
+) -> pd.DataFrame:
+    """CAR over ``window`` of the same design on each pseudo day 0, all fitted in one panel.
+
+    Each pseudo-event gets its own estimation window (the design's, counted
+    back from the pseudo day 0) and its own fit.  Pseudo-events that cannot
+    be studied (data too short) are left out.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``day0``, ``car``, ``se``, ``t``, ``n_est``.
+    """
+    try:
+        ab, _ = fit_design(design, list(days), prices, factors=factors, conventions=conventions)
+    except NoValidEventsError as exc:
+        raise NoValidEventsError(f"no placebo day could be studied: {exc}") from None
+    car, var = ab.car(*window)
+    se = np.sqrt(var)
+    return pd.DataFrame({"day0": pd.to_datetime(ab.panel.day0), "car": car, "se": se, "t": car / se,
+                         "n_est": ab.n_est.astype(int)})
+
+
+@dataclass(frozen=True)
+class PlaceboSummary:
+    """How the event's CAR ranks among placebo CARs.
+
+    Attributes
+    ----------
+    n : number of placebo days.
+    car, t : the event's CAR and t statistic.
+    share_abs_car : share of placebo days with |CAR| >= |event CAR|.
+    share_abs_t : share with |t| >= |event t| (NaN if t not given).
+    p_abs_car : (1 + count) / (1 + n), the usual finite-sample p-value of that rank.
+    lower, upper : the 2.5% and 97.5% quantiles of placebo CARs.
+    """
+
+    n: int
+    car: float
+    t: float
+    share_abs_car: float
+    share_abs_t: float
+    p_abs_car: float
+    lower: float
+    upper: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.n} placebo days: |CAR| >= {abs(self.car):.4f} on {self.share_abs_car:.1%} of them "
+            f"(rank p = {self.p_abs_car:.3f}); |t| >= {abs(self.t):.2f} on {self.share_abs_t:.1%}; "
+            f"middle 95% of placebo CARs [{self.lower:.4f}, {self.upper:.4f}]"
+        )
+
+
+def placebo_summary(placebo: pd.DataFrame, car: float, t: float = float("nan")) -> PlaceboSummary:
+    """Rank the event's |CAR| (and |t|) among the placebo CARs.
+
+    Notes
+    -----
+    share = #{j : |CAR_j| >= |CAR|} / n; p = (1 + #{...}) / (1 + n) counts the
+    event itself among the draws (a rank test under exchangeability, which
+    overlapping placebo windows only approximate: neighbouring pseudo-events
+    share days).
+    """
+    c = placebo["car"].to_numpy(dtype=float)
+    c = c[np.isfinite(c)]
+    n = c.size
+    if n == 0:
+        raise NoValidEventsError("the placebo table has no finite CAR; check the placebo days")
+    k = int(np.sum(np.abs(c) >= abs(car)))
+    tt = placebo["t"].to_numpy(dtype=float)
+    tt = tt[np.isfinite(tt)]
+    share_t = float(np.mean(np.abs(tt) >= abs(t))) if np.isfinite(t) and tt.size else float("nan")
+    lo, hi = np.quantile(c, [0.025, 0.975])
+    return PlaceboSummary(n, float(car), float(t), k / n, share_t, (1 + k) / (1 + n), float(lo), float(hi))
+
+
+def plot_robustness(table: pd.DataFrame, window: str, level: float = 0.95, ax: Any = None) -> Any:
+    """Dot-and-interval chart of one window's CAR across the designs of :func:`robustness_table`; return ``ax``.
+
+    Each design's CAR is drawn with its two-sided ``level`` interval
+    CAR +/- t_{1-alpha/2, df} se, df the design's own degrees of freedom.
+    """
+    from matplotlib.ticker import PercentFormatter
+
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(8, 0.35 * (table["window"] == window).sum() + 1.5))
+    sub = table[table["window"] == window].reset_index(drop=True)
+    if sub.empty:
+        raise InvalidRequestError(f"window {window!r} is not in the table; use one of {sorted(set(table['window']))}")
+    q = stats.t.ppf(0.5 + level / 2, sub["df"].to_numpy())
+    y = np.arange(len(sub))[::-1]
+    ax.errorbar(sub["car"], y, xerr=q * sub["se"], fmt="o", color="tab:blue", ecolor="0.4", capsize=3,
+                label=f"CAR{window} with {level:.0%} two-sided interval (prediction-error SE)")
+    ax.axvline(0, color="0.3", lw=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels(sub["label"], fontsize=8)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+    ax.set_xlabel(f"cumulative abnormal return over event days {window} (%)")
+    ax.legend(loc="lower right", fontsize="small")
+    return ax

@@ -1,0 +1,173 @@
+"""Robustness designs, estimation-date masking and the placebo, on seeded synthetic prices.
+
+Synthetic adjusted closes are placed on the New York calendar under the
+names BABA and ^GSPC (only their calendar is used), with a market model
+R = 0.0005 + 1.2 R_m + e and a -10% abnormal return on day 0.  Every
+estimate is checked against statsmodels OLS on the same returns, computed
+here with pandas alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from research_lib.calendars import sessions
+from research_lib.errors import InsufficientEstimationWindowError, InvalidRequestError, NoValidEventsError
+from research_lib.robustness import (
+    Design,
+    fit_design,
+    mask_estimation_dates,
+    placebo_cars,
+    placebo_days,
+    placebo_summary,
+    robustness_table,
+)
+from research_lib.single_firm import sample_quantile_test
+from research_lib.windows import WindowSpec, build_panel
+
+DAY0 = pd.Timestamp("2025-02-24")
+SHOCK = -0.10
+
+
+@pytest.fixture(scope="module")
+def prices() -> dict[str, pd.Series]:
+    rng = np.random.default_rng(20250224)
+    grid = sessions("BABA", "2022-06-01", "2025-06-30")
+    m = rng.normal(0.0004, 0.01, len(grid))
+    r = 0.0005 + 1.2 * m + rng.normal(0, 0.02, len(grid))
+    r[grid.get_loc(DAY0)] += SHOCK
+    return {
+        "BABA": pd.Series(50 * np.cumprod(1 + np.r_[0, r[1:]]), index=grid),
+        "^GSPC": pd.Series(4000 * np.cumprod(1 + np.r_[0, m[1:]]), index=grid),
+    }
+
+
+def _returns(prices: dict[str, pd.Series]) -> tuple[pd.Series, pd.Series]:
+    y, x = prices["BABA"], prices["^GSPC"]
+    return y / y.shift(1) - 1, x / x.shift(1) - 1
+
+
+def _ols_car(prices, day0, est, window, drop=()) -> tuple[float, float, int]:  # noqa: ANN001
+    """CAR and its prediction-error SE by statsmodels, counting windows in rows of the series."""
+    y, x = _returns(prices)
+    i0 = y.index.get_loc(pd.Timestamp(day0))
+    idx = y.index[i0 + est[0] : i0 + est[1] + 1]
+    idx = idx[~idx.isin(pd.DatetimeIndex(drop))]
+    fit = sm.OLS(y[idx].to_numpy(), sm.add_constant(x[idx].to_numpy())).fit()
+    w = y.index[i0 + window[0] : i0 + window[1] + 1]
+    ar = y[w] - fit.params[0] - fit.params[1] * x[w]
+    g = np.array([len(w), x[w].sum()])
+    var = len(w) * fit.scale + g @ fit.cov_params() @ g
+    return float(ar.sum()), float(np.sqrt(var)), len(idx)
+
+
+def test_mask_estimation_dates_drops_returns_not_prices(prices) -> None:  # noqa: ANN001
+    anchored = pd.DataFrame({"event_id": ["e"], "symbol": ["BABA"], "benchmark": ["^GSPC"], "day0": [DAY0]})
+    panel, _ = build_panel(anchored, prices, WindowSpec())
+    est = pd.DatetimeIndex(panel.est_dates[0])
+    drop = [est[10], est[11], DAY0, pd.Timestamp("2019-01-02")]  # two estimation days, day 0, a date outside
+    masked, n = mask_estimation_dates(panel, drop)
+    assert n.tolist() == [2]
+    assert np.isnan(masked.y_est[0, [10, 11]]).all()
+    assert np.isfinite(masked.y_est[0, 9]) and np.isfinite(masked.y_est[0, 12])  # neighbours kept
+    np.testing.assert_array_equal(masked.y_evt, panel.y_evt)  # the event window is never touched
+    np.testing.assert_array_equal(masked.x_est, panel.x_est)
+    assert np.isfinite(panel.y_est[0, 10])  # the input is not modified
+
+
+def test_fit_design_with_excluded_dates_matches_statsmodels(prices) -> None:  # noqa: ANN001
+    drop = ("2025-01-27", "2025-01-28")
+    d = Design("BABA", "^GSPC", exclude_dates=drop)
+    ab, attr = fit_design(d, DAY0, prices)
+    car, se, n = _ols_car(prices, DAY0, d.estimation, (0, 1), drop)
+    got_car, got_var = ab.car(0, 1)
+    assert attr["n_masked"].tolist() == [2] and int(ab.n_est[0]) == n == 238
+    assert got_car[0] == pytest.approx(car, abs=1e-12)
+    assert np.sqrt(got_var[0]) == pytest.approx(se, abs=1e-12)
+    # without the exclusion the fit differs
+    ab0, _ = fit_design(Design("BABA", "^GSPC"), DAY0, prices)
+    assert ab0.params[0, 1] != pytest.approx(ab.params[0, 1], abs=1e-9)
+
+
+def test_exclusions_below_min_estimation_are_reported(prices) -> None:  # noqa: ANN001
+    d0 = pd.Timestamp("2024-06-03")
+    grid = sessions("BABA", "2023-01-01", "2025-06-30")
+    p0 = grid.get_loc(d0)
+    many = tuple(grid[p0 - 130 : p0 - 10])  # 120 of the 240 estimation returns
+    d = Design("BABA", "^GSPC", min_estimation=150, exclude_dates=many)
+    with pytest.raises(InsufficientEstimationWindowError, match="120 valid estimation returns, 150 required"):
+        fit_design(d, d0, prices)
+    # with two events only the affected one is excluded
+    ab, attr = fit_design(d, [d0, DAY0], prices)
+    assert list(attr["status"]) == ["excluded", "kept"] and ab.ar.shape[0] == 1
+    p1 = grid.get_loc(DAY0)
+    overlap = len(set(many) & set(grid[p1 - 250 : p1 - 10]))  # the later window starts inside the dropped span
+    assert attr["n_masked"].tolist() == [120, overlap] and 0 < overlap < 120
+    assert attr["n_est"].tolist()[1] == 240 - overlap
+
+
+def test_robustness_table_rows_match_independent_fits(prices) -> None:  # noqa: ANN001
+    designs = [Design("BABA", "^GSPC"), Design("BABA", "^GSPC", estimation=(-120, -11), min_estimation=100)]
+    windows = [(0, 0), (-1, 1)]
+    tab = robustness_table(designs, "2025-02-24T11:48+08:00", prices, windows)
+    assert len(tab) == 4 and list(tab["n_est"]) == [240, 240, 110, 110]
+    for _, row in tab.iterrows():
+        est = (-250, -11) if row["estimation"] == "[-250,-11]" else (-120, -11)
+        w = (0, 0) if row["window"] == "[0,0]" else (-1, 1)
+        car, se, n = _ols_car(prices, DAY0, est, w)
+        assert row["car"] == pytest.approx(car, abs=1e-12) and row["se"] == pytest.approx(se, abs=1e-12)
+        assert row["p"] == pytest.approx(2 * stats.t.sf(abs(car / se), n - 2), abs=1e-12)
+    # the injected shock is found on day 0, within a few residual SDs (0.02)
+    day0 = tab[tab["window"] == "[0,0]"]["car"]
+    assert ((day0 - SHOCK).abs() < 0.06).all()
+    ab, _ = fit_design(designs[0], DAY0, prices)
+    assert tab.loc[0, "sq_p"] == sample_quantile_test(ab, 0, (0, 0)).pvalue
+
+
+def test_placebo_days_keep_windows_inside_the_estimation_window() -> None:
+    d = Design("BABA", "^GSPC")
+    grid = sessions("BABA", "2023-01-01", "2025-12-31")
+    p0 = grid.get_loc(DAY0)
+    days = placebo_days(d, DAY0, (0, 1))
+    assert len(days) == (-11 - 1) - (-250 - 0) + 1
+    assert days[0] == grid[p0 - 250] and days[-1] == grid[p0 - 12]
+    assert len(placebo_days(d, DAY0, (0, 1), step=2)) == (len(days) + 1) // 2
+    with pytest.raises(InvalidRequestError):
+        placebo_days(d, DAY0, (0, 1), step=0)
+    with pytest.raises(InvalidRequestError, match="longer than the estimation window"):
+        placebo_days(d, DAY0, (-300, 0))
+
+
+def test_placebo_cars_equal_one_by_one_fits(prices) -> None:  # noqa: ANN001
+    d = Design("BABA", "^GSPC")
+    days = placebo_days(d, DAY0, (0, 1), step=40)
+    table = placebo_cars(d, days, prices, (0, 1))
+    assert list(table["day0"]) == list(days)
+    for r in table.itertuples():
+        car, se, _ = _ols_car(prices, r.day0, d.estimation, (0, 1))
+        assert r.car == pytest.approx(car, abs=1e-12) and r.se == pytest.approx(se, abs=1e-12)
+        assert r.t == pytest.approx(car / se, abs=1e-9)
+    with pytest.raises(NoValidEventsError, match="no placebo day"):
+        placebo_cars(d, [pd.Timestamp("2022-06-01")], prices, (0, 1))  # no data before it
+
+
+def test_placebo_summary_counts() -> None:
+    table = pd.DataFrame({"car": [-0.03, -0.01, 0.0, 0.01, 0.02], "t": [-3.0, -1.0, 0.0, 1.0, 2.0]})
+    s = placebo_summary(table, car=-0.02, t=2.5)
+    assert s.n == 5 and s.share_abs_car == pytest.approx(2 / 5) and s.p_abs_car == pytest.approx(3 / 6)
+    assert s.share_abs_t == pytest.approx(1 / 5)
+    assert s.lower < -0.02 < 0.0 < s.upper
+    assert "5 placebo days" in str(s)
+    with pytest.raises(NoValidEventsError):
+        placebo_summary(table.assign(car=np.nan), car=0.1)
+
+
+def test_design_label_and_spec() -> None:
+    d = Design("BABA", "^GSPC", model="ff3", exclude_dates=("2025-01-27",))
+    assert "ff3" in d.label and "minus 1 day" in d.label
+    assert d.spec == WindowSpec((-250, -11), (-10, 10), 120)
+    assert d.exclude_dates == (pd.Timestamp("2025-01-27"),)
