@@ -46,6 +46,8 @@ def _add_study(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--min-estimation", type=int, default=120, help="minimum valid estimation returns")
     p.add_argument("--conventions", default="textbook", help="textbook, estudy2 or eventstudy")
     p.add_argument("--returns", choices=("simple", "log"), default="simple")
+    p.add_argument("--exclude-date", action="append", default=None, metavar="YYYY-MM-DD",
+                   help="leave this session's returns out of every estimation sample (repeatable)")
     p.add_argument("--snapshot", default=None, help="snapshot directory (overrides RESEARCH_LIB_SNAPSHOT)")
     p.add_argument("--offline", action="store_true", default=None, help="never touch the network")
     p.add_argument(

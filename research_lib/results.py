@@ -38,12 +38,14 @@ class StudyParameters:
     returns: str = "simple"
     after_gap: str = "missing"
     confidence: float = 0.95
+    exclude_dates: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["car_windows"] = [list(w) for w in self.car_windows]
         d["estimation_window"] = list(self.estimation_window)
         d["event_window"] = list(self.event_window)
+        d["exclude_dates"] = list(self.exclude_dates)
         return d
 
 

@@ -28,8 +28,8 @@ single-event studies", *ALER* 15(2).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -39,9 +39,9 @@ from scipy import stats
 from .calendars import calendar_for, day_zero
 from .errors import InsufficientEstimationWindowError, InvalidRequestError, NoValidEventsError
 from .models import dimson_beta, fit_model
-from .panel import AbnormalReturns, EventPanel
+from .panel import AbnormalReturns
 from .single_firm import sample_quantile_test
-from .windows import WindowSpec, build_panel
+from .windows import WindowSpec, build_panel, mask_estimation_dates
 
 log = logging.getLogger(__name__)
 
@@ -96,30 +96,6 @@ class Design:
     @property
     def spec(self) -> WindowSpec:
         return WindowSpec(tuple(self.estimation), tuple(self.event), int(self.min_estimation))
-
-
-def mask_estimation_dates(panel: EventPanel, dates: Iterable[str | pd.Timestamp]) -> tuple[EventPanel, np.ndarray]:
-    """Drop the estimation-window returns dated on ``dates`` (set them missing).
-
-    Parameters
-    ----------
-    panel
-        From :func:`research_lib.windows.build_panel`.
-    dates
-        Sessions (exchange-local dates) whose returns leave the estimation sample.
-
-    Returns
-    -------
-    panel : EventPanel
-        A copy with ``y_est`` NaN on those dates (the model then fits on the
-        remaining complete cases); event-window arrays are unchanged.
-    n_masked : np.ndarray
-        (N,) number of previously valid estimation returns removed per event.
-    """
-    want = pd.DatetimeIndex([pd.Timestamp(d) for d in dates]).normalize().as_unit("ns").values
-    hit = np.isin(panel.est_dates, want)
-    n_masked = (hit & np.isfinite(panel.y_est)).sum(axis=1)
-    return replace(panel, y_est=np.where(hit, np.nan, panel.y_est)), n_masked
 
 
 def fit_design(

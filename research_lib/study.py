@@ -94,6 +94,7 @@ def event_study(
     returns: str = "simple",
     after_gap: str = "missing",
     confidence: float = 0.95,
+    exclude_dates: Iterable[str | pd.Timestamp] = (),
     prices: Mapping[str, pd.Series] | None = None,
     factors: pd.DataFrame | None = None,
     snapshot: str | os.PathLike[str] | None = None,
@@ -116,6 +117,9 @@ def event_study(
     returns : ``"simple"`` or ``"log"`` returns from adjusted closes.
     after_gap : ``"missing"`` (the return spanning a gap in the data is missing) or ``"span"``.
     confidence : level of the two-sided confidence bands and intervals.
+    exclude_dates : sessions whose returns are left out of every estimation sample
+        (e.g. an earlier earnings day); windows are not shifted, ``min_estimation``
+        applies to what is left.
     prices : adjusted closes per symbol; by default loaded through :mod:`research_lib.data`.
     factors : Fama-French factors (decimal) for factor models; loaded when needed.
     snapshot, offline : data-source settings passed to the data layer.
@@ -133,7 +137,10 @@ def event_study(
         events = read_events(events)
     spec = WindowSpec(tuple(estimation_window), tuple(event_window), int(min_estimation))
     wins = _car_windows(car_windows, spec.event)
-    params = StudyParameters(spec.estimation, spec.event, wins, model, spec.min_estimation, conv.name, returns, after_gap, confidence)
+    drop = tuple(f"{pd.Timestamp(d):%Y-%m-%d}" for d in exclude_dates)
+    params = StudyParameters(
+        spec.estimation, spec.event, wins, model, spec.min_estimation, conv.name, returns, after_gap, confidence, drop
+    )
 
     anchored, attrition = anchor_events(events)
     sources = pd.DataFrame()
@@ -152,7 +159,9 @@ def event_study(
     try:
         if not len(anchored):
             raise NoValidEventsError("no event left after anchoring and loading prices")
-        panel, build_attr = build_panel(anchored, prices, spec, model=model, factors=factors, returns=returns, after_gap=after_gap)
+        panel, build_attr = build_panel(
+            anchored, prices, spec, model=model, factors=factors, returns=returns, after_gap=after_gap, exclude_dates=drop
+        )
     except NoValidEventsError as err:
         attrition = _merge_attrition(attrition, getattr(err, "attrition", None))
         reasons = "; ".join(f"{r.event_id}: {r.reason}" for r in attrition.itertuples() if r.status == "excluded")
@@ -280,6 +289,7 @@ def study_from_cli(args: argparse.Namespace) -> int:
         min_estimation=args.min_estimation,
         conventions=args.conventions,
         returns=args.returns,
+        exclude_dates=args.exclude_date or (),
         snapshot=args.snapshot,
         offline=args.offline,
         prices=prices,

@@ -23,8 +23,8 @@ Markets*, ch. 4.1-4.3.  Scholes and Williams (1977), *JFE* 5; Dimson (1979),
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -496,6 +496,7 @@ def build_panel(
     after_gap: str = "missing",
     *,
     dimson_lags: int = 1,
+    exclude_dates: Iterable[str | pd.Timestamp] | None = None,
 ) -> tuple[EventPanel, pd.DataFrame]:
     """Stack the estimation and event windows of all events into arrays.
 
@@ -521,6 +522,11 @@ def build_panel(
         Passed to :func:`research_lib.returns.compute_returns`.
     dimson_lags
         Number K of lags and leads of the Dimson model.
+    exclude_dates
+        Sessions whose returns leave every estimation sample (for example an
+        earnings day or a market-wide shock); the window is not shifted, the
+        model is fitted on the remaining complete cases and
+        ``spec.min_estimation`` applies to what is left.
 
     Returns
     -------
@@ -633,6 +639,8 @@ def build_panel(
             arr["offset_evt"][rows] = rf[p_evt]
         arr["y_est"][rows] = y_est
         arr["y_evt"][rows] = y_evt
+    if exclude_dates is not None:
+        arr["y_est"] = _mask_dates(arr["y_est"], arr["est_dates"], exclude_dates)
     n_est = _check_samples(arr, reasons, spec, layout)
     return _assemble(anchored, day0, arr, reasons, n_est, tau_est, tau_evt, layout, returns)
 
@@ -784,3 +792,20 @@ def _assemble(
 
 
 __all__ = ["FACTOR_COLUMNS", "PANEL_MODELS", "WindowSpec", "anchor_events", "build_panel"]
+
+
+def _mask_dates(values: np.ndarray, dates: np.ndarray, drop: Iterable[str | pd.Timestamp]) -> np.ndarray:
+    want = pd.DatetimeIndex([pd.Timestamp(d) for d in drop]).normalize().as_unit("ns").values
+    return np.where(np.isin(dates, want), np.nan, values)
+
+
+def mask_estimation_dates(panel: EventPanel, dates: Iterable[str | pd.Timestamp]) -> tuple[EventPanel, np.ndarray]:
+    """Drop the estimation-window returns dated on ``dates`` from a built panel (set them missing).
+
+    Returns the new panel and, per event, how many previously valid returns were removed.
+    Event-window arrays are unchanged.  ``build_panel(..., exclude_dates=...)`` does the
+    same while building, so that ``min_estimation`` and the attrition table apply.
+    """
+    y = _mask_dates(panel.y_est, panel.est_dates, list(dates))
+    n_masked = (np.isfinite(panel.y_est) & ~np.isfinite(y)).sum(axis=1)
+    return replace(panel, y_est=y), n_masked

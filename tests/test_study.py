@@ -149,3 +149,22 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys) -> None:  # noqa:
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "NOPE.ZZ" in err[0]
     assert main(["study", str(tmp_path / "missing.csv")]) == 2
+
+
+def test_exclude_dates_leave_the_estimation_sample_without_shifting_windows() -> None:
+    prices = _prices()
+    ev = _events().iloc[:1]
+    drop = ["2021-03-01", "2021-04-15", "2021-07-01"]  # two inside the estimation window, one in the event window
+    res = event_study(ev, prices=prices, exclude_dates=drop, car_windows=[(-1, 1)])
+    full = event_study(ev, prices=prices, car_windows=[(-1, 1)])
+    assert res.events["n_est"].item() == full.events["n_est"].item() - 2
+    np.testing.assert_array_equal(res.abnormal.panel.est_dates, full.abnormal.panel.est_dates)
+    r = prices["AAA"].pct_change()
+    m = prices["^GSPC"].pct_change()
+    i0 = SESS.get_loc(pd.Timestamp("2021-06-15"))
+    est = pd.DataFrame({"r": r, "m": m}).iloc[i0 - 250 : i0 - 10].drop(pd.DatetimeIndex(drop), errors="ignore")
+    ols = sm.OLS(est["r"].to_numpy(), sm.add_constant(est["m"].to_numpy())).fit()
+    np.testing.assert_allclose(res.events[["alpha", "beta"]].to_numpy()[0], ols.params, rtol=1e-10)
+    assert res.parameters.exclude_dates == tuple(drop)
+    # the event-window date keeps its AR: exclusion applies to estimation samples only
+    assert np.isfinite(res.abnormal.ar).all()
