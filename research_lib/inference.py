@@ -184,6 +184,7 @@ def mean_cross_correlation(
     max_block_elements: int = 4_000_000,
     max_grid_elements: int = 30_000_000,
     disjoint_as_zero: bool = True,
+    evt_dates: np.ndarray | None = None,
 ) -> tuple[float, int]:
     """Average pairwise correlation of estimation residuals aligned on calendar dates.
 
@@ -199,6 +200,12 @@ def mean_cross_correlation(
     disjoint_as_zero : if True (default) r is the mean over all N(N-1)/2 pairs,
         a pair with fewer than ``min_overlap`` common dates counting as 0; if
         False, the mean over the qualifying pairs only.
+    evt_dates : (N, L2) event-window dates.  When given, a pair also needs
+        event windows that share calendar time: two events whose event windows
+        lie apart cannot have correlated abnormal returns, whatever their
+        estimation residuals share (the same stock studied a few months apart
+        has estimation windows with nearly identical residuals but independent
+        event windows).  :class:`TestBattery` passes them.
 
     Returns
     -------
@@ -231,7 +238,11 @@ def mean_cross_correlation(
     time, its sampling noise (often negative) multiplied by N - 1 makes the
     adjusted tests over-reject.  With all events on one date both definitions
     coincide.  Pairs with fewer than ``min_overlap`` (default 30) common days
-    are treated as having no reliable correlation estimate.
+    are treated as having no reliable correlation estimate.  The same argument
+    is why, given ``evt_dates``, only pairs whose event windows overlap in
+    calendar time count: for them the estimation-residual correlation is the
+    estimate of the correlation of their abnormal returns, for the others it
+    is zero.  With every event on one date this is Kolari and Pynnönen's r.
 
     References
     ----------
@@ -258,8 +269,16 @@ def mean_cross_correlation(
     keep = (n_i >= min_overlap) & (sd > 0) & np.isfinite(sd)
     if keep.sum() < 2:
         return 0.0, 0
+    if evt_dates is not None:
+        ev = np.asarray(evt_dates).astype("datetime64[ns]")
+        ev_first = np.where(np.isnat(ev), np.datetime64("2262-01-01", "ns"), ev).min(axis=1).view("int64")
+        ev_last = np.where(np.isnat(ev), np.datetime64("1678-01-01", "ns"), ev).max(axis=1).view("int64")
+    else:  # every pair's event windows treated as overlapping
+        ev_first = np.zeros(e.shape[0], dtype=np.int64)
+        ev_last = np.ones(e.shape[0], dtype=np.int64)
     if not keep.all():
         z, valid, d = z[keep], valid[keep], d[keep]
+        ev_first, ev_last = ev_first[keep], ev_last[keep]
     z /= sd[keep, None]
     n = z.shape[0]
     # calendar grid: every date on which some event has a residual
@@ -274,8 +293,8 @@ def mean_cross_correlation(
     pos[~valid] = -1
     n_grid = int(on_grid.sum())
 
-    # fast path: every event observed on exactly the same dates
-    if np.all(valid) and np.all(pos == pos[0]):
+    # fast path: every event observed on exactly the same dates, all event windows overlapping
+    if np.all(valid) and np.all(pos == pos[0]) and ev_first.max() <= ev_last.min():
         tot = z.sum(axis=0)
         cross = float(tot @ tot - np.sum(z * z))  # sum over ordered pairs i != j
         total, count = cross / (2 * z.shape[1]), n * (n - 1) // 2
@@ -286,6 +305,7 @@ def mean_cross_correlation(
     end = pos.max(axis=1)
     order = np.argsort(start, kind="stable")
     z, valid, pos, start, end = z[order], valid[order], pos[order], start[order], end[order]
+    ev_first, ev_last = ev_first[order], ev_last[order]
     # without holes (a residual on every grid date of its span) the common
     # dates of two events are the overlap of their spans: no mask product needed
     no_holes = bool(np.all(end - start + 1 == valid.sum(axis=1)))
@@ -331,7 +351,8 @@ def mean_cross_correlation(
         else:
             cnt = mb.T @ mc
         upper = np.arange(a, c_end)[None, :] > np.arange(a, b)[:, None]
-        ok = upper & (cnt >= min_overlap)
+        meet = (ev_first[a:b, None] <= ev_last[None, a:c_end]) & (ev_first[None, a:c_end] <= ev_last[a:b, None])
+        ok = upper & (cnt >= min_overlap) & meet
         if ok.any():
             total += float(np.sum(prod[ok] / cnt[ok]))
             count += int(ok.sum())
@@ -556,7 +577,7 @@ class TestBattery:
         self._gr_n_t = self._gr_valid.sum(axis=0)
         # Kolari-Pynnönen mean cross-correlation of estimation residuals
         self.mean_cross_correlation, self.n_correlation_pairs = mean_cross_correlation(
-            est, ab.panel.est_dates, min_overlap=self.min_overlap
+            est, ab.panel.est_dates, min_overlap=self.min_overlap, evt_dates=ab.panel.evt_dates
         )
 
     # ------------------------------------------------------------------ precomputation

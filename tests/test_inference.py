@@ -520,3 +520,20 @@ def test_estudy2_covid_textbook_rank_values(shared_data: Path) -> None:
         np.testing.assert_allclose(daily[f"{name}_stat"] * scale, vals, atol=6e-5, err_msg=name)
     quirk = TestBattery(_covid_ab(shared_data, ESTUDY2)).daily(["corrado_rank"])
     assert (daily["corrado_rank_stat"].abs() > quirk["corrado_rank_stat"].abs()).all()
+
+
+def test_kp_correlation_counts_only_pairs_whose_event_windows_meet() -> None:
+    """The same stock studied twice: shared estimation residuals, but event windows apart -> r = 0."""
+    rng = np.random.default_rng(3)
+    days = np.datetime64("2024-01-01", "ns") + np.arange(400).astype("timedelta64[D]")
+    shocks = rng.normal(size=400)
+    est = np.stack([shocks[0:200], shocks[60:260], shocks[100:300]])  # heavily overlapping estimation windows
+    est_dates = np.stack([days[0:200], days[60:260], days[100:300]])
+    evt_dates = np.stack([days[210:221], days[270:281], days[305:316]])  # event windows do not meet
+    r_all, pairs_all = mean_cross_correlation(est, est_dates)
+    assert r_all > 0.9 and pairs_all == 3  # identical shocks on common dates
+    assert mean_cross_correlation(est, est_dates, evt_dates=evt_dates) == (0.0, 0)
+    evt_meet = evt_dates.copy()
+    evt_meet[1] = days[215:226]  # now events 0 and 1 overlap in calendar time
+    r, pairs = mean_cross_correlation(est, est_dates, evt_dates=evt_meet)
+    assert pairs == 1 and r == pytest.approx(_kp_by_pairs(est[:2], est_dates[:2]) / 3, rel=1e-5)
