@@ -51,6 +51,9 @@ class Provenance:
     versions: pd.Series
     snapshot: str
 
+    def __repr__(self) -> str:
+        return str(self)
+
     def __str__(self) -> str:
         return (
             f"Data: {self.snapshot}\n{self.prices.to_string(index=False)}\n\n"
