@@ -303,7 +303,10 @@ def mean_cross_correlation(
 
     start = np.where(valid, pos, n_grid).min(axis=1)
     end = pos.max(axis=1)
-    order = np.argsort(start, kind="stable")
+    # sort by event-window start when only pairs whose event windows meet count (a narrow band of
+    # partners), otherwise by estimation start (partners: estimation windows that overlap)
+    use_evt = evt_dates is not None
+    order = np.lexsort((start, ev_first)) if use_evt else np.argsort(start, kind="stable")
     z, valid, pos, start, end = z[order], valid[order], pos[order], start[order], end[order]
     ev_first, ev_last = ev_first[order], ev_last[order]
     # without holes (a residual on every grid date of its span) the common
@@ -333,14 +336,23 @@ def mean_cross_correlation(
 
     total, count = 0.0, 0
     # block width from the widest band of later events a block must be multiplied with
-    band = np.searchsorted(start, end - min_overlap + 1, side="right") - np.arange(n)
+    if use_evt:
+        band = np.searchsorted(ev_first, ev_last, side="right") - np.arange(n)
+    else:
+        band = np.searchsorted(start, end - min_overlap + 1, side="right") - np.arange(n)
     wide = float(band.max())  # block x (block + wide) products must stay under max_block_elements
     block = int(max(16, min(4096, (-wide + math.sqrt(wide * wide + 4.0 * max_block_elements)) / 2.0)))
+    if use_evt:
+        # a block's products cover every pair inside it, but only pairs whose event windows meet
+        # count: keep blocks about as wide as the typical band of partners
+        block = int(min(block, max(64, 2 * np.median(band))))
     for a in range(0, n, block):
         b = min(n, a + block)
-        lo, hi = int(start[a]), int(end[a:b].max())
-        # later events whose first date leaves room for min_overlap common dates
-        c_end = int(np.searchsorted(start, hi - min_overlap + 1, side="right"))
+        lo, hi = int(start[a:b].min()), int(end[a:b].max())
+        if use_evt:  # later events whose event window starts before the block's last one ends
+            c_end = int(np.searchsorted(ev_first, ev_last[a:b].max(), side="right"))
+        else:  # later events whose first date leaves room for min_overlap common dates
+            c_end = int(np.searchsorted(start, hi - min_overlap + 1, side="right"))
         if c_end <= a + 1:
             continue
         zb, mb = columns(a, b, lo, hi)

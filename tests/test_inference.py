@@ -274,9 +274,11 @@ def test_wilcoxon_large_sample_uses_normal_approximation() -> None:
 
 
 # ----------------------------------------------------------------------------- KP correlation
-def _kp_by_pairs(est: np.ndarray, dates: np.ndarray, min_overlap: int = 30, zero: bool = True) -> float:
+def _kp_by_pairs(est: np.ndarray, dates: np.ndarray, min_overlap: int = 30, zero: bool = True,
+                 evt: np.ndarray | None = None) -> float:
     """Mean over pairs of sum_common z_i z_j / n_ij, z standardised on each event's own sample;
-    pairs with fewer than min_overlap common dates count as 0 (``zero``) or are left out."""
+    pairs with fewer than min_overlap common dates (or, given ``evt``, whose event windows do not
+    meet) count as 0 (``zero``) or are left out."""
     series = []
     for i in range(est.shape[0]):
         ok = np.isfinite(est[i])
@@ -287,7 +289,8 @@ def _kp_by_pairs(est: np.ndarray, dates: np.ndarray, min_overlap: int = 30, zero
     for i in range(len(series)):
         for j in range(i + 1, len(series)):
             common = set(series[i]) & set(series[j])
-            if len(common) >= min_overlap:
+            meet = evt is None or (evt[i].min() <= evt[j].max() and evt[j].min() <= evt[i].max())
+            if len(common) >= min_overlap and meet:
                 vals.append(sum(series[i][d] * series[j][d] for d in common) / len(common))
             elif zero:
                 vals.append(0.0)
@@ -537,3 +540,14 @@ def test_kp_correlation_counts_only_pairs_whose_event_windows_meet() -> None:
     evt_meet[1] = days[215:226]  # now events 0 and 1 overlap in calendar time
     r, pairs = mean_cross_correlation(est, est_dates, evt_dates=evt_meet)
     assert pairs == 1 and r == pytest.approx(_kp_by_pairs(est[:2], est_dates[:2]) / 3, rel=1e-5)
+
+
+@pytest.mark.parametrize("grid", [30_000_000, 0])
+@pytest.mark.parametrize("missing", [0.0, 0.1])
+def test_kp_correlation_with_event_windows_matches_a_pair_loop(grid: int, missing: float) -> None:
+    ab = make_ab(60, 60, 5, seed=12, spread_days=200, rho=0.3, missing=missing)
+    est, dates, evt = ab.est_resid, ab.panel.est_dates, ab.panel.evt_dates
+    r, pairs = mean_cross_correlation(est, dates, max_block_elements=100, max_grid_elements=grid, evt_dates=evt)
+    assert r == pytest.approx(_kp_by_pairs(est, dates, evt=evt), rel=1e-5)
+    r_all, pairs_all = mean_cross_correlation(est, dates, max_block_elements=100, max_grid_elements=grid)
+    assert 0 < pairs < pairs_all  # some pairs share estimation dates but not event-window time
