@@ -210,7 +210,8 @@ def mean_cross_correlation(
     Returns
     -------
     r : the mean correlation; 0.0 if no pair qualifies.
-    n_pairs : number of pairs with at least ``min_overlap`` common dates.
+    n_pairs : number of pairs that qualify (at least ``min_overlap`` common dates and,
+        given ``evt_dates``, event windows that meet).
 
     Notes
     -----
