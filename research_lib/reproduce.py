@@ -47,7 +47,8 @@ def scrub_paths(text: str, roots: list[str] | None = None) -> str:
     roots = roots if roots is not None else [str(PROJECT_ROOT.parent), str(Path.home())]
     for root in sorted(filter(None, roots), key=len, reverse=True):
         text = text.replace(root + os.sep, "<root>/").replace(root, "<root>")
-    return re.sub(r"\S*site-packages/", "<site-packages>/", text)
+    # installed packages: keep the path inside the package, drop the environment's location
+    return re.sub(r"\S*(site|dist)-packages[\\/]", "<packages>/", text)
 
 
 def _scrub_notebook(nb) -> None:  # noqa: ANN001 (nbformat node)
