@@ -74,8 +74,9 @@ KNOWN: dict[str, tuple[str, str, str, str, str]] = {
     "^FTSE": ("XLON", "index points", "index", "^FTSE", "Europe/London"),
     "^GDAXI": ("XETR", "index points", "index", "^GDAXI", "Europe/Berlin"),
     "000001.SS": ("XSHG", "index points", "index", "000001.SS", "Asia/Shanghai"),
-    "HKD=X": ("XHKG", "HKD per USD", "fx", "^HSI", "Asia/Hong_Kong"),
-    "CNY=X": ("XSHG", "CNY per USD", "fx", "000001.SS", "Asia/Shanghai"),
+    # currencies trade around the clock on weekdays: exchange_calendars' "24/5" calendar
+    "HKD=X": ("24/5", "HKD per USD", "fx", "^HSI", "UTC"),
+    "CNY=X": ("24/5", "CNY per USD", "fx", "000001.SS", "UTC"),
 }
 for _etf in ("SPY", "QQQ", "KWEB", "FXI", "MCHI", "IWM", "DIA", "SMH", "SOXX"):
     KNOWN[_etf] = ("XNYS", "USD", "etf", "^GSPC", "America/New_York")

@@ -27,7 +27,7 @@ from research_lib.symbols import lookup
         ("^GSPC", "XNYS", "index points", "index", "^GSPC"),
         ("^HSI", "XHKG", "index points", "index", "^HSI"),
         ("SPY", "XNYS", "USD", "etf", "^GSPC"),
-        ("HKD=X", "XHKG", "HKD per USD", "fx", "^HSI"),
+        ("HKD=X", "24/5", "HKD per USD", "fx", "^HSI"),
     ],
 )
 def test_lookup(symbol: str, calendar: str, currency: str, kind: str, benchmark: str) -> None:
