@@ -164,7 +164,8 @@ class EventStudyResult:
             events.append({
                 "event_id": str(row["event_id"]), "symbol": str(row["symbol"]), "benchmark": str(row["benchmark"]),
                 "event_date": pd.Timestamp(row["day0"]).strftime("%Y-%m-%d"), "n_estimation": int(row["n_est"]),
-                "alpha": _num(row.get("alpha")), "beta": _num(row.get("beta")), "sigma": _num(row["sigma"]),
+                "alpha": _num(row.get("alpha")), "beta": _num(self._market_beta(i)), "sigma": _num(row["sigma"]),
+                "params": {name: _num(row[name]) for name in ab.param_names},
                 "ar": {str(t): _num(ab.ar[i, j]) for j, t in enumerate(tau)}, "car": car,
             })
         aar = np.nanmean(ab.ar, axis=0)
@@ -181,6 +182,20 @@ class EventStudyResult:
             "aggregate": {"n_events": self.n_events, "aar": {str(t): _num(a) for t, a in zip(tau, aar, strict=True)},
                           "caar": caar},
         }
+
+    def _market_beta(self, i: int) -> float | None:
+        """The market sensitivity of event i: beta (market model), the market factor's slope
+        (factor models), the sum of slopes (Dimson), 1 (market-adjusted); None without a market term."""
+        ab = self.abnormal
+        names = list(ab.param_names)
+        if ab.model == "market_adjusted":
+            return 1.0
+        if ab.model == "dimson":
+            return float(ab.params[i, 1:].sum())
+        for key in ("beta", "mkt_rf", "mkt"):
+            if key in names:
+                return float(ab.params[i, names.index(key)])
+        return None
 
     def plot(self, kind: str = "car", ax: Any = None, event: int | str | None = None, level: float | None = None) -> Any:
         """Draw ``kind="car"`` (CAR/CAAR path with band) or ``kind="ar"`` (AR/AAR bars) into ``ax``; return ``ax``."""

@@ -82,7 +82,7 @@ def test_json_layout_and_values() -> None:
     d = res.to_json_dict()
     assert set(d) == {"parameters", "events", "excluded", "aggregate"}
     ev = d["events"][0]
-    assert set(ev) == {"event_id", "symbol", "benchmark", "event_date", "n_estimation", "alpha", "beta", "sigma", "ar", "car"}
+    assert set(ev) == {"event_id", "symbol", "benchmark", "event_date", "n_estimation", "alpha", "beta", "sigma", "params", "ar", "car"}
     assert set(ev["car"]["0,1"]) == {"car", "se", "t", "p"}
     assert ev["car"]["0,1"]["car"] == pytest.approx(ev["ar"]["0"] + ev["ar"]["1"])
     agg = d["aggregate"]["caar"]["0,1"]
@@ -168,3 +168,20 @@ def test_exclude_dates_leave_the_estimation_sample_without_shifting_windows() ->
     assert res.parameters.exclude_dates == tuple(drop)
     # the event-window date keeps its AR: exclusion applies to estimation samples only
     assert np.isfinite(res.abnormal.ar).all()
+
+
+def test_json_beta_is_the_market_sensitivity_for_every_model() -> None:
+    prices = _prices()
+    rng = np.random.default_rng(4)
+    rm = prices["^GSPC"].pct_change()
+    factors = pd.DataFrame({"rf": 0.0001, "smb": rng.normal(0, 0.005, len(SESS)), "hml": rng.normal(0, 0.005, len(SESS))},
+                           index=SESS)
+    factors["mkt_rf"] = rm - factors["rf"]
+    ev = _events().iloc[:2]
+    ff3 = event_study(ev, prices=prices, factors=factors.dropna(), model="ff3").to_json_dict()["events"][0]
+    assert set(ff3["params"]) == {"alpha", "mkt_rf", "smb", "hml"} and ff3["beta"] == ff3["params"]["mkt_rf"]
+    dim = event_study(ev, prices=prices, model="dimson")
+    d = dim.to_json_dict()["events"][0]
+    assert d["beta"] == pytest.approx(sum(v for k, v in d["params"].items() if k != "alpha"))
+    assert event_study(ev, prices=prices, model="market_adjusted").to_json_dict()["events"][0]["beta"] == 1.0
+    assert event_study(ev, prices=prices, model="constant_mean").to_json_dict()["events"][0]["beta"] is None
