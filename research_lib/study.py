@@ -16,6 +16,7 @@ import argparse
 import json
 import logging
 import os
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -67,7 +68,12 @@ def _load_prices(
     prices: dict[str, pd.Series] = {}
     failed: dict[str, str] = {}
     rows = []
-    for sym in symbols:
+    todo: Iterable[str] = symbols
+    if sys.stderr.isatty() and len(symbols) > 1:  # downloads can be slow: show progress at a terminal
+        from tqdm.auto import tqdm
+
+        todo = tqdm(symbols, desc="prices", unit="symbol", leave=False)
+    for sym in todo:
         # each symbol over the range its own events need, so that coverage warnings mean something
         used = day0[(anchored["symbol"] == sym) | (anchored["benchmark"] == sym)]
         start, end = used.min() - before, used.max() + after
