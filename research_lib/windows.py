@@ -22,6 +22,7 @@ Markets*, ch. 4.1-4.3.  Scholes and Williams (1977), *JFE* 5; Dimson (1979),
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -51,6 +52,8 @@ FACTOR_COLUMNS: dict[str, tuple[str, ...]] = {
 BENCHMARK_MODELS = ("market", "market_adjusted", "scholes_williams", "dimson")
 PANEL_MODELS = ("constant_mean", *BENCHMARK_MODELS, *FACTOR_COLUMNS)
 _MAX_LISTED_DATES = 8
+
+log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- spec
@@ -207,6 +210,8 @@ def _anchor_dates(eids: list[object], syms: list[str], dates: list[object]) -> l
                     f"event date {day:%Y-%m-%d} ({day:%A}) is not a {code} session; "
                     f"day 0 is the next session {found[j]:%Y-%m-%d}"
                 )
+                # a typed date that is not a session is probably a mistake: say so where it is seen
+                log.warning("%s: %s (give a session date, or announced_at with its time zone)", eids[i], why)
                 out[i] = ("shifted", found[j], "non_trading_day", why)
     return out
 

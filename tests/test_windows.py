@@ -331,3 +331,14 @@ def test_missing_factor_day_in_event_window_excludes() -> None:
         row["status"] == "excluded"
         and "missing benchmark/factor return in the event window on 2021-06-02" in row["reason"]
     )
+
+
+def test_typed_date_that_is_not_a_session_is_shifted_reported_and_logged(caplog) -> None:  # noqa: ANN001
+    ev = pd.DataFrame({"event_id": ["sat"], "symbol": ["BABA"], "benchmark": ["^GSPC"],
+                       "event_date": [pd.Timestamp("2025-02-22")]})
+    with caplog.at_level("WARNING", logger="research_lib.windows"):
+        anchored, attrition = anchor_events(ev)
+    assert anchored["day0"].iloc[0] == pd.Timestamp("2025-02-24")
+    row = attrition.iloc[0]
+    assert row["status"] == "shifted" and "2025-02-22 (Saturday) is not a XNYS session" in row["reason"]
+    assert "sat" in caplog.text and "give a session date" in caplog.text
