@@ -4,8 +4,9 @@ A return is a statement about two consecutive *sessions* of the listing's
 exchange.  Prices are therefore first placed on the exchange calendar
 (:func:`research_lib.calendars.sessions`); a session without a price is a
 missing return, never silently bridged.  A benchmark (index) return is
-computed on the benchmark's own calendar and only then placed on the
-security's sessions by date (:func:`align_benchmark`).
+computed on the benchmark's own calendar and then compounded over each
+interval between two sessions of the security (:func:`align_benchmark`),
+so that both returns in a regression measure the same calendar time.
 
 References
 ----------
@@ -132,33 +133,57 @@ def compute_returns(
     return pd.Series(ret, index=pd.DatetimeIndex(grid, name="date"), name="ret")
 
 
-def align_benchmark(benchmark_returns: pd.Series, sessions: pd.DatetimeIndex) -> pd.Series:
-    """Place a benchmark's returns on a security's sessions, by date.
+def align_benchmark(benchmark_returns: pd.Series, sessions: pd.DatetimeIndex, kind: str = "simple") -> pd.Series:
+    """Benchmark returns over exactly the intervals of a security's session returns.
 
     The benchmark return must already be computed on the benchmark's own
-    exchange calendar (:func:`compute_returns`).  On a security session that
-    is not a benchmark session (a holiday of the index's exchange) the result
-    is NaN: no benchmark return exists for that date, and the estimation then
-    drops the day as an incomplete case rather than inventing a value.
+    exchange calendar (:func:`compute_returns`).  The security's return on
+    session t covers the interval from its previous session s to t; the
+    benchmark return placed on t covers the same interval: the benchmark's
+    returns on its own sessions in (s, t] compounded, provided the benchmark
+    also had sessions on both s and t.  Otherwise (a holiday of the index's
+    exchange at either end) the result is NaN: the regression pairs only
+    returns that measure the same stretch of calendar time, and an unmatched
+    day drops out as an incomplete case rather than pairing, say, a one-day
+    security return with a two-day index return.  On one calendar this is
+    the benchmark's own return, unchanged.
 
     Parameters
     ----------
     benchmark_returns
-        Returns indexed by the benchmark's sessions.
+        Returns indexed by the benchmark's sessions (NaN where missing).
     sessions
         The security's sessions.
+    kind
+        ``"simple"`` (compounded as prod(1 + r) - 1) or ``"log"`` (summed).
 
     Returns
     -------
     pd.Series
-        Benchmark returns indexed by ``sessions`` (NaN where the benchmark had no session).
+        Benchmark returns indexed by ``sessions``.
     """
+    if kind not in RETURN_KINDS:
+        raise InvalidRequestError(f"kind={kind!r} is not one of {RETURN_KINDS}")
     idx = _as_date_index(benchmark_returns.index, "benchmark returns")
     if idx.has_duplicates:
         raise DataError("benchmark returns have duplicate dates; compute them with compute_returns on one calendar")
     grid = _as_date_index(sessions, "sessions")
-    src = pd.Series(np.asarray(benchmark_returns, dtype=float), index=idx)
-    out = src.reindex(grid)
-    out.index.name = "date"
-    out.name = benchmark_returns.name
-    return out
+    r = np.asarray(benchmark_returns, dtype=float)
+    pos = idx.get_indexer(grid)  # position of each security session among the benchmark's, -1 if absent
+    out = np.full(len(grid), np.nan)
+    if len(grid) > 1 and len(idx):
+        a, b = pos[:-1], pos[1:]  # benchmark positions of the interval ends (s, t]
+        ok = (a >= 0) & (b > a)
+        single = ok & (b == a + 1)
+        out[1:][single] = r[b[single]]
+        multi = ok & (b > a + 1)
+        if multi.any():
+            bad = np.concatenate([[0], np.cumsum(~np.isfinite(r))])
+            lg = np.where(np.isfinite(r), r if kind == "log" else np.log1p(np.where(np.isfinite(r), r, 0.0)), 0.0)
+            cum = np.concatenate([[0.0], np.cumsum(lg)])
+            am, bm = a[multi], b[multi]
+            total = cum[bm + 1] - cum[am + 1]
+            val = total if kind == "log" else np.expm1(total)
+            out[1:][multi] = np.where(bad[bm + 1] - bad[am + 1] == 0, val, np.nan)
+    res = pd.Series(out, index=pd.DatetimeIndex(grid, name="date"), name=benchmark_returns.name)
+    return res

@@ -426,7 +426,7 @@ class _Sources:
         return _Series(grid, full, pd.Timestamp(valid.index.min()), pd.Timestamp(valid.index.max()))
 
     def benchmark(self, bench: object, sym: str, grid: pd.DatetimeIndex) -> np.ndarray | str:
-        """Benchmark returns (own calendar) placed on the security's sessions, or a reason."""
+        """Benchmark returns over the security's session intervals (see ``align_benchmark``), or a reason."""
         if _missing(bench):
             return "no benchmark given; the model needs one (fill the benchmark column)"
         bench = str(bench)
@@ -437,7 +437,7 @@ class _Sources:
             return own
         key = (lookup(sym).calendar, bench)
         if key not in self.bench:
-            self.bench[key] = align_benchmark(own, grid).to_numpy()
+            self.bench[key] = align_benchmark(own, grid, kind=self.kind).to_numpy()
         return self.bench[key]
 
     def _load_benchmark(self, bench: str) -> pd.Series | str:
@@ -632,7 +632,10 @@ def build_panel(
         if fac is not None:
             cal_code = lookup(sym).calendar
             if cal_code not in fac_cache:
-                fac_cache[cal_code] = fac.reindex(sec.grid)
+                # factor returns (US trading days) compounded over each of the security's session intervals
+                fac_cache[cal_code] = pd.DataFrame(
+                    {c: align_benchmark(fac[c], sec.grid, kind="simple") for c in fac.columns}, index=sec.grid
+                )
             f_on_grid = fac_cache[cal_code]
             rf = f_on_grid["rf"].to_numpy()
             for j, col in enumerate(layout.factor_cols):

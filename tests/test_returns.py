@@ -43,7 +43,8 @@ def test_log_returns_are_log1p_of_simple(shared_data: Path) -> None:
     np.testing.assert_allclose(logr.to_numpy(), np.log1p(simple.to_numpy()), rtol=1e-12, equal_nan=True)
 
 
-def test_benchmark_on_other_calendar_is_nan_on_its_holidays(shared_data: Path) -> None:
+def test_benchmark_on_other_calendar_covers_the_same_interval(shared_data: Path) -> None:
+    """Each aligned index return spans exactly the security's session interval, or is NaN."""
     hsi = _adj_close(shared_data, "^HSI")
     hk = sessions("^HSI", "2024-12-01", "2025-03-31")
     ny = sessions("BABA", "2025-01-02", "2025-03-31")
@@ -53,11 +54,31 @@ def test_benchmark_on_other_calendar_is_nan_on_its_holidays(shared_data: Path) -
     hk_holidays = ny.difference(hk)  # NYSE sessions without an HKEX session (Lunar New Year ...)
     assert pd.Timestamp("2025-01-29") in hk_holidays
     assert on_ny.loc[hk_holidays].isna().all()
-    common = ny.intersection(hk)
-    np.testing.assert_array_equal(on_ny.loc[common].to_numpy(), r_hk.loc[common].to_numpy())
-    # the first HK session after Lunar New Year is a one-session return on the HK calendar
-    feb3 = pd.Timestamp("2025-02-03")
-    assert on_ny.loc[feb3] == pytest.approx(hsi.loc[feb3] / hsi.loc[pd.Timestamp("2025-01-28")] - 1.0, rel=1e-12)
+    # oracle: index closes at both ends of each NY interval, NaN when either end is not an HK session
+    close = hsi.reindex(hk)
+    for prev, day in zip(ny[:-1], ny[1:], strict=True):
+        want = close.get(day, np.nan) / close.get(prev, np.nan) - 1.0
+        got = on_ny.loc[day]
+        assert (np.isnan(got) and np.isnan(want)) or got == pytest.approx(want, rel=1e-12), day
+    # 2025-02-03: NY's return starts on Friday 01-31, an HK holiday -> no matching index return
+    assert np.isnan(on_ny.loc[pd.Timestamp("2025-02-03")])
+    # 2025-01-21: NY was closed on Monday 01-20 (HK open), so the index return spans two HK sessions
+    jan21 = pd.Timestamp("2025-01-21")
+    assert on_ny.loc[jan21] == pytest.approx(hsi.loc[jan21] / hsi.loc[pd.Timestamp("2025-01-17")] - 1.0, rel=1e-12)
+    # on one calendar nothing changes
+    same = align_benchmark(r_hk, hk)
+    np.testing.assert_array_equal(same.to_numpy()[1:], r_hk.to_numpy()[1:])
+
+
+def test_aligned_benchmark_log_returns_sum_and_missing_values_propagate() -> None:
+    bench_days = pd.DatetimeIndex(["2025-03-03", "2025-03-04", "2025-03-05", "2025-03-06", "2025-03-07"])
+    r = pd.Series([np.nan, 0.01, 0.02, np.nan, 0.03], index=bench_days)
+    sec_days = pd.DatetimeIndex(["2025-03-03", "2025-03-05", "2025-03-07"])
+    logs = align_benchmark(r, sec_days, kind="log")
+    assert logs.loc["2025-03-05"] == pytest.approx(0.03)  # 0.01 + 0.02
+    assert np.isnan(logs.loc["2025-03-07"])  # a missing benchmark return inside the interval
+    simple = align_benchmark(r, sec_days)
+    assert simple.loc["2025-03-05"] == pytest.approx(1.01 * 1.02 - 1.0, rel=1e-12)
 
 
 # --------------------------------------------------------------------------- gaps
