@@ -54,16 +54,39 @@ def _car_windows(car_windows: Iterable[Sequence[int]] | None, event_window: Wind
     return tuple(out)
 
 
+def _price_ranges(anchored: pd.DataFrame, spec: WindowSpec) -> tuple[dict[str, pd.Timestamp], dict[str, pd.Timestamp]]:
+    """First and last date each symbol must cover: the windows counted in each security's own sessions.
+
+    A few sessions of margin cover lags, leads and the price before the first return; ten calendar
+    days more cover a benchmark on another calendar whose holidays fall at the edges.
+    """
+    from .calendars import calendar_for
+
+    starts: dict[str, pd.Timestamp] = {}
+    ends: dict[str, pd.Timestamp] = {}
+    margin = pd.Timedelta(days=10)
+    day0 = pd.DatetimeIndex(pd.to_datetime(anchored["day0"]))
+    cals = [calendar_for(s).name for s in anchored["symbol"]]
+    for name in dict.fromkeys(cals):
+        rows = np.flatnonzero(np.array(cals) == name)
+        sess = calendar_for(anchored["symbol"].iloc[rows[0]]).sessions
+        pos = sess.searchsorted(day0[rows])
+        lo = sess[np.clip(pos + spec.estimation[0] - 3, 0, len(sess) - 1)] - margin
+        hi = sess[np.clip(pos + spec.event[1] + 3, 0, len(sess) - 1)] + margin
+        for j, r in enumerate(rows):
+            for sym in (anchored["symbol"].iloc[r], anchored["benchmark"].iloc[r]):
+                starts[sym] = min(starts.get(sym, lo[j]), lo[j])
+                ends[sym] = max(ends.get(sym, hi[j]), hi[j])
+    return starts, ends
+
+
 def _load_prices(
     anchored: pd.DataFrame, spec: WindowSpec, snapshot: str | os.PathLike[str] | None, offline: bool | None
 ) -> tuple[dict[str, pd.Series], pd.DataFrame, dict[str, str]]:
     """Adjusted closes of every security and benchmark, over a range wide enough for all windows."""
     from .data import load_prices
 
-    day0 = pd.to_datetime(anchored["day0"])
-    # sessions -> calendar days: at most ~5 sessions a week, plus holiday clusters
-    before = pd.Timedelta(days=int(abs(spec.estimation[0]) * 7 / 5) + 40)
-    after = pd.Timedelta(days=int(max(spec.event[1], 0) * 7 / 5) + 20)
+    starts, ends = _price_ranges(anchored, spec)
     symbols = list(dict.fromkeys(list(anchored["symbol"]) + list(anchored["benchmark"])))
     prices: dict[str, pd.Series] = {}
     failed: dict[str, str] = {}
@@ -75,8 +98,7 @@ def _load_prices(
         todo = tqdm(symbols, desc="prices", unit="symbol", leave=False)
     for sym in todo:
         # each symbol over the range its own events need, so that coverage warnings mean something
-        used = day0[(anchored["symbol"] == sym) | (anchored["benchmark"] == sym)]
-        start, end = used.min() - before, used.max() + after
+        start, end = starts[sym], ends[sym]
         try:
             series = load_prices([sym], start=start, end=end, snapshot=snapshot, offline=offline, progress=False)[sym]
         except DataError as exc:

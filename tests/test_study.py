@@ -185,3 +185,16 @@ def test_json_beta_is_the_market_sensitivity_for_every_model() -> None:
     assert d["beta"] == pytest.approx(sum(v for k, v in d["params"].items() if k != "alpha"))
     assert event_study(ev, prices=prices, model="market_adjusted").to_json_dict()["events"][0]["beta"] == 1.0
     assert event_study(ev, prices=prices, model="constant_mean").to_json_dict()["events"][0]["beta"] is None
+
+
+def test_loader_fetches_enough_history_for_long_windows_on_asian_calendars(shared_data) -> None:  # noqa: ANN001
+    """The price range is counted in the listing's sessions, so a 1000-session window loses nothing."""
+    ev = pd.DataFrame({"event_id": ["tsmc"], "symbol": ["2330.TW"], "benchmark": ["^TWII"],
+                       "event_date": [pd.Timestamp("2021-06-15")]})
+    design = dict(estimation_window=(-1000, -11), min_estimation=120, car_windows=[(0, 1)])
+    loaded = event_study(ev, **design)
+    full = {s: pd.read_csv(shared_data / "prices" / f"{s}.csv", index_col="date", parse_dates=True)["adj_close"]
+            for s in ("2330.TW", "^TWII")}
+    given = event_study(ev, prices=full, **design)
+    assert loaded.events["n_est"].item() == given.events["n_est"].item()
+    np.testing.assert_allclose(loaded.events[["alpha", "beta", "car[0,1]"]], given.events[["alpha", "beta", "car[0,1]"]])
