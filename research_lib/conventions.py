@@ -78,3 +78,8 @@ def get_conventions(name: str | Conventions) -> Conventions:
         return CONVENTIONS[name]
     except KeyError:
         raise ValueError(f"unknown conventions {name!r}; choose one of {sorted(CONVENTIONS)}") from None
+
+
+def pct_label(level: float) -> str:
+    """A confidence or test level as a percentage that is never rounded: 0.95 -> '95%', 0.975 -> '97.5%'."""
+    return f"{100 * level:.10g}%"

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats
 
+from .conventions import pct_label
+
 if TYPE_CHECKING:
     from .results import EventStudyResult
 
@@ -77,7 +79,7 @@ def plot_car(result: EventStudyResult, ax: Any = None, event: int | str | None =
     tau, car, half, how = car_path(result, idx, level)
     label = "CAR" if idx is not None else f"CAAR (N={result.n_events})"
     ax.plot(tau, car, marker="o", ms=3, color="tab:blue", label=label)
-    ax.fill_between(tau, car - half, car + half, color="tab:blue", alpha=0.2, label=f"{level:.0%} two-sided band ({how})")
+    ax.fill_between(tau, car - half, car + half, color="tab:blue", alpha=0.2, label=f"{pct_label(level)} two-sided band ({how})")
     _percent(ax)
     ab = result.abnormal
     who = f"{ab.panel.symbols[idx]} vs {ab.panel.benchmarks[idx]}" if idx is not None else f"{result.n_events} events"
@@ -107,7 +109,7 @@ def plot_ar(result: EventStudyResult, ax: Any = None, event: int | str | None = 
     q = stats.t.ppf(0.5 + level / 2, df)
     colors = np.where(y >= 0, "tab:green", "tab:red")
     ax.bar(tau, y, color=colors, alpha=0.8, label=label)
-    ax.errorbar(tau, y, yerr=q * se, fmt="none", ecolor="0.2", lw=0.8, capsize=2, label=f"{level:.0%} two-sided interval ({how})")
+    ax.errorbar(tau, y, yerr=q * se, fmt="none", ecolor="0.2", lw=0.8, capsize=2, label=f"{pct_label(level)} two-sided interval ({how})")
     _percent(ax)
     ax.set_title(f"Daily abnormal returns ({result.parameters.model} model)")
     ax.set_xlabel("event day (trading sessions of each listing's exchange)")
@@ -138,6 +140,6 @@ def plot_small_multiples(result: EventStudyResult, ncols: int = 4, level: float 
 
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     fig.supxlabel("event day (sessions)")
-    fig.supylabel(f"CAR with {level:.0%} two-sided band")
+    fig.supylabel(f"CAR with {pct_label(level)} two-sided band")
     fig.tight_layout()
     return fig

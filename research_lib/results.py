@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .conventions import pct_label
 from .inference import TestResult
 from .panel import AbnormalReturns
 
@@ -125,7 +126,7 @@ class EventStudyResult:
             q = stats.t.ppf(0.5 + level / 2, df)
             t = est / se if se > 0 else float("nan")
             rows.append({"window": f"[{key}]", "car": est, "se": se, "t": t, "p": 2 * stats.t.sf(abs(t), df),
-                         f"ci_low_{level:.0%}": est - q * se, f"ci_high_{level:.0%}": est + q * se, "se_from": how})
+                         f"ci_low_{pct_label(level)}": est - q * se, f"ci_high_{pct_label(level)}": est + q * se, "se_from": how})
         return pd.DataFrame(rows)
 
     def ols(self, event: int | str = 0) -> Any:
@@ -239,7 +240,7 @@ class Summary:
             ("Events excluded:", str(excl)),
             ("Day 0 shifted:", str(shifted)),
             ("Median M:", f"{np.median(ab.n_est):.0f}" if r.n_events else "-"),
-            ("Band:", f"{p.confidence:.0%} two-sided"),
+            ("Band:", f"{pct_label(p.confidence)} two-sided"),
         ]
         return [(f"{a:<20}{b:>14}", f"{c:<18}{d:>10}") for (a, b), (c, d) in zip(left, right, strict=True)]
 

@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from .calendars import calendar_for, day_zero
+from .conventions import pct_label
 from .errors import InsufficientEstimationWindowError, InvalidRequestError, NoValidEventsError
 from .models import dimson_beta, fit_model
 from .panel import AbnormalReturns
@@ -350,7 +351,7 @@ def plot_robustness(table: pd.DataFrame, window: str, level: float = 0.95, ax: A
     q = stats.t.ppf(0.5 + level / 2, sub["df"].to_numpy())
     y = np.arange(len(sub))[::-1]
     ax.errorbar(sub["car"], y, xerr=q * sub["se"], fmt="o", color="tab:blue", ecolor="0.4", capsize=3,
-                label=f"CAR{window} with {level:.0%} two-sided interval (prediction-error SE)")
+                label=f"CAR{window} with {pct_label(level)} two-sided interval (prediction-error SE)")
     ax.axvline(0, color="0.3", lw=0.8)
     ax.set_yticks(y)
     ax.set_yticklabels(sub["label"], fontsize=8)

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .conventions import TEXTBOOK, Conventions, get_conventions
+from .conventions import TEXTBOOK, Conventions, get_conventions, pct_label
 from .errors import DataError, InvalidRequestError
 from .inference import TEST_NAMES, mean_cross_correlation
 from .models import fit_model
@@ -910,7 +910,7 @@ class SimulationResult:
             se = np.sqrt(rate * (1 - rate) / n_ok)
             cells = rate.map(lambda x: f"{x:.3f}") + se.map(lambda x: f" ({x:.3f})")
             cells.columns = [f"AR {x:.2%}" for x in self.ar_sizes]
-            blocks.append(f"\nlevel {level:.0%}\n{cells.to_string()}")
+            blocks.append(f"\nlevel {pct_label(level)}\n{cells.to_string()}")
         return "\n".join(blocks)
 
     def __str__(self) -> str:
@@ -920,7 +920,7 @@ class SimulationResult:
         rate = self.rejection_rates(self.levels[0])
         rate.columns = [f"AR {x:.2%}" for x in self.ar_sizes]
         return (f"<p>{self.design.n_samples} samples of {self.design.n_events} events; "
-                f"two-sided rejection rates at {self.levels[0]:.0%}</p>" + rate.to_html(float_format=lambda x: f"{x:.3f}"))
+                f"two-sided rejection rates at {pct_label(self.levels[0])}</p>" + rate.to_html(float_format=lambda x: f"{x:.3f}"))
 
     def plot(self, ax: Any = None, level: float = 0.05, side: str = "two-sided", tests: Sequence[str] | None = None,
              title: str | None = None, legend: bool = True) -> Any:
@@ -945,9 +945,9 @@ class SimulationResult:
             i = order.index(name)
             ax.plot(x, rate.loc[name].to_numpy(), marker=markers[i % len(markers)], color=_COLORS[i % len(_COLORS)],
                     label=name, linewidth=1.2, markersize=4)
-        ax.axhline(level, color="black", linestyle="--", linewidth=1, label=f"nominal level {level:.0%}")
+        ax.axhline(level, color="black", linestyle="--", linewidth=1, label=f"nominal level {pct_label(level)}")
         ax.set_xlabel("planted abnormal return (%)")
-        ax.set_ylabel(f"rejection rate ({side}, {level:.0%} level)")
+        ax.set_ylabel(f"rejection rate ({side}, {pct_label(level)} level)")
         ax.set_ylim(-0.02, 1.02)
         d = self.design
         ax.set_title(title or f"N = {d.n_events} events, {d.n_samples} samples")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .conventions import pct_label
 from .panel import AbnormalReturns
 
 
@@ -46,7 +47,7 @@ class SampleQuantileTest:
     def __str__(self) -> str:
         return (
             f"SQ test CAR[{self.window[0]},{self.window[1]}] = {self.car:.4f}: empirical quantile {self.quantile:.3f}, "
-            f"two-sided p = {self.pvalue:.3f}; {self.level:.0%} acceptance region [{self.lower:.4f}, {self.upper:.4f}] "
+            f"two-sided p = {self.pvalue:.3f}; {pct_label(self.level)} acceptance region [{self.lower:.4f}, {self.upper:.4f}] "
             f"from {self.n_sums} residual sums"
         )
 

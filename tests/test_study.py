@@ -198,3 +198,16 @@ def test_loader_fetches_enough_history_for_long_windows_on_asian_calendars(share
     given = event_study(ev, prices=full, **design)
     assert loaded.events["n_est"].item() == given.events["n_est"].item()
     np.testing.assert_allclose(loaded.events[["alpha", "beta", "car[0,1]"]], given.events[["alpha", "beta", "car[0,1]"]])
+
+
+def test_confidence_level_labels_are_not_rounded() -> None:
+    res = event_study(_events().iloc[:1], prices=_prices(), confidence=0.975, car_windows=[(0, 1)])
+    table = res.car_table()
+    assert {"ci_low_97.5%", "ci_high_97.5%"} <= set(table.columns)
+    row = table.iloc[0]
+    q = stats.t.ppf(0.9875, res.abnormal.df[0])
+    assert row["ci_high_97.5%"] == pytest.approx(row["car"] + q * row["se"])
+    assert "97.5% two-sided" in str(res.summary())
+    ax = res.plot("car")
+    assert any("97.5% two-sided band" in t.get_text() for t in ax.get_legend().get_texts())
+    plt.close(ax.figure)
