@@ -550,7 +550,9 @@ class TestBattery:
         self._sigma2 = np.asarray(ab.sigma2, dtype=float)
         m = np.asarray(ab.n_est, dtype=float)
         self._m = m
-        dfr = m - ab.k
+        # degrees of freedom of the residual variance: M - k, and M - 1 for the market-adjusted
+        # model, whose variance is taken about the mean of its ARs although it estimates nothing
+        dfr = m - (ab.k if ab.k > 0 else 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             self._v = np.where(dfr > 2, dfr / (dfr - 2), np.nan)  # Var of a t(M-k) variable
         # estimation-window AAR series in event time (Brown-Warner 1985, Lamb)

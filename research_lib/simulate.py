@@ -545,7 +545,7 @@ class PerSampleTests:
         self.car_var = var.reshape(s, n)
         self.sd_ar = np.sqrt(ab.ar_var)
         m = ab.n_est.astype(float)
-        dfr = m - ab.k
+        dfr = m - (ab.k if ab.k > 0 else 1)  # as TestBattery: market-adjusted s^2 has M - 1 df
         with np.errstate(invalid="ignore", divide="ignore"):
             self.v = np.where(dfr > 2, dfr / (dfr - 2), np.nan).reshape(s, n)
         self.df_single = np.asarray(ab.df, dtype=float).reshape(s, n)

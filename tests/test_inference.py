@@ -551,3 +551,15 @@ def test_kp_correlation_with_event_windows_matches_a_pair_loop(grid: int, missin
     assert r == pytest.approx(_kp_by_pairs(est, dates, evt=evt), rel=1e-5)
     r_all, pairs_all = mean_cross_correlation(est, dates, max_block_elements=100, max_grid_elements=grid)
     assert 0 < pairs < pairs_all  # some pairs share estimation dates but not event-window time
+
+
+def test_patell_scaling_for_the_market_adjusted_model_uses_its_variance_df() -> None:
+    """Market-adjusted ARs: s^2 has M - 1 degrees of freedom, so Var(SAR) = (M - 1)/(M - 3)."""
+    from dataclasses import replace
+
+    ab = make_ab(12, 80, 5, seed=21)
+    ma = replace(ab, k=0, model="market_adjusted")
+    z = TestBattery(ma).window(0, 0, ["patell"])["patell"].stat
+    m = ma.n_est.astype(float)
+    day0 = list(ma.panel.tau_evt).index(0)
+    assert z == pytest.approx(ma.sar[:, day0].sum() / np.sqrt(np.sum((m - 1) / (m - 3))), rel=1e-12)
