@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .conventions import TEXTBOOK, Conventions
+from .errors import WindowError
 
 
 @dataclass(frozen=True)
@@ -122,8 +123,9 @@ class AbnormalReturns:
         """Boolean mask over ``tau_evt`` for the window [start, stop] (inclusive)."""
         tau = self.panel.tau_evt
         if start > stop or start < tau[0] or stop > tau[-1]:
-            raise ValueError(
-                f"CAR window [{start}, {stop}] must be ordered and lie inside the event window [{tau[0]}, {tau[-1]}]"
+            raise WindowError(
+                f"CAR window [{start}, {stop}] must be ordered and lie inside the event window [{tau[0]}, {tau[-1]}]; "
+                "change the CAR window or widen the event window"
             )
         return (tau >= start) & (tau <= stop)
 
