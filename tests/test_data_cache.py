@@ -188,3 +188,33 @@ def test_identical_or_appended_download_does_not_warn(online: FakeDownload, tmp_
         longer = load_price("BABA", offline=False, refresh=True)
     assert len(longer.frame) == 5
     assert len(list(_cached(tmp_path).parent.glob("*superseded*.parquet"))) == 1
+
+
+# --- freshness --------------------------------------------------------------------------------------
+def test_same_day_rerun_uses_the_cache(online: FakeDownload) -> None:
+    load_price("BABA", offline=False)
+    again = load_price("BABA", offline=False)
+    assert again.source == "cache" and len(online.calls) == 1
+
+
+def test_download_older_than_later_sessions_is_refreshed_online_only(online: FakeDownload, tmp_path: Path) -> None:
+    """A file retrieved on the day of its last row may lack the sessions that came after."""
+    load_price("BABA", offline=False)
+    manifest_path = _cached(tmp_path).with_suffix(".json")
+    manifest = json.loads(manifest_path.read_text())
+    manifest["retrieved_at"] = "2025-02-25T22:00:00+00:00"
+    manifest_path.write_text(json.dumps(manifest))
+    assert load_price("BABA", offline=True).source == "cache" and len(online.calls) == 1  # offline: kept
+    online.outcomes = [yf_frame(dates=[*DATES, "2025-02-26"], close=[*CLOSE, 135.0], adj=[*ADJ, 132.5])]
+    fresh = load_price("BABA", offline=False)
+    assert fresh.source == "yfinance" and len(online.calls) == 2 and len(fresh.frame) == 5
+
+
+def test_corrupt_cache_offline_falls_back_to_the_snapshot(online: FakeDownload, tmp_path: Path, shared_data: Path,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    load_price("BABA", offline=False)
+    path = _cached(tmp_path)
+    path.write_bytes(b"garbage")
+    with caplog.at_level(logging.WARNING, logger="research_lib.data"):
+        s = load_price("BABA", offline=True, snapshot=shared_data)
+    assert s.source == "snapshot" and "corrupt" in caplog.text and len(online.calls) == 1

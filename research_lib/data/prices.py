@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..calendars import check_against_calendar, get_calendar
+from ..calendars import check_against_calendar, get_calendar, sessions
 from ..config import Settings, get_settings
 from ..errors import CacheCorruptError, DataUnavailableError
 from ..symbols import SymbolInfo, lookup
@@ -297,17 +297,42 @@ def _from_cache(sym: str, start: pd.Timestamp | None, end: pd.Timestamp | None, 
         try:
             entry = cache.read_entry(path)
         except CacheCorruptError as exc:
-            if settings.offline:
+            if settings.offline and not _in_snapshot(sym, settings):
                 raise
-            log.warning("%s; downloading %s again", exc, sym)
+            # never used; the snapshot (or, online, a fresh download) takes its place
+            log.warning("%s; %s %s instead", exc, "reading the snapshot's" if settings.offline else "downloading", sym)
             return None
         wanted = yahoo.AUTO_ADJUST
         if entry.manifest.get("request", {}).get("auto_adjust", wanted) != wanted:
             log.info("cache file %s was downloaded with another adjustment setting; not used", path)
             continue
         frame = _conform(entry.frame)
+        if not settings.offline and _may_have_grown(sym, frame, entry.manifest, end):
+            log.info("cache file %s was downloaded before %s and may lack later sessions; downloading again", path,
+                     fmt_date(end))
+            continue
         return frame, "cache", str(path), entry.sha256
     return None
+
+
+def _in_snapshot(sym: str, settings: Settings) -> bool:
+    return settings.snapshot is not None and price_path(settings.snapshot, sym).is_file()
+
+
+def _may_have_grown(sym: str, frame: pd.DataFrame, manifest: dict, end: pd.Timestamp | None) -> bool:
+    """True when the listing has had sessions since the download that fall inside the request and
+    after the file's last row: a study of a recent event, rerun days later, gets them.  A rerun on
+    the same day, or of a period that had ended before the download, keeps its cache (no network)."""
+    if not len(frame):
+        return False
+    retrieved = pd.Timestamp(manifest.get("retrieved_at") or "1970-01-01")
+    retrieved = (retrieved.tz_convert("UTC") if retrieved.tzinfo else retrieved).tz_localize(None).normalize()
+    today = pd.Timestamp.now("UTC").tz_localize(None).normalize()
+    upto = today if end is None else min(end, today)
+    after = max(retrieved, frame.index[-1]) + pd.Timedelta(days=1)
+    if after > upto:
+        return False
+    return len(sessions(sym, after, upto)) > 0
 
 
 def _from_snapshot(sym: str, settings: Settings) -> Found | None:
