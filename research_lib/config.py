@@ -18,6 +18,8 @@ wins over the environment.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -58,8 +60,9 @@ class Settings:
 def _check_snapshot(path: Path) -> Path:
     path = path.expanduser()
     if not path.is_dir():
+        tried = str(path) if path.is_absolute() else f"{path} (from {Path.cwd()}: {path.absolute()})"
         raise SnapshotError(
-            f"snapshot directory {str(path)!r} does not exist; set {ENV_SNAPSHOT} "
+            f"snapshot directory {tried} does not exist; set {ENV_SNAPSHOT} "
             "(or pass snapshot=) to a folder that holds prices/<SYMBOL>.csv, "
             "such as ../shared/data"
         )
@@ -92,3 +95,27 @@ def get_settings(
         cache_dir=Path(env_cache).expanduser() if env_cache else Path.home() / ".cache" / "research_lib",
     )
     return base.with_overrides(snapshot=snapshot, offline=offline, cache_dir=cache_dir)
+
+
+@contextmanager
+def absolute_environment() -> Iterator[Settings]:
+    """Make relative path settings absolute in ``os.environ`` while the block runs.
+
+    Notebook kernels start in ``notebooks/``, not where the command was typed, so
+    ``RESEARCH_LIB_SNAPSHOT=../shared/data`` would point elsewhere inside them.
+    A snapshot that does not exist is reported here, once, before any kernel starts.
+    """
+    settings = get_settings()
+    saved = {key: os.environ.get(key) for key in (ENV_SNAPSHOT, ENV_CACHE)}
+    try:
+        if settings.snapshot is not None:
+            os.environ[ENV_SNAPSHOT] = str(settings.snapshot)
+        if saved[ENV_CACHE]:
+            os.environ[ENV_CACHE] = str(settings.cache_dir.absolute())
+        yield settings
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

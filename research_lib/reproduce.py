@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config import absolute_environment
 from .errors import ResearchLibError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +83,8 @@ def execute_notebook(path: Path, out_dir: Path, timeout: int = 1200, parameters:
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     try:
-        client.execute()
+        with absolute_environment():  # the kernel starts in the notebook's folder
+            client.execute()
     except CellExecutionError as exc:
         idx, first = _failing_cell(nb)
         out_dir.mkdir(parents=True, exist_ok=True)

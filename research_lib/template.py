@@ -25,6 +25,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from .config import absolute_environment
 from .errors import InvalidRequestError, ResearchLibError
 
 __all__ = ["TEMPLATE", "TemplateExecutionError", "run_template"]
@@ -119,10 +120,11 @@ def run_template(
     out = Path(output_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
-        pm.execute_notebook(
-            str(nb), str(out), parameters=params, kernel_name=kernel_name, cwd=str(nb.parent),
-            progress_bar=False, execution_timeout=timeout,
-        )
+        with absolute_environment():  # the kernel starts in the template's folder
+            pm.execute_notebook(
+                str(nb), str(out), parameters=params, kernel_name=kernel_name, cwd=str(nb.parent),
+                progress_bar=False, execution_timeout=timeout,
+            )
     except pm.PapermillExecutionError as exc:
         raise TemplateExecutionError(
             f"the template failed in cell {exc.exec_count} with {exc.ename}: {exc.evalue}; "

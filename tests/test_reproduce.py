@@ -30,3 +30,29 @@ def test_reproduce_writes_reports_and_names_the_failing_cell(tmp_path, capsys) -
     code = main(["reproduce", "--notebooks", str(nbs), "--output", str(out), "--only", "01"])
     assert code == 0
     assert "1 notebooks executed" in capsys.readouterr().out
+
+
+def test_relative_snapshot_setting_reaches_the_kernel(tmp_path, monkeypatch, shared_data) -> None:  # noqa: ANN001
+    """A kernel starts in the notebook's folder; a relative RESEARCH_LIB_SNAPSHOT must still point at the data."""
+    import os
+
+    nbs = tmp_path / "project" / "notebooks"
+    nbs.mkdir(parents=True)
+    _write(nbs / "01_env.ipynb", ["from research_lib.data import load_price", "print(load_price('BABA').source)"])
+    monkeypatch.chdir(tmp_path / "project")
+    monkeypatch.setenv("RESEARCH_LIB_SNAPSHOT", os.path.relpath(shared_data, tmp_path / "project"))
+    out = tmp_path / "reports"
+    assert main(["reproduce", "--notebooks", str(nbs), "--output", str(out)]) == 0
+    assert "snapshot" in (out / "01_env.ipynb").read_text()
+    assert os.environ["RESEARCH_LIB_SNAPSHOT"] == os.path.relpath(shared_data, tmp_path / "project")  # restored
+
+
+def test_missing_snapshot_is_reported_before_any_kernel_starts(tmp_path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _write(nbs / "01_ok.ipynb", ["x = 1"])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RESEARCH_LIB_SNAPSHOT", "no/such/folder")
+    assert main(["reproduce", "--notebooks", str(nbs), "--output", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "no/such/folder" in err and "does not exist" in err and str(tmp_path) in err
