@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.handler(args) or 0)
-    except (ResearchLibError, FileNotFoundError, ValueError) as exc:
+    except (ResearchLibError, OSError, ValueError) as exc:
         if args.debug:
             raise
         # one line: multi-line messages (several bad rows) are joined

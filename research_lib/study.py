@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .config import get_settings
 from .conventions import get_conventions
-from .errors import DataError, NoValidEventsError, WindowError
-from .events import read_events
+from .errors import DataError, InvalidRequestError, NoValidEventsError, WindowError
+from .events import parse_event_date, read_events
 from .inference import TestBattery
 from .models import fit_model
 from .results import EventStudyResult, StudyParameters, Window, _wkey
@@ -165,11 +166,13 @@ def event_study(
         events = read_events(events)
     spec = WindowSpec(tuple(estimation_window), tuple(event_window), int(min_estimation))
     wins = _car_windows(car_windows, spec.event)
-    drop = tuple(f"{pd.Timestamp(d):%Y-%m-%d}" for d in exclude_dates)
+    drop = tuple(f"{_exclude_date(d):%Y-%m-%d}" for d in exclude_dates)
     params = StudyParameters(
         spec.estimation, spec.event, wins, model, spec.min_estimation, conv.name, returns, after_gap, confidence, drop
     )
 
+    if prices is None:
+        get_settings(snapshot, offline)  # a missing snapshot folder is one error, not one per event
     anchored, attrition = anchor_events(events)
     sources = pd.DataFrame()
     if prices is None:
@@ -202,6 +205,13 @@ def event_study(
     daily = _daily_table(ab, battery)
     table = _events_table(ab, wins, returns)
     return EventStudyResult(params, ab, table, daily, by_window, attrition.reset_index(drop=True), sources)
+
+
+def _exclude_date(value: object) -> pd.Timestamp:
+    try:
+        return parse_event_date(value)
+    except ValueError as exc:
+        raise WindowError(f"excluded estimation date: {exc}") from None
 
 
 def _merge_attrition(first: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:
@@ -299,9 +309,19 @@ def read_price_table(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[
     return out
 
 
+def _check_writable(out: Path) -> None:
+    """Refuse a --json target that cannot be written, before the study runs."""
+    folder = out.parent if str(out.parent) else Path(".")
+    if out.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+        why = "is a folder" if out.is_dir() else f"its folder {folder} does not exist or is not writable"
+        raise InvalidRequestError(f"cannot write --json {out}: {why}; choose a writable file path")
+
+
 def study_from_cli(args: argparse.Namespace) -> int:
     """Handler of ``research-lib study``: print the summary, optionally write JSON."""
     path = Path(args.events)
+    if args.json:
+        _check_writable(Path(args.json))
     if not path.is_file():
         raise FileNotFoundError(f"events file {path} not found; pass a CSV with event_id,symbol,benchmark,event_date|announced_at")
     prices = read_price_table(args.prices) if getattr(args, "prices", None) else None

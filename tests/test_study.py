@@ -211,3 +211,25 @@ def test_confidence_level_labels_are_not_rounded() -> None:
     ax = res.plot("car")
     assert any("97.5% two-sided band" in t.get_text() for t in ax.get_legend().get_texts())
     plt.close(ax.figure)
+
+
+@pytest.mark.parametrize("target", ["folder", "missing/out.json"])
+def test_cli_refuses_an_unwritable_json_path_before_the_study(tmp_path, capsys, target) -> None:  # noqa: ANN001
+    csv = tmp_path / "events.csv"
+    csv.write_text("event_id,symbol,benchmark,event_date\nx,BABA,^GSPC,2025-02-24\n")
+    (tmp_path / "folder").mkdir()
+    assert main(["study", str(csv), "--json", str(tmp_path / target)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot write --json" in err[0] and "choose a writable file path" in err[0]
+
+
+def test_exclude_dates_are_strict_iso_dates() -> None:
+    with pytest.raises(WindowError, match="excluded estimation date.*YYYY-MM-DD"):
+        event_study(_events(), prices=_prices(), exclude_dates=["01/03/2025"])
+
+
+def test_missing_snapshot_is_one_clear_error(tmp_path) -> None:  # noqa: ANN001
+    from research_lib.errors import SnapshotError
+
+    with pytest.raises(SnapshotError, match="does not exist"):
+        event_study(_events(), snapshot=tmp_path / "nope")
