@@ -23,6 +23,7 @@ part of the catalogue's definition.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 import warnings
@@ -222,11 +223,25 @@ def _read_table(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, str, l
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise CatalogueError(f"{name}: not a readable UTF-8 CSV file ({exc}); save it as CSV (UTF-8)") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
+    _check_field_counts(path, name, len(frame.columns))
     # Line numbers as a spreadsheet shows them: the header is line 1, the first row line 2.
     labels = [f"line {i + 2}" for i in range(len(frame))]
     keep = [i for i in range(len(frame)) if not all(_blank(v) for v in frame.iloc[i])]
     frame = frame.iloc[keep].reset_index(drop=True)
     return frame, name, [labels[i] for i in keep]
+
+
+def _check_field_counts(path: Path, name: str, width: int) -> None:
+    """Refuse rows with more or fewer fields than the header (pandas would shift the columns)."""
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        bad = [
+            f"line {n}: {len(row)} fields, the header has {width}"
+            for n, row in enumerate(csv.reader(fh), start=1)
+            if n > 1 and any(v.strip() for v in row) and len(row) != width
+        ]
+    if bad:
+        hint = "; quote values that contain commas, and check the delimiter is a comma"
+        _raise_collected(name, [b + hint for b in bad])
 
 
 def _raise_collected(name: str, problems: list[str]) -> None:
@@ -324,7 +339,7 @@ def read_events(source: str | Path | pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out["event_id"] = ids
     for col in ("symbol", "benchmark"):
-        out[col] = [_clean(v) for v in frame[col]]
+        out[col] = [_clean(v).upper() for v in frame[col]]
     out["event_date"] = pd.to_datetime(pd.Series(dates, dtype=object), errors="raise").astype("datetime64[ns]")
     out["announced_at"] = pd.Series(times, dtype=object)
     first = ["event_id", "symbol", "benchmark", "event_date", "announced_at"]

@@ -90,7 +90,7 @@ def lookup(symbol: str) -> SymbolInfo:
     UnknownSymbolError
         For an empty symbol, an unlisted index/FX symbol or an unknown suffix.
     """
-    sym = symbol.strip() if isinstance(symbol, str) else ""
+    sym = symbol.strip().upper() if isinstance(symbol, str) else ""  # Yahoo symbols are upper case
     if not sym:
         raise UnknownSymbolError(f"empty symbol {symbol!r}; pass a Yahoo-style symbol such as 'BABA' or '9988.HK'")
     if sym in KNOWN:

@@ -459,3 +459,17 @@ def test_catalogue_events_are_valid_events(catalogue: Catalogue, all_events: pd.
     assert set(leaks["catalogue_id"]) == {"20250121_stargate_500bn", "20250806_apple_100bn_additional"}
     with pytest.raises(CatalogueError, match="use 'primary' or 'all'"):
         catalogue_to_events(catalogue, listings="secondary")
+
+
+def test_row_with_an_extra_field_is_refused_not_shifted(tmp_path) -> None:  # noqa: ANN001
+    p = tmp_path / "extra.csv"
+    p.write_text("event_id,symbol,benchmark,event_date\nbaba,BABA,^GSPC,2025-02-24,extra\n")
+    with pytest.raises(CatalogueError, match="line 2: 5 fields, the header has 4"):
+        read_events(p)
+
+
+def test_lower_case_symbols_are_accepted_and_normalised(tmp_path) -> None:  # noqa: ANN001
+    p = tmp_path / "lower.csv"
+    p.write_text("event_id,symbol,benchmark,event_date\nhk,9988.hk,^hsi,2025-02-24\nny,baba,^gspc,2025-02-24\n")
+    ev = read_events(p)
+    assert ev["symbol"].tolist() == ["9988.HK", "BABA"] and ev["benchmark"].tolist() == ["^HSI", "^GSPC"]
