@@ -187,3 +187,13 @@ def test_load_price_online_caches(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     # a wider request is not covered: it goes to yfinance again
     load_price("BABA", "2025-02-01", "2025-02-25", offline=False, cache_dir=tmp_path)
     assert len(fake.calls) == 2
+
+
+def test_fx_bars_stamped_at_london_midnight_keep_their_date() -> None:
+    """Summer (BST) midnight is 23:00 UTC the day before: the bar's date must not move."""
+    days = pd.DatetimeIndex(["2024-06-03", "2024-06-04", "2024-06-05"]).tz_localize("Europe/London")
+    raw = yf_frame(dates=[d.strftime("%Y-%m-%d") for d in days], close=[7.81, 7.80, 7.82], adj=[7.81, 7.80, 7.82],
+                   symbol="HKD=X")
+    raw.index = days
+    frame, _ = yh.normalise_download(raw, "HKD=X", timezone="UTC")
+    assert list(frame.index) == list(pd.DatetimeIndex(["2024-06-03", "2024-06-04", "2024-06-05"]))

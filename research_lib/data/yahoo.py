@@ -266,7 +266,14 @@ def normalise_download(raw: pd.DataFrame, symbol: str, timezone: str) -> tuple[p
 
 
 def _local_dates(index: pd.DatetimeIndex, timezone: str) -> pd.DatetimeIndex:
-    """Exchange-local trading dates: tz-aware stamps are converted to ``timezone`` first."""
+    """Trading dates from yfinance's stamps.
+
+    Listings on an exchange: stamps are converted to the exchange's ``timezone``
+    first (a bar stamped in UTC at 16:00 is the next day in Hong Kong).
+    Currencies (registry zone ``UTC``) have no exchange: Yahoo stamps their daily
+    bars at midnight of its own zone (London), whose wall-clock date is the bar's;
+    converting to UTC would move summer bars to the previous day.
+    """
     if index.tz is not None:
-        index = index.tz_convert(timezone).tz_localize(None)
+        index = index.tz_localize(None) if timezone == "UTC" else index.tz_convert(timezone).tz_localize(None)
     return pd.DatetimeIndex(index.normalize(), name="date")
