@@ -438,6 +438,13 @@ class _Sources:
         key = (lookup(sym).calendar, bench)
         if key not in self.bench:
             self.bench[key] = align_benchmark(own, grid, kind=self.kind).to_numpy()
+            if key[0] != lookup(bench).calendar:
+                log.warning(
+                    "%s listings are measured against %s, an index of another exchange (%s vs %s): the two close "
+                    "at different hours, so same-day returns are non-synchronous; consider model='scholes_williams' "
+                    "or 'dimson', or a benchmark of the listing's own exchange",
+                    key[0], bench, lookup(bench).calendar, key[0],
+                )
         return self.bench[key]
 
     def _load_benchmark(self, bench: str) -> pd.Series | str:
@@ -709,8 +716,12 @@ def _check_samples(
     n_est = cc.sum(axis=1)
     placed = ~np.isnat(arr["est_dates"][:, 0])  # rows that were gathered
     req = np.array(layout.evt_required, dtype=bool)
-    y_bad = ~np.isfinite(y_evt)
+    # a missing dependent variable is the security's own return, or (factor models) the risk-free rate
+    r_bad = ~np.isfinite(arr["r_evt"])
+    y_bad = ~np.isfinite(y_evt) & r_bad
+    rf_bad = ~np.isfinite(y_evt) & ~r_bad
     x_bad = ~np.all(np.isfinite(x_evt[:, :, req]), axis=2) if req.any() else np.zeros_like(y_bad)
+    x_bad |= rf_bad
     # a regressor without variation over the complete cases (max == min)
     big = np.where(cc[:, :, None], x_est, np.nan)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
@@ -734,7 +745,10 @@ def _check_samples(
             )
         if x_bad[i].any():
             reasons[i].append(
-                f"missing benchmark/factor return in the event window on {_fmt_dates(arr['evt_dates'][i][x_bad[i]])}"
+                f"missing {'factor' if layout.factor_cols else 'benchmark'} return in the event window on "
+                f"{_fmt_dates(arr['evt_dates'][i][x_bad[i]])} (no {'factor' if layout.factor_cols else 'benchmark'} "
+                "return over that session's interval, e.g. a holiday of the index's market); shorten the event "
+                "window or use a benchmark of the security's own exchange"
             )
         if flat[i].any():
             names = ", ".join(name for name, f in zip(layout.x_names, flat[i], strict=True) if f)

@@ -20,7 +20,7 @@ SPEC = WindowSpec()  # (-250, -11), (-10, 10), min 120
 def real_prices(shared_data: Path) -> dict[str, pd.Series]:
     root = shared_data / "prices"
     out = {}
-    for sym in ("BABA", "^GSPC", "9988.HK", "^HSI"):
+    for sym in ("BABA", "^GSPC", "9988.HK", "^HSI", "2330.TW", "^TWII"):
         frame = pd.read_csv(root / f"{sym}.csv", parse_dates=["date"], index_col="date")
         out[sym] = frame["adj_close"].rename(sym)
     return out
@@ -332,7 +332,7 @@ def test_missing_factor_day_in_event_window_excludes() -> None:
     row = att.set_index("event_id").loc["e"]
     assert (
         row["status"] == "excluded"
-        and "missing benchmark/factor return in the event window on 2021-06-02" in row["reason"]
+        and "missing factor return in the event window on 2021-06-02" in row["reason"]
     )
 
 
@@ -345,3 +345,30 @@ def test_typed_date_that_is_not_a_session_is_shifted_reported_and_logged(caplog)
     row = attrition.iloc[0]
     assert row["status"] == "shifted" and "2025-02-22 (Saturday) is not a XNYS session" in row["reason"]
     assert "sat" in caplog.text and "give a session date" in caplog.text
+
+
+def test_missing_factor_is_named_not_blamed_on_the_security(real_prices: dict[str, pd.Series]) -> None:
+    """2330.TW trades on 2025-02-17 (a US holiday): the US factors, not the security, are missing."""
+    days = pd.bdate_range("2023-01-02", "2025-06-30")
+    rng = np.random.default_rng(0)
+    factors = pd.DataFrame(rng.normal(0, 0.005, (len(days), 4)), index=days, columns=["mkt_rf", "smb", "hml", "rf"])
+    factors["rf"] = 0.0001
+    factors = factors.drop(pd.Timestamp("2025-02-17"))  # no US trading that day
+    prices = {"2330.TW": real_prices["2330.TW"], "^TWII": real_prices["^TWII"]}
+    anchored, _ = anchor_events(pd.DataFrame({"event_id": ["tw"], "symbol": ["2330.TW"], "benchmark": ["^TWII"],
+                                              "event_date": [pd.Timestamp("2025-02-20")]}))
+    with pytest.raises(NoValidEventsError) as err:
+        build_panel(anchored, prices, WindowSpec(), model="ff3", factors=factors)
+    reason = err.value.attrition.loc[0, "reason"]
+    assert "missing factor return in the event window on 2025-02-17, 2025-02-18" in reason
+    assert "missing security return" not in reason
+
+
+def test_benchmark_of_another_exchange_is_flagged(real_prices: dict[str, pd.Series], caplog) -> None:  # noqa: ANN001
+    with caplog.at_level("WARNING", logger="research_lib.windows"):
+        _panel(real_prices, [("x", "BABA", "^HSI", DAY0)])
+    assert "non-synchronous" in caplog.text and "scholes_williams" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="research_lib.windows"):
+        _panel(real_prices, [("y", "BABA", "^GSPC", DAY0)])
+    assert "non-synchronous" not in caplog.text
