@@ -27,9 +27,9 @@ import numpy as np
 import statsmodels.api as sm
 
 from research_lib.conventions import TEXTBOOK
-from research_lib.inference import TestBattery
-from research_lib.models import fit_model
-from research_lib.panel import EventPanel
+from research_lib.engine.panel import EventPanel
+from research_lib.inference.battery import TestBattery
+from research_lib.models.fit import fit_model
 
 L1, L2 = 250, 41
 WINDOWS = [(0, 0), (-1, 1), (-5, 5), (-20, 20)]

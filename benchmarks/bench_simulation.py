@@ -26,9 +26,9 @@ import time
 
 import numpy as np
 
-from research_lib.inference import TestBattery
-from research_lib.models import fit_model
-from research_lib.simulate import (
+from research_lib.inference.battery import TestBattery
+from research_lib.models.fit import fit_model
+from research_lib.simulation.experiment import (
     BROWN_WARNER_WINDOWS,
     SIMULATION_TESTS,
     SimulationDesign,

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import SnapshotError
+from research_lib.errors import SnapshotError
 
 ENV_SNAPSHOT = "RESEARCH_LIB_SNAPSHOT"
 ENV_OFFLINE = "RESEARCH_LIB_OFFLINE"

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats
 
-from .conventions import pct_label
+from research_lib.conventions import pct_label
 
 if TYPE_CHECKING:
-    from .results import EventStudyResult
+    from research_lib.results import EventStudyResult
 
 
 def _axes(ax: Any) -> Any:

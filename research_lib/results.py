@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .conventions import pct_label
-from .inference import TestResult
-from .panel import AbnormalReturns
+from research_lib.conventions import pct_label
+from research_lib.engine.panel import AbnormalReturns
+from research_lib.inference.battery import TestResult
 
 Window = tuple[int, int]
 
@@ -135,7 +135,7 @@ class EventStudyResult:
         ``res.ols("baba").get_robustcov_results("HAC", maxlags=5).summary()``.
         Available for the OLS models (market, constant mean, factor models, Dimson).
         """
-        from .models import fit_event_ols
+        from research_lib.models.fit import fit_event_ols
 
         ids = list(self.abnormal.panel.event_ids)
         i = ids.index(event) if isinstance(event, str) else int(event)
@@ -200,7 +200,7 @@ class EventStudyResult:
 
     def plot(self, kind: str = "car", ax: Any = None, event: int | str | None = None, level: float | None = None) -> Any:
         """Draw ``kind="car"`` (CAR/CAAR path with band) or ``kind="ar"`` (AR/AAR bars) into ``ax``; return ``ax``."""
-        from .plotting import plot_ar, plot_car
+        from research_lib.plotting import plot_ar, plot_car
 
         level = self.parameters.confidence if level is None else level
         fn = {"car": plot_car, "ar": plot_ar}.get(kind)

@@ -2,10 +2,10 @@
 
 The steps are the ones a careful reader would do by hand, each in its own
 module: anchor every event's day 0 on its listing's calendar
-(:mod:`~research_lib.windows`), load prices (:mod:`~research_lib.data`),
+(:mod:`~research_lib.engine.windows`), load prices (:mod:`~research_lib.data`),
 stack the estimation and event windows of all events into arrays, fit the
-normal-return model for all events at once (:mod:`~research_lib.models`),
-and run the test battery (:mod:`~research_lib.inference`).  Nothing is
+normal-return model for all events at once (:mod:`~research_lib.models.fit`),
+and run the test battery (:mod:`~research_lib.inference.battery`).  Nothing is
 dropped or shifted silently: the attrition table says what happened to each
 event.
 """
@@ -24,14 +24,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .config import get_settings
-from .conventions import get_conventions
-from .errors import DataError, InvalidRequestError, NoValidEventsError, WindowError
-from .events import parse_event_date, read_events
-from .inference import TestBattery
-from .models import fit_model
-from .results import EventStudyResult, StudyParameters, Window, _wkey
-from .windows import WindowSpec, anchor_events, build_panel
+from research_lib.config import get_settings
+from research_lib.conventions import get_conventions
+from research_lib.engine.windows import WindowSpec, anchor_events, build_panel
+from research_lib.errors import DataError, InvalidRequestError, NoValidEventsError, WindowError
+from research_lib.events.reader import parse_event_date, read_events
+from research_lib.inference.battery import TestBattery
+from research_lib.models.fit import fit_model
+from research_lib.results import EventStudyResult, StudyParameters, Window, _wkey
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def _price_ranges(anchored: pd.DataFrame, spec: WindowSpec) -> tuple[dict[str, p
     A few sessions of margin cover lags, leads and the price before the first return; ten calendar
     days more cover a benchmark on another calendar whose holidays fall at the edges.
     """
-    from .calendars import calendar_for
+    from research_lib.listings.calendars import calendar_for
 
     starts: dict[str, pd.Timestamp] = {}
     ends: dict[str, pd.Timestamp] = {}
@@ -85,7 +85,7 @@ def _load_prices(
     anchored: pd.DataFrame, spec: WindowSpec, snapshot: str | os.PathLike[str] | None, offline: bool | None
 ) -> tuple[dict[str, pd.Series], pd.DataFrame, dict[str, str]]:
     """Adjusted closes of every security and benchmark, over a range wide enough for all windows."""
-    from .data import load_prices
+    from research_lib.data import load_prices
 
     starts, ends = _price_ranges(anchored, spec)
     symbols = list(dict.fromkeys(list(anchored["symbol"]) + list(anchored["benchmark"])))
@@ -135,12 +135,12 @@ def event_study(
     Parameters
     ----------
     events : a DataFrame or CSV path with ``event_id, symbol, benchmark`` and
-        ``event_date`` or ``announced_at`` (see :func:`research_lib.events.read_events`).
+        ``event_date`` or ``announced_at`` (see :func:`research_lib.events.reader.read_events`).
     estimation_window, event_window : [a, b] in trading sessions of each security's
         own exchange, relative to day 0 (defaults [-250, -11] and [-10, +10]).
     car_windows : windows [a, b] inside the event window (default [0,0], [0,+1],
         [-1,+1] and the whole event window).
-    model : normal-return model (:data:`research_lib.models.MODELS`).
+    model : normal-return model (:data:`research_lib.models.fit.MODELS`).
     min_estimation : minimum number of valid estimation returns; events with fewer are excluded.
     conventions : ``"textbook"`` (default), ``"estudy2"`` or ``"eventstudy"``.
     returns : ``"simple"`` or ``"log"`` returns from adjusted closes.
@@ -152,7 +152,7 @@ def event_study(
     prices : adjusted closes per symbol; by default loaded through :mod:`research_lib.data`.
     factors : Fama-French factors (decimal) for factor models; loaded when needed.
     snapshot, offline : data-source settings passed to the data layer.
-    tests : test names for each CAR window (see :class:`research_lib.inference.TestBattery`):
+    tests : test names for each CAR window (see :class:`research_lib.inference.battery.TestBattery`):
         ``None`` for the standard battery ``TEST_NAMES``, ``"all"`` to add the extra tests
         (CLM J1/J2, Brown-Warner 1980, Lamb, Corrado-Zivney, modified rank).
 
@@ -183,7 +183,7 @@ def event_study(
             attrition.loc[hit & (attrition["status"] != "excluded"), ["status", "reason"]] = ["excluded", f"no prices for {sym}: {why}"]
         anchored = anchored[~anchored["event_id"].isin(attrition.loc[attrition["status"] == "excluded", "event_id"])]
     if model in FACTOR_MODELS and factors is None:
-        from .data import load_factors
+        from research_lib.data import load_factors
 
         factors = load_factors(FACTOR_MODELS[model], snapshot=snapshot, offline=offline)
 

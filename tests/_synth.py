@@ -1,8 +1,8 @@
 """Seeded synthetic event studies for the inference tests.
 
-Builds an :class:`~research_lib.panel.AbnormalReturns` from simulated
+Builds an :class:`~research_lib.engine.panel.AbnormalReturns` from simulated
 market-model returns with its own small OLS (numpy, vectorised over events),
-independent of ``research_lib.models``.
+independent of ``research_lib.models.fit``.
 
 Data-generating process on a common business-day calendar of G days:
 R_mt ~ N(mu_m, sd_m^2); a common non-market factor f_t ~ N(0, 1);
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from research_lib.conventions import TEXTBOOK, Conventions
-from research_lib.panel import AbnormalReturns, EventPanel
+from research_lib.engine.panel import AbnormalReturns, EventPanel
 
 
 def market_model_ar(

@@ -22,9 +22,9 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from research_lib import case
-from research_lib.calendars import day_zero
+from research_lib.cases import alibaba as case
 from research_lib.errors import EventError
+from research_lib.listings.calendars import day_zero
 from research_lib.study import event_study
 
 DAY0 = pd.Timestamp("2025-02-24")

@@ -7,15 +7,15 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from research_lib.calendar_time import (
+from research_lib.analysis.calendar_time import (
     calendar_time_abnormal,
     calendar_time_alpha,
     calendar_time_from_result,
     calendar_time_portfolio,
     holdings_from_result,
 )
-from research_lib.calendars import sessions
 from research_lib.errors import InvalidRequestError
+from research_lib.listings.calendars import sessions
 from research_lib.study import event_study
 
 DATES = pd.bdate_range("2021-01-04", periods=500)

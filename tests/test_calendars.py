@@ -1,19 +1,19 @@
-"""research_lib.symbols and research_lib.calendars: registry rules, sessions, day-0 mapping."""
+"""research_lib.listings.symbols and research_lib.listings.calendars: registry rules, sessions, day-0 mapping."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from research_lib.calendars import (
+from research_lib.errors import EventError, UnknownSymbolError
+from research_lib.listings.calendars import (
     check_against_calendar,
     check_session,
     day_zero,
     get_calendar,
     sessions,
 )
-from research_lib.errors import EventError, UnknownSymbolError
-from research_lib.symbols import lookup
+from research_lib.listings.symbols import lookup
 
 
 # --- symbols -------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""``research-lib data-report`` through research_lib.cli.main."""
+"""``research-lib data-report`` through research_lib.cli.app.main."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from research_lib.cli import main
+from research_lib.cli.app import main
 from research_lib.data import data_report
 
 

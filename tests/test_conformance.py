@@ -1,7 +1,7 @@
 """Golden tests: the project reproduces the numbers two published packages print for their own examples.
 
 References are the digits in ``reference/README.md`` of the snapshot (parsed by
-``research_lib.conformance.read_published``, so no published digit is retyped
+``research_lib.cases.conformance.read_published``, so no published digit is retyped
 here except a few that guard the parser).  A value matches when it rounds to
 the printed digits: |ours - printed| <= half a unit of the last printed digit.
 Independent checks recompute inputs another way (scipy/statsmodels regressions
@@ -21,13 +21,13 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from research_lib import conformance as cf
-from research_lib.calendars import calendar_for, sessions
-from research_lib.cli import main
+from research_lib.cases import conformance as cf
+from research_lib.cli.app import main
 from research_lib.config import get_settings
 from research_lib.conventions import ESTUDY2, EVENTSTUDY, TEXTBOOK
+from research_lib.engine.returns import compute_returns
 from research_lib.errors import DataError
-from research_lib.returns import compute_returns
+from research_lib.listings.calendars import calendar_for, sessions
 from research_lib.study import read_price_table
 
 VIGNETTE_EST = ("2019-04-02", "2020-03-13")  # estimation returns of the estudy2 vignette

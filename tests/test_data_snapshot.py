@@ -82,7 +82,7 @@ def test_index_file_extra_dates_are_reported(shared_data: Path) -> None:
     s = load_price("^HSI", "1987-01-01", "1990-12-31")
     assert len(s.extra_dates) > 0
     # independent check: each reported extra date is absent from the calendar's sessions
-    from research_lib.calendars import get_calendar
+    from research_lib.listings.calendars import get_calendar
 
     cal = get_calendar("XHKG")
     assert not any(cal.is_session(d) for d in s.extra_dates)
@@ -219,7 +219,7 @@ def test_read_price_csv_checksum(tmp_path: Path) -> None:
 
 
 def test_dates_before_calendar_start_are_unchecked_not_extra(shared_data: Path) -> None:
-    from research_lib.calendars import get_calendar
+    from research_lib.listings.calendars import get_calendar
 
     first = get_calendar("XTKS").first_session  # exchange_calendars starts XTKS in 1997
     s = load_price("^N225", "1996-11-01", "1997-02-28")

@@ -1,4 +1,4 @@
-"""Tests of research_lib.events: the events-file reader and the capex catalogue.
+"""Tests of research_lib.events.reader: the events-file reader and the capex catalogue.
 
 Expected day-0 sessions are derived by hand from the exchange rules (NYSE
 09:30-16:00 ET, HKEX 09:30-16:00 HKT, ...) and holiday facts, and for the real
@@ -14,9 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from research_lib.calendars import day_zero, get_calendar
 from research_lib.errors import CatalogueError
-from research_lib.events import (
+from research_lib.events.reader import (
     CATALOGUE_REQUIRED,
     DEFAULT_CATALOGUE,
     EARNINGS_WINDOW,
@@ -28,6 +27,7 @@ from research_lib.events import (
     parse_timing,
     read_events,
 )
+from research_lib.listings.calendars import day_zero, get_calendar
 
 TS = pd.Timestamp
 
@@ -419,7 +419,7 @@ def test_each_timing_category(all_events: pd.DataFrame, event_id: str, rule: str
 
 
 def _cal(symbol: str) -> str:
-    from research_lib.symbols import lookup
+    from research_lib.listings.symbols import lookup
 
     return lookup(symbol).calendar
 

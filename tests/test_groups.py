@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from research_lib.calendars import sessions
+from research_lib.analysis.groups import group_difference, median_split, select_events, subgroup_table, with_without
 from research_lib.errors import InvalidRequestError
-from research_lib.groups import group_difference, median_split, select_events, subgroup_table, with_without
-from research_lib.inference import TestBattery
-from research_lib.models import fit_model
+from research_lib.inference.battery import TestBattery
+from research_lib.listings.calendars import sessions
+from research_lib.models.fit import fit_model
 from research_lib.study import event_study
 
 SESS = sessions("AAA", "2020-01-01", "2022-12-31")

@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from research_lib.conventions import ESTUDY2, TEXTBOOK
+from research_lib.engine.panel import AbnormalReturns, EventPanel
 from research_lib.errors import InvalidRequestError
-from research_lib.inference import (
+from research_lib.inference.battery import (
     ALL_TEST_NAMES,
     EXTRA_TEST_NAMES,
     TEST_NAMES,
@@ -32,7 +33,6 @@ from research_lib.inference import (
     mean_cross_correlation,
     run_tests,
 )
-from research_lib.panel import AbnormalReturns, EventPanel
 
 N_SMALL, L1_SMALL, L2_SMALL = 7, 60, 5
 

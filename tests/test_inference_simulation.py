@@ -16,7 +16,7 @@ import pytest
 from _synth import make_ab
 from scipy import stats
 
-from research_lib.inference import ALL_TEST_NAMES, TestBattery
+from research_lib.inference.battery import ALL_TEST_NAMES, TestBattery
 
 N, L1, L2 = 30, 120, 11
 ALPHA = 0.05

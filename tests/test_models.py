@@ -1,4 +1,4 @@
-"""Vectorised normal-return models checked against statsmodels and closed forms (research_lib.models)."""
+"""Vectorised normal-return models checked against statsmodels and closed forms (research_lib.models.fit)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from research_lib.conventions import ESTUDY2, EVENTSTUDY, TEXTBOOK, Conventions
+from research_lib.engine.panel import EventPanel
+from research_lib.engine.windows import WindowSpec, anchor_events, build_panel
 from research_lib.errors import DataError, InvalidRequestError
-from research_lib.models import MODELS, dimson_beta, fit_event_ols, fit_model
-from research_lib.panel import EventPanel
-from research_lib.windows import WindowSpec, anchor_events, build_panel
+from research_lib.models.fit import MODELS, dimson_beta, fit_event_ols, fit_model
 
 RTOL = 1e-9
 
@@ -320,13 +320,13 @@ def test_real_panel_market_model(shared_data: Path) -> None:
 @pytest.mark.parametrize("conv", [TEXTBOOK, ESTUDY2, EVENTSTUDY], ids=lambda c: c.name)
 def test_market_closed_form_equals_general_batched_ols(conv) -> None:  # noqa: ANN001
     """The closed-form market model (hot path) and the general OLS path give the same numbers."""
-    from research_lib.models import _fit_market_closed_form, _fit_ols_model
+    from research_lib.models.fit import _fit_market_closed_form, _fit_ols_model
 
     panel = make_panel(n=9, miss=0.15, seed=11)
     fast = _fit_market_closed_form(panel, conv)
     slow = _fit_ols_model(panel, "market", ["mkt"], conv)
     if conv.market_moments == "full_window":
-        from research_lib.models import _full_window_inverse
+        from research_lib.models.fit import _full_window_inverse
 
         slow = replace(slow, xtx_inv=_full_window_inverse(panel.x_est[:, :, 0], slow.n_est))
         quad = np.einsum("nlp,npq,nlq->nl", slow.x_evt_design, slow.xtx_inv, slow.x_evt_design)

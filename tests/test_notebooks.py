@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import REPO
 
-from research_lib.reproduce import execute_notebook, numbered_notebooks, scrub_paths
+from research_lib.runner.reproduce import execute_notebook, numbered_notebooks, scrub_paths
 
 NOTEBOOKS = numbered_notebooks(REPO / "notebooks") if (REPO / "notebooks").is_dir() else []
 

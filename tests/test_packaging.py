@@ -59,4 +59,4 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_second() -> None:
 
 
 def test_console_script_is_declared() -> None:
-    assert _pyproject()["project"]["scripts"]["research-lib"] == "research_lib.cli:main"
+    assert _pyproject()["project"]["scripts"]["research-lib"] == "research_lib.cli.app:main"

@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research_lib.errors import DataError, InvalidRequestError
-from research_lib.parity import (
+from research_lib.analysis.parity import (
     HKD_PEG_BAND,
     FxAssumption,
     adr_parity,
@@ -17,6 +16,7 @@ from research_lib.parity import (
     fx_daily_moves,
     rescale_to_reference,
 )
+from research_lib.errors import DataError, InvalidRequestError
 
 RATIO = 8.0
 

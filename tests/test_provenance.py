@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from research_lib.provenance import package_versions, provenance_table
+from research_lib.runner.provenance import package_versions, provenance_table
 
 
 def test_provenance_reports_snapshot_files_with_checksums(shared_data) -> None:  # noqa: ANN001

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nbformat
 
-from research_lib.cli import main
+from research_lib.cli.app import main
 
 
 def _write(path, cells: list[str]) -> None:  # noqa: ANN001

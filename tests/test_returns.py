@@ -1,4 +1,4 @@
-"""Returns on exchange sessions and benchmark alignment (research_lib.returns)."""
+"""Returns on exchange sessions and benchmark alignment (research_lib.engine.returns)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research_lib.calendars import get_calendar, sessions
+from research_lib.engine.returns import align_benchmark, compute_returns
 from research_lib.errors import DataError, InvalidRequestError
-from research_lib.returns import align_benchmark, compute_returns
+from research_lib.listings.calendars import get_calendar, sessions
 
 
 def _adj_close(shared_data: Path, symbol: str) -> pd.Series:

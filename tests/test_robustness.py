@@ -15,9 +15,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from research_lib.calendars import sessions
-from research_lib.errors import InsufficientEstimationWindowError, InvalidRequestError, NoValidEventsError
-from research_lib.robustness import (
+from research_lib.analysis.robustness import (
     Design,
     fit_design,
     mask_estimation_dates,
@@ -26,8 +24,10 @@ from research_lib.robustness import (
     placebo_summary,
     robustness_table,
 )
-from research_lib.single_firm import sample_quantile_test
-from research_lib.windows import WindowSpec, build_panel
+from research_lib.engine.windows import WindowSpec, build_panel
+from research_lib.errors import InsufficientEstimationWindowError, InvalidRequestError, NoValidEventsError
+from research_lib.inference.single_firm import sample_quantile_test
+from research_lib.listings.calendars import sessions
 
 DAY0 = pd.Timestamp("2025-02-24")
 SHOCK = -0.10

@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from research_lib.engine.windows import WindowSpec
 from research_lib.errors import InvalidRequestError
-from research_lib.inference import TestBattery
-from research_lib.models import fit_model
-from research_lib.simulate import (
+from research_lib.inference.battery import TestBattery
+from research_lib.inference.single_firm import sample_quantile_test
+from research_lib.models.fit import fit_model
+from research_lib.simulation.experiment import (
     BROWN_WARNER_WINDOWS,
     SIMULATION_TESTS,
     PerSampleTests,
@@ -34,8 +36,6 @@ from research_lib.simulate import (
     simulate,
     snapshot_universe,
 )
-from research_lib.single_firm import sample_quantile_test
-from research_lib.windows import WindowSpec
 
 SPEC = WindowSpec(estimation=(-130, -6), event=(-5, 5), min_estimation=100)  # L1 = 125: faster
 

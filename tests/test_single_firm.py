@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from research_lib.single_firm import rolling_sums, sample_quantile_test
+from research_lib.inference.single_firm import rolling_sums, sample_quantile_test
 
 
 def _ab(resid: np.ndarray, ar: np.ndarray) -> SimpleNamespace:

@@ -11,10 +11,10 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from research_lib.calendars import sessions
-from research_lib.cli import main
+from research_lib.cli.app import main
 from research_lib.errors import NoValidEventsError, WindowError
-from research_lib.inference import TEST_NAMES
+from research_lib.inference.battery import TEST_NAMES
+from research_lib.listings.calendars import sessions
 from research_lib.study import event_study
 
 SESS = sessions("AAA", "2020-01-01", "2022-12-31")

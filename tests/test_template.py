@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from research_lib.cli import main
+from research_lib.cli.app import main
+from research_lib.runner.template import TEMPLATE, TemplateExecutionError, run_template
 from research_lib.study import event_study
-from research_lib.template import TEMPLATE, TemplateExecutionError, run_template
 
 EVENTS = (
     "event_id,symbol,benchmark,event_date\n"

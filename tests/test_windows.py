@@ -1,4 +1,4 @@
-"""Day-0 anchoring, window specs and stacked panels (research_lib.windows)."""
+"""Day-0 anchoring, window specs and stacked panels (research_lib.engine.windows)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research_lib.calendars import get_calendar, sessions
+from research_lib.engine.windows import WindowSpec, anchor_events, build_panel
 from research_lib.errors import DataError, EventError, InvalidRequestError, NoValidEventsError, WindowError
-from research_lib.windows import WindowSpec, anchor_events, build_panel
+from research_lib.listings.calendars import get_calendar, sessions
 
 DAY0 = pd.Timestamp("2025-02-24")
 SPEC = WindowSpec()  # (-250, -11), (-10, 10), min 120
@@ -339,7 +339,7 @@ def test_missing_factor_day_in_event_window_excludes() -> None:
 def test_typed_date_that_is_not_a_session_is_shifted_reported_and_logged(caplog) -> None:  # noqa: ANN001
     ev = pd.DataFrame({"event_id": ["sat"], "symbol": ["BABA"], "benchmark": ["^GSPC"],
                        "event_date": [pd.Timestamp("2025-02-22")]})
-    with caplog.at_level("WARNING", logger="research_lib.windows"):
+    with caplog.at_level("WARNING", logger="research_lib.engine.windows"):
         anchored, attrition = anchor_events(ev)
     assert anchored["day0"].iloc[0] == pd.Timestamp("2025-02-24")
     row = attrition.iloc[0]
@@ -365,10 +365,10 @@ def test_missing_factor_is_named_not_blamed_on_the_security(real_prices: dict[st
 
 
 def test_benchmark_of_another_exchange_is_flagged(real_prices: dict[str, pd.Series], caplog) -> None:  # noqa: ANN001
-    with caplog.at_level("WARNING", logger="research_lib.windows"):
+    with caplog.at_level("WARNING", logger="research_lib.engine.windows"):
         _panel(real_prices, [("x", "BABA", "^HSI", DAY0)])
     assert "non-synchronous" in caplog.text and "scholes_williams" in caplog.text
     caplog.clear()
-    with caplog.at_level("WARNING", logger="research_lib.windows"):
+    with caplog.at_level("WARNING", logger="research_lib.engine.windows"):
         _panel(real_prices, [("y", "BABA", "^GSPC", DAY0)])
     assert "non-synchronous" not in caplog.text

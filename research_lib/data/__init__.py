@@ -11,11 +11,11 @@ revision warnings, and :mod:`research_lib.data.factors` for the factor files.
 
 from __future__ import annotations
 
-from .cache import DataRevisionWarning
-from .factors import load_factors
-from .prices import PriceSeries, PriceSet, load_price, load_prices
-from .report import data_report
-from .snapshot import SymbolNotInSnapshotError
+from research_lib.data.cache import DataRevisionWarning
+from research_lib.data.factors import load_factors
+from research_lib.data.prices import PriceSeries, PriceSet, load_price, load_prices
+from research_lib.data.report import data_report
+from research_lib.data.snapshot import SymbolNotInSnapshotError
 
 __all__ = [
     "DataRevisionWarning",

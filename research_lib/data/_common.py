@@ -9,7 +9,7 @@ from importlib import metadata
 
 import pandas as pd
 
-from ..errors import InvalidRequestError, UnknownSymbolError
+from research_lib.errors import InvalidRequestError, UnknownSymbolError
 
 #: The price columns of every frame the data layer returns, in this order.
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "adj_close", "volume")

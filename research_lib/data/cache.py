@@ -43,8 +43,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import CacheCorruptError
-from ._common import fmt_date, package_versions, sha256_bytes, utc_now_iso
+from research_lib.data._common import fmt_date, package_versions, sha256_bytes, utc_now_iso
+from research_lib.errors import CacheCorruptError
 
 log = logging.getLogger(__name__)
 

@@ -41,11 +41,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import ENV_OFFLINE, ENV_SNAPSHOT, Settings, get_settings
-from ..errors import CacheCorruptError, DataUnavailableError, InvalidRequestError
-from . import cache
-from ._common import date_range_bounds, filter_dates, fmt_date
-from .snapshot import read_dated_csv
+from research_lib.config import ENV_OFFLINE, ENV_SNAPSHOT, Settings, get_settings
+from research_lib.data import cache
+from research_lib.data._common import date_range_bounds, filter_dates, fmt_date
+from research_lib.data.snapshot import read_dated_csv
+from research_lib.errors import CacheCorruptError, DataUnavailableError, InvalidRequestError
 
 log = logging.getLogger(__name__)
 

@@ -27,13 +27,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..calendars import check_against_calendar, get_calendar, sessions
-from ..config import Settings, get_settings
-from ..errors import CacheCorruptError, DataUnavailableError
-from ..symbols import SymbolInfo, lookup
-from . import cache, yahoo
-from ._common import PRICE_COLUMNS, date_range_bounds, filter_dates, fmt_date, normalise_symbol, sha256_bytes
-from .snapshot import not_in_snapshot_error, price_path, read_price_csv
+from research_lib.config import Settings, get_settings
+from research_lib.data import cache, yahoo
+from research_lib.data._common import (
+    PRICE_COLUMNS,
+    date_range_bounds,
+    filter_dates,
+    fmt_date,
+    normalise_symbol,
+    sha256_bytes,
+)
+from research_lib.data.snapshot import not_in_snapshot_error, price_path, read_price_csv
+from research_lib.errors import CacheCorruptError, DataUnavailableError
+from research_lib.listings.calendars import check_against_calendar, get_calendar, sessions
+from research_lib.listings.symbols import SymbolInfo, lookup
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +55,7 @@ class PriceSeries:
     Attributes
     ----------
     symbol : Yahoo-style symbol (upper case).
-    info : the registry entry (:func:`research_lib.symbols.lookup`).
+    info : the registry entry (:func:`research_lib.listings.symbols.lookup`).
     frame : float columns ``open, high, low, close, adj_close, volume`` (NaN where
         unknown), indexed by a tz-naive DatetimeIndex ``date`` of exchange-local
         trading dates, ascending and unique.

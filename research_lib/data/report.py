@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import get_settings
-from .prices import PriceSet, load_prices
+from research_lib.config import get_settings
+from research_lib.data.prices import PriceSet, load_prices
 
 #: How many extra/missing dates are listed per symbol.
 LIST_DATES = 5

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import ENV_OFFLINE, ENV_SNAPSHOT
-from ..errors import DataUnavailableError, SnapshotError, UnknownSymbolError
-from ._common import PRICE_COLUMNS, sha256_bytes
+from research_lib.config import ENV_OFFLINE, ENV_SNAPSHOT
+from research_lib.data._common import PRICE_COLUMNS, sha256_bytes
+from research_lib.errors import DataUnavailableError, SnapshotError, UnknownSymbolError
 
 log = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 
-from ..config import ENV_SNAPSHOT
-from ..errors import DataUnavailableError, RateLimitError
-from ._common import PRICE_COLUMNS, filter_dates, fmt_date
+from research_lib.config import ENV_SNAPSHOT
+from research_lib.data._common import PRICE_COLUMNS, filter_dates, fmt_date
+from research_lib.errors import DataUnavailableError, RateLimitError
 
 log = logging.getLogger(__name__)
 

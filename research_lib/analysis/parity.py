@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, InvalidRequestError
+from research_lib.errors import DataError, InvalidRequestError
 
 #: Linked Exchange Rate System band, HKD per USD (strong side, weak side).
 HKD_PEG_BAND: tuple[float, float] = (7.75, 7.85)

@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .conventions import TEXTBOOK, Conventions, get_conventions
-from .errors import DataError, InsufficientEstimationWindowError, InvalidRequestError
-from .panel import AbnormalReturns, EventPanel
-from .windows import FACTOR_COLUMNS
+from research_lib.conventions import TEXTBOOK, Conventions, get_conventions
+from research_lib.engine.panel import AbnormalReturns, EventPanel
+from research_lib.engine.windows import FACTOR_COLUMNS
+from research_lib.errors import DataError, InsufficientEstimationWindowError, InvalidRequestError
 
 if TYPE_CHECKING:
     from statsmodels.regression.linear_model import RegressionResultsWrapper
@@ -330,7 +330,7 @@ def fit_model(panel: EventPanel, model: str = "market", conventions: Conventions
     Parameters
     ----------
     panel
-        Output of :func:`research_lib.windows.build_panel` (built for a model
+        Output of :func:`research_lib.engine.windows.build_panel` (built for a model
         with the regressors this one needs).
     model
         One of :data:`MODELS`.

@@ -4,8 +4,8 @@ A study is run once (:func:`research_lib.study.event_study`); the
 normal-return model of each event is fitted on that event's own estimation
 window, so the abnormal returns of a subset of events are just the rows of
 the full arrays.  :func:`select_events` takes those rows (an
-:class:`~research_lib.panel.AbnormalReturns` of the subset) and the test
-battery (:class:`~research_lib.inference.TestBattery`) is run on it.  Tests
+:class:`~research_lib.engine.panel.AbnormalReturns` of the subset) and the test
+battery (:class:`~research_lib.inference.battery.TestBattery`) is run on it.  Tests
 that use the cross-section (BMP, the Kolari-Pynnönen mean correlation r,
 ranks pooled across events) are recomputed on the subgroup's own events,
 as they would be in a separate study of that subgroup.
@@ -29,12 +29,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import InvalidRequestError
-from .inference import TestBattery
-from .panel import AbnormalReturns
+from research_lib.engine.panel import AbnormalReturns
+from research_lib.errors import InvalidRequestError
+from research_lib.inference.battery import TestBattery
 
 if TYPE_CHECKING:
-    from .results import EventStudyResult
+    from research_lib.results import EventStudyResult
 
 __all__ = [
     "DEFAULT_GROUP_TESTS",
@@ -182,7 +182,7 @@ def subgroup_table(
     windows
         CAR windows [a, b] (default [0,0], [0,+1], [-1,+1]); each inside the event window.
     tests
-        Names from :data:`research_lib.inference.ALL_TEST_NAMES`.
+        Names from :data:`research_lib.inference.battery.ALL_TEST_NAMES`.
     include_all
         Add an ``"all events"`` group first.
     order
@@ -200,7 +200,7 @@ def subgroup_table(
     Notes
     -----
     CAAR_g = (1/N_g) sum_{i in g} CAR_i.  The tests are those of
-    :class:`research_lib.inference.TestBattery`, computed on the subgroup's
+    :class:`research_lib.inference.battery.TestBattery`, computed on the subgroup's
     own abnormal returns (:func:`select_events`): the cross-sectional
     standard deviations, the generalised-sign p-hat and r are the subgroup's.
 

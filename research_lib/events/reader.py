@@ -8,15 +8,15 @@ Two kinds of file are handled here.
 and/or ``announced_at`` (ISO 8601 with a UTC offset, for example
 ``2025-02-24T11:48+08:00``).  Any other column is kept (group labels ...).
 
-*The capex catalogue* ``data/events/capex_events.csv`` (described in
-``data/events/README.md``), read by :func:`load_catalogue`: one row per
+*The capex catalogue* ``research_lib/cases/capex_events.csv`` (described in
+``research_lib/cases/capex_events.md``), read by :func:`load_catalogue`: one row per
 announcement, possibly with several listings, and a per-market timing token.
 :func:`catalogue_to_events` turns it into the generic events format, one row
 per listing.
 
 This module only reads and validates.  Turning ``announced_at`` into day 0 is
-the job of :func:`research_lib.calendars.day_zero` (used through
-``research_lib.windows.anchor_events``); a date-only catalogue row is turned
+the job of :func:`research_lib.listings.calendars.day_zero` (used through
+``research_lib.engine.windows.anchor_events``); a date-only catalogue row is turned
 into an ``event_date`` here, from its timing category, because that rule is
 part of the catalogue's definition.
 """
@@ -29,13 +29,14 @@ import re
 import warnings
 import zoneinfo
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
-from .calendars import day_zero, get_calendar
-from .errors import CatalogueError, EventError, UnknownSymbolError
-from .symbols import lookup
+from research_lib.errors import CatalogueError, EventError, UnknownSymbolError
+from research_lib.listings.calendars import day_zero, get_calendar
+from research_lib.listings.symbols import lookup
 
 __all__ = [
     "CATALOGUE_COLUMNS",
@@ -54,7 +55,8 @@ __all__ = [
     "read_events",
 ]
 
-DEFAULT_CATALOGUE = Path(__file__).resolve().parents[1] / "data" / "events" / "capex_events.csv"
+# Package data, found through importlib.resources from a source checkout and an installed wheel alike.
+DEFAULT_CATALOGUE = Path(str(resources.files("research_lib.cases") / "capex_events.csv"))
 
 REQUIRED_EVENT_COLUMNS = ("event_id", "symbol", "benchmark")
 DATE_COLUMNS = ("event_date", "announced_at")
@@ -303,7 +305,7 @@ def read_events(source: str | Path | pd.DataFrame) -> pd.DataFrame:
     decides day 0; ``event_date`` is then a cross-check.  It must lie between
     the announcement's calendar date (the earlier of the date as written and
     the date in the listing's exchange time zone) and the day-0 session that
-    ``announced_at`` implies (:func:`research_lib.calendars.day_zero`).  A
+    ``announced_at`` implies (:func:`research_lib.listings.calendars.day_zero`).  A
     date inside that range but different from day 0 gives a ``UserWarning``;
     a date outside it is an error.
     """
@@ -504,7 +506,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     Parameters
     ----------
     path
-        CSV file; default: the project's ``data/events/capex_events.csv``.
+        CSV file; default: the project's ``research_lib/cases/capex_events.csv``.
 
     Raises
     ------
@@ -522,7 +524,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     missing = [c for c in CATALOGUE_REQUIRED if c not in frame.columns]
     if missing:
         raise CatalogueError(
-            f"{name}: missing column(s) {', '.join(missing)}; see data/events/README.md for the columns"
+            f"{name}: missing column(s) {', '.join(missing)}; see research_lib/cases/capex_events.md for the columns"
         )
     if frame.empty:
         raise CatalogueError(f"{name}: no rows; add one row per announcement below the header")
@@ -754,7 +756,7 @@ def catalogue_to_events(cat: Catalogue, listings: str = "primary") -> pd.DataFra
     -----
     Where the catalogue gives a time, ``announced_at`` is set and
     ``event_date`` left empty: day 0 is then found by
-    :func:`research_lib.calendars.day_zero` on each listing's own calendar
+    :func:`research_lib.listings.calendars.day_zero` on each listing's own calendar
     (``day0_rule`` = ``"timestamp"``; ``day0_reason`` is its explanation).
     Where it gives only a date, ``event_date`` is derived from the timing
     category of the listing's market, applied to that market's local date

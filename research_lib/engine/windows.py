@@ -3,7 +3,7 @@
 Two steps turn an event table into arrays:
 
 1. :func:`anchor_events` maps each event to day 0 on its security's own
-   exchange calendar (:mod:`research_lib.calendars`) and logs what happened to
+   exchange calendar (:mod:`research_lib.listings.calendars`) and logs what happened to
    every event (kept, shifted to a later session, excluded) with a reason.
 2. :func:`build_panel` counts the estimation and event windows in that
    exchange's *sessions* relative to day 0 (never calendar days, never
@@ -30,8 +30,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .calendars import calendar_for, day_zero, get_calendar
-from .errors import (
+from research_lib.engine.panel import EventPanel
+from research_lib.engine.returns import align_benchmark, compute_returns
+from research_lib.errors import (
     DataError,
     EventError,
     InvalidRequestError,
@@ -39,9 +40,8 @@ from .errors import (
     UnknownSymbolError,
     WindowError,
 )
-from .panel import EventPanel
-from .returns import align_benchmark, compute_returns
-from .symbols import lookup
+from research_lib.listings.calendars import calendar_for, day_zero, get_calendar
+from research_lib.listings.symbols import lookup
 
 #: factor columns (besides rf) used by each factor model
 FACTOR_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -248,7 +248,7 @@ def anchor_events(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     Notes
     -----
-    Rules (see :func:`research_lib.calendars.day_zero`): ``announced_at`` wins
+    Rules (see :func:`research_lib.listings.calendars.day_zero`): ``announced_at`` wins
     when both are given.  An announcement before the open or during a session
     has that session as day 0; after the close, the next session.  A date
     given without a time that is not a session (weekend, holiday) is moved
@@ -531,7 +531,7 @@ def build_panel(
     factors
         Decimal daily factor returns indexed by date (factor models only).
     returns, after_gap
-        Passed to :func:`research_lib.returns.compute_returns`.
+        Passed to :func:`research_lib.engine.returns.compute_returns`.
     dimson_lags
         Number K of lags and leads of the Dimson model.
     exclude_dates

@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from .errors import ResearchLibError
+from research_lib.errors import ResearchLibError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -28,7 +28,7 @@ def _add_data_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--offline", action="store_true", default=None, help="never touch the network")
 
     def run(args: argparse.Namespace) -> int:
-        from .data.report import data_report
+        from research_lib.data.report import data_report
 
         print(data_report(args.symbols, start=args.start, end=args.end, snapshot=args.snapshot, offline=args.offline))
         return 0
@@ -62,7 +62,7 @@ def _add_study(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", default=None, metavar="PATH", help="write the results as JSON")
 
     def run(args: argparse.Namespace) -> int:
-        from .study import study_from_cli
+        from research_lib.study import study_from_cli
 
         return study_from_cli(args)
 
@@ -77,7 +77,7 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=int, default=1200, help="per-cell timeout in seconds")
 
     def run(args: argparse.Namespace) -> int:
-        from .reproduce import reproduce_from_cli
+        from research_lib.runner.reproduce import reproduce_from_cli
 
         return reproduce_from_cli(args)
 

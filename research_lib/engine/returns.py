@@ -2,7 +2,7 @@
 
 A return is a statement about two consecutive *sessions* of the listing's
 exchange.  Prices are therefore first placed on the exchange calendar
-(:func:`research_lib.calendars.sessions`); a session without a price is a
+(:func:`research_lib.listings.calendars.sessions`); a session without a price is a
 missing return, never silently bridged.  A benchmark (index) return is
 computed on the benchmark's own calendar and then compounded over each
 interval between two sessions of the security (:func:`align_benchmark`),
@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, InvalidRequestError
+from research_lib.errors import DataError, InvalidRequestError
 
 RETURN_KINDS = ("simple", "log")
 AFTER_GAP = ("missing", "span")

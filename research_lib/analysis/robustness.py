@@ -36,13 +36,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .calendars import calendar_for, day_zero
-from .conventions import pct_label
-from .errors import InsufficientEstimationWindowError, InvalidRequestError, NoValidEventsError
-from .models import dimson_beta, fit_model
-from .panel import AbnormalReturns
-from .single_firm import sample_quantile_test
-from .windows import WindowSpec, build_panel, mask_estimation_dates
+from research_lib.conventions import pct_label
+from research_lib.engine.panel import AbnormalReturns
+from research_lib.engine.windows import WindowSpec, build_panel, mask_estimation_dates
+from research_lib.errors import InsufficientEstimationWindowError, InvalidRequestError, NoValidEventsError
+from research_lib.inference.single_firm import sample_quantile_test
+from research_lib.listings.calendars import calendar_for, day_zero
+from research_lib.models.fit import dimson_beta, fit_model
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class Design:
     ----------
     symbol, benchmark : the listing and its benchmark (ignored by ``constant_mean``
         and factor models, but kept as a label).
-    model : normal-return model (:data:`research_lib.models.MODELS`).
+    model : normal-return model (:data:`research_lib.models.fit.MODELS`).
     estimation, event : windows in sessions of the listing's exchange relative to day 0.
     min_estimation : fewest estimation returns an event may keep (after exclusions).
     exclude_dates : sessions whose estimation-window returns are dropped.
@@ -117,7 +117,7 @@ def fit_design(
         One session or many (pseudo-events for a placebo); each must be a
         session of the listing's exchange.
     prices
-        Symbol -> adjusted closes (e.g. :func:`research_lib.case.load_case_prices`).
+        Symbol -> adjusted closes (e.g. :func:`research_lib.cases.alibaba.load_case_prices`).
     factors
         Decimal factor returns, for factor models.
     conventions
@@ -189,7 +189,7 @@ def robustness_table(
     """Run every design on the event and tabulate the CARs.
 
     Day 0 of each design follows from ``announced_at`` on its listing's
-    calendar (:func:`research_lib.calendars.day_zero`).
+    calendar (:func:`research_lib.listings.calendars.day_zero`).
 
     Returns
     -------

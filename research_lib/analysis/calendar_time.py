@@ -3,7 +3,7 @@
 When several events fall on the same or neighbouring calendar dates their
 abnormal returns share market-wide shocks and the cross-sectional tests
 overstate the information in the sample (the Kolari-Pynnönen adjustment in
-:mod:`research_lib.inference` is one answer).  The calendar-time approach of
+:mod:`research_lib.inference.battery` is one answer).  The calendar-time approach of
 Jaffe (1974) and Mandelker (1974) is another: on each calendar date form an
 equal-weighted portfolio of the securities that are inside their event
 window [a, b] that day, and test the portfolio's mean abnormal return over
@@ -52,10 +52,10 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from .errors import InvalidRequestError
+from research_lib.errors import InvalidRequestError
 
 if TYPE_CHECKING:
-    from .results import EventStudyResult
+    from research_lib.results import EventStudyResult
 
 __all__ = [
     "CalendarTimeResult",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import get_settings
+from research_lib.config import get_settings
 
 PACKAGES = ("research_lib", "numpy", "pandas", "scipy", "statsmodels", "exchange_calendars", "yfinance", "matplotlib")
 
@@ -72,7 +72,7 @@ def provenance_table(
     snapshot: str | os.PathLike[str] | None = None, offline: bool | None = None,
 ) -> Provenance:
     """Load ``symbols`` through the data layer and report source, range, rows, calendar gaps and sha256."""
-    from .data import load_prices
+    from research_lib.data import load_prices
 
     settings = get_settings(snapshot=snapshot, offline=offline)
     report = load_prices(list(symbols), start, end, snapshot=snapshot, offline=offline, progress=False).report()

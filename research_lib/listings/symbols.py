@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import UnknownSymbolError
+from research_lib.errors import UnknownSymbolError
 
 
 @dataclass(frozen=True)
@@ -99,14 +99,14 @@ def lookup(symbol: str) -> SymbolInfo:
     if sym.startswith("^") or sym.endswith("=X"):
         raise UnknownSymbolError(
             f"index or FX symbol {sym!r} is not in the registry, so its trading calendar is unknown; "
-            "add it to research_lib.symbols.KNOWN with its exchange calendar"
+            "add it to research_lib.listings.symbols.KNOWN with its exchange calendar"
         )
     suffix = "." + sym.rsplit(".", 1)[1] if "." in sym else ""
     if suffix not in SUFFIXES:
         raise UnknownSymbolError(
             f"symbol {sym!r} has the unknown exchange suffix {suffix!r}; known suffixes: "
             + ", ".join(s or "(none)" for s in SUFFIXES)
-            + "; add it to research_lib.symbols.SUFFIXES"
+            + "; add it to research_lib.listings.symbols.SUFFIXES"
         )
     cal, cur, bench, tz = SUFFIXES[suffix]
     return SymbolInfo(sym, cal, cur, "equity", bench, tz)

@@ -63,14 +63,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .calendars import calendar_for, sessions
-from .config import get_settings
-from .conventions import Conventions, get_conventions
-from .errors import DataError, SnapshotError
-from .results import EventStudyResult
+from research_lib.config import get_settings
+from research_lib.conventions import Conventions, get_conventions
+from research_lib.errors import DataError, SnapshotError
+from research_lib.listings.calendars import calendar_for, sessions
+from research_lib.results import EventStudyResult
 
 if TYPE_CHECKING:
-    from .provenance import Provenance
+    from research_lib.runner.provenance import Provenance
 
 __all__ = [
     "ESTUDY2_LABELS",
@@ -332,7 +332,7 @@ class ReferenceCase:
 
     def run(self, conventions: str | Conventions | None = None, tests: Sequence[str] | str | None = "all") -> EventStudyResult:
         """The study under ``conventions`` (default: the package's own), with every test."""
-        from .study import event_study
+        from research_lib.study import event_study
 
         return event_study(
             self.events,
@@ -692,10 +692,10 @@ def calendar_day_design(case: ReferenceCase) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- provenance
 def reference_provenance(case_files: Sequence[str], reference: str | os.PathLike[str] | None = None) -> Provenance:
-    """A :class:`~research_lib.provenance.Provenance` of reference files (relative paths, sizes, sha256)."""
+    """A :class:`~research_lib.runner.provenance.Provenance` of reference files (relative paths, sizes, sha256)."""
     import hashlib
 
-    from .provenance import Provenance, package_versions
+    from research_lib.runner.provenance import Provenance, package_versions
 
     ref = Path(reference) if reference is not None else reference_dir()
     rows = []

@@ -1,6 +1,6 @@
 """The across-event test battery: is the average abnormal return zero?
 
-:class:`TestBattery` takes the :class:`~research_lib.panel.AbnormalReturns` of
+:class:`TestBattery` takes the :class:`~research_lib.engine.panel.AbnormalReturns` of
 N events, precomputes what every test needs once (ranks over the combined
 estimation + event window, the estimation-window AAR series, the
 Kolari-Pynnönen mean cross-correlation, the fraction of positive estimation
@@ -50,8 +50,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import InvalidRequestError
-from .panel import AbnormalReturns
+from research_lib.engine.panel import AbnormalReturns
+from research_lib.errors import InvalidRequestError
 
 log = logging.getLogger(__name__)
 
@@ -538,7 +538,7 @@ class TestBattery:
         self._estudy2 = getattr(ab.conventions, "rank_aggregation", "textbook") == "estudy2"
         ar = _finite(ab.ar)
         if ar.ndim != 2:
-            raise InvalidRequestError(f"abnormal returns must be a 2-d (events x days) array, got shape {ar.shape}; build them with a model from research_lib.models")
+            raise InvalidRequestError(f"abnormal returns must be a 2-d (events x days) array, got shape {ar.shape}; build them with a model from research_lib.models.fit")
         est = _finite(ab.est_resid)
         self._ar = ar
         self._ar_var = _finite(ab.ar_var)

@@ -12,11 +12,11 @@ against ^GSPC from the data snapshot) or a seeded synthetic market
 - clustering: all N events of a sample on one date (with a common
   non-market factor in the synthetic market, residuals are then correlated).
 
-All S x N pseudo-events are stacked into ONE :class:`~research_lib.panel.EventPanel`
+All S x N pseudo-events are stacked into ONE :class:`~research_lib.engine.panel.EventPanel`
 and fitted with :func:`research_lib.models.fit_model` once.  The tests are
 then evaluated for every sample at once by :class:`PerSampleTests`, which
 reshapes the (S N, ...) arrays to (S, N, ...) and reproduces, per sample, what
-:class:`research_lib.inference.TestBattery` computes for one sample (the
+:class:`research_lib.inference.battery.TestBattery` computes for one sample (the
 test suite checks the two agree to 1e-10 on sample slices).  The result is a
 :class:`SimulationResult` with rejection rates and their Monte-Carlo
 standard errors sqrt(p (1 - p) / S).
@@ -52,12 +52,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .conventions import TEXTBOOK, Conventions, get_conventions, pct_label
-from .errors import DataError, InvalidRequestError
-from .inference import TEST_NAMES, mean_cross_correlation
-from .models import fit_model
-from .panel import AbnormalReturns, EventPanel
-from .windows import WindowSpec
+from research_lib.conventions import TEXTBOOK, Conventions, get_conventions, pct_label
+from research_lib.engine.panel import AbnormalReturns, EventPanel
+from research_lib.engine.windows import WindowSpec
+from research_lib.errors import DataError, InvalidRequestError
+from research_lib.inference.battery import TEST_NAMES, mean_cross_correlation
+from research_lib.models.fit import fit_model
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +228,7 @@ def snapshot_universe(
 
     Every listing must trade on the market's exchange calendar (the default
     symbols are US listings; ^GSPC is on XNYS).  Returns are computed on the
-    calendar's sessions (:func:`research_lib.returns.compute_returns`); a
+    calendar's sessions (:func:`research_lib.engine.returns.compute_returns`); a
     session without a price is a missing return, and before a listing's first
     price every return is missing, so pseudo-events fall only where a
     security has complete windows.
@@ -241,10 +241,10 @@ def snapshot_universe(
     returns : ``"simple"`` or ``"log"``.
     snapshot, offline : override ``RESEARCH_LIB_SNAPSHOT`` / ``RESEARCH_LIB_OFFLINE``.
     """
-    from .calendars import sessions
-    from .data import load_prices
-    from .returns import align_benchmark, compute_returns
-    from .symbols import lookup
+    from research_lib.data import load_prices
+    from research_lib.engine.returns import align_benchmark, compute_returns
+    from research_lib.listings.calendars import sessions
+    from research_lib.listings.symbols import lookup
 
     names = list(dict.fromkeys(str(s).strip().upper() for s in symbols))
     if not names:
@@ -501,13 +501,13 @@ class PerSampleTests:
 
     Notes
     -----
-    The formulas are those of :class:`research_lib.inference.TestBattery`
+    The formulas are those of :class:`research_lib.inference.battery.TestBattery`
     (see its Notes), written on (S, N, ...) arrays; with complete data every
     M_i = L1, every N_t = N and T = L1 + L2 (Corrado) or L1 + 1 (generalised
     rank).  What depends only on the estimation window (s_AAR, p_hat, the
     ranks of standardised estimation residuals, r, the rolling residual sums)
     is computed once here; :meth:`evaluate` takes the (possibly planted) ARs.
-    r is computed per sample with :func:`research_lib.inference.mean_cross_correlation`
+    r is computed per sample with :func:`research_lib.inference.battery.mean_cross_correlation`
     (one call per sample) so that it is identical to the battery's.
 
     Wilcoxon: W+ with the exact null distribution (no ties or zeros, N <= 50),
@@ -516,7 +516,7 @@ class PerSampleTests:
 
     Single-firm tests (N = 1): ``single_t`` = CAR / sqrt(Var(CAR)) against
     t(M - k); ``sample_quantile`` = the Gelbach, Helland and Klick (2013) test
-    of :func:`research_lib.single_firm.sample_quantile_test` (two-sided
+    of :func:`research_lib.inference.single_firm.sample_quantile_test` (two-sided
     p = min(1, 2 min(F(CAR), 1 - F(CAR-))) over the L-day sums of estimation residuals).
     """
 

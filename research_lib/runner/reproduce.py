@@ -17,10 +17,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import absolute_environment
-from .errors import ResearchLibError
+from research_lib.config import absolute_environment
+from research_lib.errors import ResearchLibError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_PATTERN = re.compile(r"^\d{2}_.+\.ipynb$")
 
 

@@ -23,10 +23,10 @@ from typing import Any
 
 import pandas as pd
 
-from .calendars import calendar_for, day_zero
-from .errors import EventError
-from .events import catalogue_to_events, load_catalogue
-from .symbols import lookup
+from research_lib.errors import EventError
+from research_lib.events.reader import catalogue_to_events, load_catalogue
+from research_lib.listings.calendars import calendar_for, day_zero
+from research_lib.listings.symbols import lookup
 
 #: Catalogue id of the case.
 CATALOGUE_ID = "20250224_alibaba_380bn_3y"
@@ -61,7 +61,7 @@ def case_record(catalogue_id: str = CATALOGUE_ID) -> pd.Series:
     frame = load_catalogue().frame
     hit = frame[frame["event_id"] == catalogue_id]
     if hit.empty:
-        raise EventError(f"{catalogue_id!r} is not in the capex catalogue; check the id in data/events/capex_events.csv")
+        raise EventError(f"{catalogue_id!r} is not in the capex catalogue; check the id in research_lib/cases/capex_events.csv")
     return hit.iloc[0]
 
 
@@ -104,9 +104,9 @@ def day_zero_table(announced_at: str | pd.Timestamp = ANNOUNCED_AT, symbols: Seq
     -------
     pd.DataFrame
         One row per symbol: ``exchange``, ``local_time`` of the announcement,
-        ``day0`` (:func:`research_lib.calendars.day_zero`), ``rule``, ``reason``
+        ``day0`` (:func:`research_lib.listings.calendars.day_zero`), ``rule``, ``reason``
         and ``catalogue_day0`` (the catalogue's date-plus-timing-token rule,
-        :func:`research_lib.events.catalogue_to_events`), which must agree.
+        :func:`research_lib.events.reader.catalogue_to_events`), which must agree.
     """
     ts = pd.Timestamp(announced_at)
     cat = catalogue_to_events(load_catalogue(), listings="all").set_index("symbol", drop=False)
@@ -249,7 +249,7 @@ def load_case_prices(
     Pass the dict as ``prices=`` to :func:`research_lib.study.event_study` so
     that repeated designs read each file once.
     """
-    from .data import load_prices
+    from research_lib.data import load_prices
 
     ps = load_prices(list(symbols), start, end, progress=False)
     return {s: ps[s].adj_close for s in ps}

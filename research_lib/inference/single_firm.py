@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .conventions import pct_label
-from .panel import AbnormalReturns
+from research_lib.conventions import pct_label
+from research_lib.engine.panel import AbnormalReturns
 
 
 @dataclass(frozen=True)

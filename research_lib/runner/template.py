@@ -1,6 +1,6 @@
 """Run the event-study template notebook on any events file (with papermill).
 
-``notebooks/template_event_study.ipynb`` is a parameterised notebook: its
+``research_lib/runner/template_event_study.ipynb`` is a parameterised notebook: its
 cell tagged ``parameters`` sets ``events_file``, ``estimation_window``,
 ``event_window``, ``car_windows``, ``model``, ``conventions``,
 ``min_estimation`` and ``json_out``.  :func:`run_template` executes it with
@@ -8,12 +8,12 @@ cell tagged ``parameters`` sets ``events_file``, ``estimation_window``,
 into a new notebook, so a researcher gets a complete, executed report of a
 study of their own events::
 
-    from research_lib.template import run_template
+    from research_lib.runner.template import run_template
     run_template("my_events.csv", "my_study.ipynb", car_windows=[[0, 1], [-1, 1]])
 
 The same from a shell::
 
-    papermill notebooks/template_event_study.ipynb my_study.ipynb \\
+    papermill research_lib/runner/template_event_study.ipynb my_study.ipynb \\
         -p events_file "$PWD/my_events.csv" -y "car_windows: [[0, 1], [-1, 1]]"
 
 papermill is an optional dependency (``pip install research_lib[notebooks]``).
@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from importlib import resources
 from pathlib import Path
 
-from .config import absolute_environment
-from .errors import InvalidRequestError, ResearchLibError
+from research_lib.config import absolute_environment
+from research_lib.errors import InvalidRequestError, ResearchLibError
 
 __all__ = ["TEMPLATE", "TemplateExecutionError", "run_template"]
 
 #: The template notebook of the project (present in a source checkout).
-TEMPLATE = Path(__file__).resolve().parents[1] / "notebooks" / "template_event_study.ipynb"
+# Package data: the template ships inside the wheel (importlib.resources), not beside a checkout.
+TEMPLATE = Path(str(resources.files("research_lib.runner") / "template_event_study.ipynb"))
 
 
 class TemplateExecutionError(ResearchLibError):
@@ -65,7 +67,7 @@ def run_template(
     Parameters
     ----------
     events_csv
-        The events file (see :func:`research_lib.events.read_events`).
+        The events file (see :func:`research_lib.events.reader.read_events`).
     output_path
         Where the executed notebook is written (``.ipynb``).
     estimation_window, event_window, car_windows, model, conventions, min_estimation

@@ -16,8 +16,8 @@ from functools import cache
 import exchange_calendars as xcals
 import pandas as pd
 
-from .errors import EventError
-from .symbols import lookup
+from research_lib.errors import EventError
+from research_lib.listings.symbols import lookup
 
 CALENDAR_START = pd.Timestamp("1970-01-01")
 
@@ -35,7 +35,7 @@ def get_calendar(code: str) -> xcals.ExchangeCalendar:
 
 
 def calendar_for(symbol: str) -> xcals.ExchangeCalendar:
-    """The trading calendar of a symbol's listing (see :mod:`research_lib.symbols`)."""
+    """The trading calendar of a symbol's listing (see :mod:`research_lib.listings.symbols`)."""
     return get_calendar(lookup(symbol).calendar)
 
 

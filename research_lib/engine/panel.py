@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .conventions import TEXTBOOK, Conventions
-from .errors import WindowError
+from research_lib.conventions import TEXTBOOK, Conventions
+from research_lib.errors import WindowError
 
 
 @dataclass(frozen=True)

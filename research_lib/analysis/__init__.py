@@ -1,0 +1,1 @@
+"""Analyses built on a study's results: groups, calendar time, robustness, ADR parity."""

@@ -1,0 +1,1 @@
+"""Engine: returns on each listing's sessions, stacked event windows and attrition."""

@@ -1,0 +1,1 @@
+"""Events: reading and validating events files and frames."""

@@ -1,0 +1,1 @@
+"""Inference: test statistics across events and for one firm."""

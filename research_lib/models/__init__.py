@@ -1,0 +1,1 @@
+"""Normal-return models, fitted for all events at once."""

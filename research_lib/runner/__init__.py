@@ -1,0 +1,1 @@
+"""Running notebooks: reproduce, the template, and provenance records."""

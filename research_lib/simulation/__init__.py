@@ -1,0 +1,1 @@
+"""Simulation of the tests' size and power (Brown and Warner 1985 designs)."""
