@@ -60,3 +60,12 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_second() -> None:
 
 def test_console_script_is_declared() -> None:
     assert _pyproject()["project"]["scripts"]["research-lib"] == "research_lib.cli.app:main"
+
+
+def test_public_api_names_resolve():
+    import research_lib
+
+    assert set(research_lib.__all__) == {"__version__", *research_lib._EXPORTS}
+    for name in research_lib._EXPORTS:
+        assert getattr(research_lib, name) is not None
+    assert callable(research_lib.event_study)

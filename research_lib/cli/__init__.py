@@ -1,1 +1,4 @@
 """The ``research-lib`` command line."""
+
+from __future__ import annotations
+

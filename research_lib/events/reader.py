@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 # Package data, found through importlib.resources from a source checkout and an installed wheel alike.
-DEFAULT_CATALOGUE = Path(str(resources.files("research_lib.cases") / "capex_events.csv"))
+DEFAULT_CATALOGUE = Path(str(resources.files("research_lib") / "cases" / "capex_events.csv"))
 
 REQUIRED_EVENT_COLUMNS = ("event_id", "symbol", "benchmark")
 DATE_COLUMNS = ("event_date", "announced_at")

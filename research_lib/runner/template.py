@@ -33,7 +33,7 @@ __all__ = ["TEMPLATE", "TemplateExecutionError", "run_template"]
 
 #: The template notebook of the project (present in a source checkout).
 # Package data: the template ships inside the wheel (importlib.resources), not beside a checkout.
-TEMPLATE = Path(str(resources.files("research_lib.runner") / "template_event_study.ipynb"))
+TEMPLATE = Path(str(resources.files("research_lib") / "runner" / "template_event_study.ipynb"))
 
 
 class TemplateExecutionError(ResearchLibError):
