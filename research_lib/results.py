@@ -157,7 +157,7 @@ class EventStudyResult:
         ab = self.abnormal
         tau = [int(t) for t in ab.panel.tau_evt]
         events = []
-        for i, row in self.events.reset_index(drop=True).iterrows():
+        for i, (_, row) in enumerate(self.events.reset_index(drop=True).iterrows()):
             car = {}
             for w in self.parameters.car_windows:
                 k = _wkey(w)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -96,7 +96,8 @@ class Design:
 
     @property
     def spec(self) -> WindowSpec:
-        return WindowSpec(tuple(self.estimation), tuple(self.event), int(self.min_estimation))
+        (e0, e1), (v0, v1) = self.estimation, self.event
+        return WindowSpec((int(e0), int(e1)), (int(v0), int(v1)), int(self.min_estimation))
 
 
 def fit_design(
@@ -165,7 +166,7 @@ def fit_design(
     return ab, attr.reset_index(drop=True)
 
 
-def _window_rows(ab: AbnormalReturns, i: int, windows: Sequence[Window], level: float) -> list[dict[str, float]]:
+def _window_rows(ab: AbnormalReturns, i: int, windows: Sequence[Window], level: float) -> list[dict[str, object]]:
     rows = []
     for w in windows:
         car, var = ab.car(*w)
@@ -241,7 +242,7 @@ def placebo_days(design: Design, day0: str | pd.Timestamp, window: Window, step:
     a, b = window
     e0, e1 = design.estimation
     grid = pd.DatetimeIndex(calendar_for(design.symbol).sessions)
-    p0 = grid.get_loc(pd.Timestamp(day0))
+    p0 = cast(int, grid.get_loc(pd.Timestamp(day0)))  # a session of a unique index: an int
     first, last = p0 + e0 - a, p0 + e1 - b
     if last < first:
         raise InvalidRequestError(f"window {list(window)} is longer than the estimation window {list(design.estimation)}")

@@ -26,7 +26,7 @@ import logging
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -53,7 +53,7 @@ LeadLag = Literal["trim", "extend"]
 _LEAD_LAG = ("trim", "extend")
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> Any:
     # model knowledge lives in the model registry; these names are live views of it
     if name == "FACTOR_COLUMNS":  # factor columns (besides rf) used by each factor model
         return {n: m.layout().factor_cols for n, m in REGISTRY.items() if m.layout().factor_cols}
@@ -146,7 +146,7 @@ def _missing(value: object) -> bool:
     if isinstance(value, str):
         return value.strip() == ""
     try:
-        return bool(pd.isna(value))
+        return bool(pd.isna(cast(Any, value)))
     except (TypeError, ValueError):
         return False
 
@@ -172,7 +172,7 @@ def _symbol_problem(sym: object, bench: object, cache: dict[object, str | None])
 
 def _as_date(value: object, eid: object) -> pd.Timestamp:
     try:
-        d = pd.Timestamp(value)
+        d = pd.Timestamp(cast(Any, value))
     except (TypeError, ValueError) as exc:
         raise EventError(f"event {eid}: event_date {value!r} is not a date; write it as YYYY-MM-DD") from exc
     if d.tzinfo is not None:
@@ -183,7 +183,7 @@ def _as_date(value: object, eid: object) -> pd.Timestamp:
 def _anchor_timestamp(eid: object, sym: str, ts: object, date: object) -> _Anchor:
     """Day 0 from an announcement time (an EventError propagates, naming the event)."""
     try:
-        parsed = pd.Timestamp(ts)
+        parsed = pd.Timestamp(cast(Any, ts))
     except (TypeError, ValueError) as exc:
         raise EventError(
             f"event {eid}: announced_at {ts!r} is not a timestamp; write it as ISO 8601 with an offset, "
@@ -478,7 +478,7 @@ def _study_span(
     los, his = [], []
     for sym, rows in anchored.groupby("symbol", sort=False).indices.items():
         try:
-            grid = calendar_for(sym).sessions
+            grid = calendar_for(str(sym)).sessions
         except UnknownSymbolError:
             continue
         pos = grid.get_indexer(day0[rows])
@@ -622,17 +622,20 @@ def build_panel(
     sources = _Sources(prices, returns, after_gap, _study_span(anchored, day0, spec, layout))
     fac_cache: dict[str, pd.DataFrame] = {}
     groups = anchored.groupby(["symbol", "benchmark"], sort=False, dropna=False).indices
-    for (sym, bench), rows in groups.items():
+    for key, idx in groups.items():
+        sym, bench = cast(tuple[str, object], key)
+        rows = np.asarray(idx)
         sec = sources.security(sym)
         if isinstance(sec, str):
             _add(reasons, rows, sec)
             continue
-        mkt = None
+        mkt: np.ndarray | None = None
         if layout.bench_offsets:
-            mkt = sources.benchmark(bench, sym, sec.grid)
-            if isinstance(mkt, str):
-                _add(reasons, rows, mkt)
+            found = sources.benchmark(bench, sym, sec.grid)
+            if isinstance(found, str):
+                _add(reasons, rows, found)
                 continue
+            mkt = found
         pos0 = sec.grid.get_indexer(day0[rows])
         ok = _check_positions(rows, pos0, day0, sec, sym, spec, layout, reasons)
         rows, pos0 = rows[ok], pos0[ok]
@@ -699,7 +702,7 @@ def _check_positions(
     too_late = (pos0 + spec.event[1] + max_lead >= len(sec.grid)) & ~not_session
     bad = not_session | outside | too_early | too_late
     for j in np.flatnonzero(bad):
-        r, d = rows[j], d0[j]
+        r, d = rows[j], d0[int(j)]
         if not_session[j]:
             reasons[r].append(
                 f"day 0 {d:%Y-%m-%d} is not a session of {sym}'s exchange; anchor events with anchor_events"
@@ -827,7 +830,7 @@ def _assemble(
     return panel, attrition
 
 
-__all__ = ["FACTOR_COLUMNS", "PANEL_MODELS", "LeadLag", "WindowSpec", "anchor_events", "build_panel"]
+__all__ = ["FACTOR_COLUMNS", "PANEL_MODELS", "LeadLag", "WindowSpec", "anchor_events", "build_panel"]  # noqa: F822 (module __getattr__)
 
 
 def _mask_dates(values: np.ndarray, dates: np.ndarray, drop: Iterable[str | pd.Timestamp]) -> np.ndarray:

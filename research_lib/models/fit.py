@@ -162,4 +162,4 @@ def _fit_ols_model(panel: EventPanel, model: str, names: list[str], conv: Conven
     return fit_ols(panel, model, names, conv, get_model(model).param_names(names))
 
 
-__all__ = ["MODELS", "OLS_MODELS", "dimson_beta", "fit_event_ols", "fit_model", "market_beta"]
+__all__ = ["MODELS", "OLS_MODELS", "dimson_beta", "fit_event_ols", "fit_model", "market_beta"]  # noqa: F822 (module __getattr__)
