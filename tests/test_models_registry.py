@@ -116,6 +116,16 @@ def test_registry_lists_the_builtin_models_and_derived_names() -> None:
         register(get_model("market"))
 
 
+def test_registry_views_are_complete_when_models_are_imported_first() -> None:
+    """research_lib.models imports engine while its models are still registering: engine's views must be live."""
+    import subprocess
+    import sys
+
+    code = ("import research_lib.models\nimport research_lib.engine as e\nimport research_lib.models as m\n"
+            "assert e.PANEL_MODELS == m.MODELS and 'ff5' in e.FACTOR_COLUMNS and len(m.MODELS) >= 8, e.PANEL_MODELS")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_market_beta_per_model() -> None:
     panel = _panel()
     for name in BUILTIN:

@@ -473,8 +473,7 @@ def _study_span(
     anchored: pd.DataFrame, day0: pd.DatetimeIndex, spec: WindowSpec, layout: _Layout
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Dates the windows of all events can reach, on their securities' calendars, plus a month each side."""
-    max_lag = max(0, -min(layout.bench_offsets, default=0))
-    max_lead = max(0, max(layout.bench_offsets, default=0))
+    max_lag, max_lead = layout.max_lag, layout.max_lead
     los, his = [], []
     for sym, rows in anchored.groupby("symbol", sort=False).indices.items():
         try:
@@ -693,8 +692,7 @@ def _check_positions(
     reasons: list[list[str]],
 ) -> np.ndarray:
     """Mask of the rows whose windows fit on the calendar and whose day 0 is in the data."""
-    max_lag = max(0, -min(layout.bench_offsets, default=0))
-    max_lead = max(0, max(layout.bench_offsets, default=0))
+    max_lag, max_lead = layout.max_lag, layout.max_lead
     d0 = day0[rows]
     not_session = pos0 < 0
     outside = (d0 < sec.first) | (d0 > sec.last)
