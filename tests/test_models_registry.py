@@ -4,6 +4,7 @@ everywhere, the Scholes-Williams estimation-error term by Monte Carlo, and estim
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import get_args
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from research_lib.models.registry import (
     REGISTRY,
     Layout,
     Model,
+    ModelName,
     factor_files,
     get_model,
     model_names,
@@ -103,6 +105,7 @@ def test_every_registered_model_equals_statsmodels_per_event(name: str) -> None:
 
 def test_registry_lists_the_builtin_models_and_derived_names() -> None:
     assert model_names()[: len(BUILTIN)] == BUILTIN and MODELS == model_names()
+    assert get_args(ModelName) == BUILTIN  # the Literal type lists the built-in option strings
     assert set(OLS_MODELS) == {"constant_mean", "market", "ff3", "ff5", "carhart4", "dimson"}
     assert dict(FACTOR_MODELS) == {"ff3": "ff3", "ff5": "ff5", "carhart4": "carhart4"}
     assert factor_files()["carhart4"] == ("ff3", "mom")
