@@ -33,6 +33,11 @@ _EXPORTS: dict[str, str] = {
     "AbnormalReturns": "research_lib.engine.panel",
     "build_panel": "research_lib.engine.windows",
     "fit_model": "research_lib.models.fit",
+    "Model": "research_lib.models.registry",
+    "ModelName": "research_lib.models.registry",
+    "get_model": "research_lib.models.registry",
+    "model_names": "research_lib.models.registry",
+    "register": "research_lib.models.registry",
     "TestBattery": "research_lib.inference.battery",
     "TestResult": "research_lib.inference.battery",
     "Conventions": "research_lib.conventions",
@@ -56,6 +61,11 @@ __all__ = [
     "AbnormalReturns",
     "build_panel",
     "fit_model",
+    "Model",
+    "ModelName",
+    "get_model",
+    "model_names",
+    "register",
     "TestBattery",
     "TestResult",
     "Conventions",
@@ -76,6 +86,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from research_lib.events.reader import load_catalogue, read_events
     from research_lib.inference.battery import TestBattery, TestResult
     from research_lib.models.fit import fit_model
+    from research_lib.models.registry import Model, ModelName, get_model, model_names, register
     from research_lib.results import EventStudyResult, StudyParameters
     from research_lib.study import event_study, read_price_table
 

@@ -10,6 +10,26 @@ notebook 06 for every difference explained.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Literal, get_args
+
+import numpy as np
+
+from research_lib.errors import InvalidRequestError
+
+ResidDdof = Literal["k", "1", "0"]
+MarketMoments = Literal["complete_cases", "full_window"]
+RankAggregation = Literal["textbook", "estudy2"]
+CarVariance = Literal["prediction", "sigma2_days"]
+TDf = Literal["resid", "n_est", "n_est_minus_1"]
+
+#: allowed values of each option field
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "resid_ddof": get_args(ResidDdof),
+    "market_moments": get_args(MarketMoments),
+    "rank_aggregation": get_args(RankAggregation),
+    "car_variance": get_args(CarVariance),
+    "t_df": get_args(TDf),
+}
 
 
 @dataclass(frozen=True)
@@ -32,15 +52,34 @@ class Conventions:
     t_df : degrees of freedom of single-event t tests: ``"resid"`` (M - k),
         ``"n_est"`` (M) or ``"n_est_minus_1"`` (M - 1: the eventstudy package
         takes p from t(estimation_size - 1) whatever the model).
+
+    Raises
+    ------
+    InvalidRequestError
+        At construction, for a value outside a field's allowed values (the
+        message names them), a ``forecast_error`` that is not a bool or an
+        empty ``name``.
     """
 
     name: str = "textbook"
-    resid_ddof: str = "k"
+    resid_ddof: ResidDdof = "k"
     forecast_error: bool = True
-    market_moments: str = "complete_cases"
-    rank_aggregation: str = "textbook"
-    car_variance: str = "prediction"
-    t_df: str = "resid"
+    market_moments: MarketMoments = "complete_cases"
+    rank_aggregation: RankAggregation = "textbook"
+    car_variance: CarVariance = "prediction"
+    t_df: TDf = "resid"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise InvalidRequestError(f"Conventions name {self.name!r} must be a non-empty string")
+        if not isinstance(self.forecast_error, bool | np.bool_):
+            raise InvalidRequestError(f"Conventions.forecast_error={self.forecast_error!r} must be True or False")
+        for field, allowed in ALLOWED.items():
+            value = getattr(self, field)
+            if not isinstance(value, str) or value not in allowed:
+                raise InvalidRequestError(
+                    f"Conventions.{field}={value!r} is not allowed; choose one of {list(allowed)}"
+                )
 
     def describe(self) -> dict[str, object]:
         """The choices as a plain dict (for JSON output and summaries)."""
@@ -76,8 +115,8 @@ def get_conventions(name: str | Conventions) -> Conventions:
         return name
     try:
         return CONVENTIONS[name]
-    except KeyError:
-        raise ValueError(f"unknown conventions {name!r}; choose one of {sorted(CONVENTIONS)}") from None
+    except (KeyError, TypeError):
+        raise InvalidRequestError(f"unknown conventions {name!r}; choose one of {sorted(CONVENTIONS)}") from None
 
 
 def pct_label(level: float) -> str:

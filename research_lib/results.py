@@ -157,7 +157,7 @@ class EventStudyResult:
         ab = self.abnormal
         tau = [int(t) for t in ab.panel.tau_evt]
         events = []
-        for i, row in self.events.reset_index(drop=True).iterrows():
+        for i, (_, row) in enumerate(self.events.reset_index(drop=True).iterrows()):
             car = {}
             for w in self.parameters.car_windows:
                 k = _wkey(w)
@@ -187,16 +187,10 @@ class EventStudyResult:
     def _market_beta(self, i: int) -> float | None:
         """The market sensitivity of event i: beta (market model), the market factor's slope
         (factor models), the sum of slopes (Dimson), 1 (market-adjusted); None without a market term."""
-        ab = self.abnormal
-        names = list(ab.param_names)
-        if ab.model == "market_adjusted":
-            return 1.0
-        if ab.model == "dimson":
-            return float(ab.params[i, 1:].sum())
-        for key in ("beta", "mkt_rf", "mkt"):
-            if key in names:
-                return float(ab.params[i, names.index(key)])
-        return None
+        from research_lib.models.fit import market_beta  # the model registry knows each model's beta
+
+        beta = market_beta(self.abnormal)
+        return None if beta is None else float(beta[i])
 
     def plot(self, kind: str = "car", ax: Any = None, event: int | str | None = None, level: float | None = None) -> Any:
         """Draw ``kind="car"`` (CAR/CAAR path with band) or ``kind="ar"`` (AR/AAR bars) into ``ax``; return ``ax``."""

@@ -31,11 +31,11 @@ from research_lib.errors import DataError, InvalidRequestError, NoValidEventsErr
 from research_lib.events.reader import parse_event_date, read_events
 from research_lib.inference.battery import TestBattery
 from research_lib.models.fit import fit_model
+from research_lib.models.registry import FACTOR_MODELS  # factor model -> load_factors key (live)
 from research_lib.results import EventStudyResult, StudyParameters, Window, _wkey
 
 log = logging.getLogger(__name__)
 
-FACTOR_MODELS = {"ff3": "ff3", "ff5": "ff5", "carhart4": "carhart4"}
 DEFAULT_CAR_WINDOWS: tuple[Window, ...] = ((0, 0), (0, 1), (-1, 1))
 
 

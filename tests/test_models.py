@@ -12,7 +12,7 @@ import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from research_lib.conventions import ESTUDY2, EVENTSTUDY, TEXTBOOK, Conventions
+from research_lib.conventions import ESTUDY2, EVENTSTUDY, TEXTBOOK, Conventions, ResidDdof, TDf
 from research_lib.engine.panel import EventPanel
 from research_lib.engine.windows import WindowSpec, anchor_events, build_panel
 from research_lib.errors import DataError, InvalidRequestError
@@ -127,7 +127,7 @@ def test_car_variance_equals_full_covariance_quadratic_form(window: tuple[int, i
 
 
 @pytest.mark.parametrize(("ddof", "t_df"), [("1", "resid"), ("0", "n_est"), ("k", "n_est")])
-def test_residual_ddof_and_t_df_conventions(ddof: str, t_df: str) -> None:
+def test_residual_ddof_and_t_df_conventions(ddof: ResidDdof, t_df: TDf) -> None:
     panel = make_panel(seed=2)
     conv = Conventions(name="x", resid_ddof=ddof, t_df=t_df)
     ar = fit_model(panel, "market", conv)
@@ -209,9 +209,25 @@ def test_scholes_williams_against_simple_regressions() -> None:
         e = y[ok] - a - b * x[ok, 1]
         assert ar.sigma2[i] == pytest.approx((e**2).sum() / (ok.sum() - 2), rel=1e-9)
         np.testing.assert_allclose(ar.ar[i], panel.y_evt[i] - a - b * panel.x_evt[i, :, 1], rtol=1e-9, atol=1e-15)
-    np.testing.assert_allclose(ar.ar_var, np.repeat(ar.sigma2[:, None], ar.ar.shape[1], axis=1))
-    _, var = ar.car(-2, 2)
+    # without the forecast-error term: S^2 = s^2 and Var(CAR) = L s^2 (the former default)
+    plain = fit_model(panel, "scholes_williams", Conventions(name="no_fe", forecast_error=False))
+    np.testing.assert_allclose(plain.params, ar.params)
+    np.testing.assert_allclose(plain.ar_var, np.repeat(ar.sigma2[:, None], ar.ar.shape[1], axis=1))
+    _, var = plain.car(-2, 2)
     np.testing.assert_allclose(var, 5 * ar.sigma2)
+    # with it (default): s^2 (1 + 1/M + Q (x* - xbar)^2), Q = sum_t W_t^2 from the explicit weights
+    _, var = ar.car(-2, 2)
+    for i in range(panel.n_events):
+        y, x = panel.y_est[i], panel.x_est[i]
+        ok = np.isfinite(y) & np.all(np.isfinite(x), axis=1)
+        xs = x[ok]
+        rho = np.corrcoef(xs[:, 1], xs[:, 0])[0, 1]
+        w = sum((xs[:, j] - xs[:, j].mean()) / ((xs[:, j] - xs[:, j].mean()) ** 2).sum() for j in range(3))
+        q = (w**2).sum() / (1 + 2 * rho) ** 2
+        dx = panel.x_evt[i, :, 1] - xs[:, 1].mean()
+        np.testing.assert_allclose(ar.ar_var[i], ar.sigma2[i] * (1 + 1 / ok.sum() + q * dx**2), rtol=1e-9)
+        m = (panel.tau_evt >= -2) & (panel.tau_evt <= 2)
+        assert var[i] == pytest.approx(ar.sigma2[i] * (5 + 25 / ok.sum() + q * dx[m].sum() ** 2), rel=1e-9)
 
 
 def test_dimson_beta_is_sum_of_slopes() -> None:

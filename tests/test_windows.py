@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -290,13 +291,21 @@ def test_estimation_before_calendar_start_is_excluded() -> None:
 # --------------------------------------------------------------------------- regressors
 def test_scholes_williams_and_dimson_columns_are_shifted_market() -> None:
     prices = _synthetic_prices("2020-01-01", "2021-12-31")
-    sw, _ = _panel(prices, [("e", "AAA", "^GSPC", "2021-06-01")], model="scholes_williams")
+    extend = replace(SPEC, lead_lag="extend")  # the former behaviour, kept behind the option
+    sw, _ = _panel(prices, [("e", "AAA", "^GSPC", "2021-06-01")], spec=extend, model="scholes_williams")
     assert sw.x_names == ("mkt_lag1", "mkt", "mkt_lead1")
     mk, _ = _panel(prices, [("e", "AAA", "^GSPC", "2021-06-01")], model="market")
     np.testing.assert_array_equal(sw.x_est[0, :, 1], mk.x_est[0, :, 0])
     np.testing.assert_array_equal(sw.x_est[0, 1:, 0], mk.x_est[0, :-1, 0])  # lag
     np.testing.assert_array_equal(sw.x_est[0, :-1, 2], mk.x_est[0, 1:, 0])  # lead
     assert sw.x_est[0, -1, 2] == mk.x_evt[0, 0, 0]  # lead of the last estimation day is day tau1
+    # default "trim": the lag and lead come from the estimation window only
+    tr, att = _panel(prices, [("e", "AAA", "^GSPC", "2021-06-01")], model="scholes_williams")
+    np.testing.assert_array_equal(tr.x_est[0, 1:, 0], mk.x_est[0, :-1, 0])
+    np.testing.assert_array_equal(tr.x_est[0, :-1, 2], mk.x_est[0, 1:, 0])
+    assert np.isnan(tr.x_est[0, 0, 0]) and np.isnan(tr.x_est[0, -1, 2])  # would reach outside the window
+    np.testing.assert_array_equal(tr.x_evt, sw.x_evt)  # the event window is unchanged
+    assert att["n_est"].item() == np.isfinite(mk.y_est[0]).sum() - 2
     dm, _ = _panel(prices, [("e", "AAA", "^GSPC", "2021-06-01")], model="dimson", dimson_lags=2)
     assert dm.x_names == ("mkt_lag2", "mkt_lag1", "mkt", "mkt_lead1", "mkt_lead2")
     np.testing.assert_array_equal(dm.x_evt[0, 2:, 0], mk.x_evt[0, :-2, 0])

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -42,7 +42,7 @@ from research_lib.engine.windows import WindowSpec, build_panel, mask_estimation
 from research_lib.errors import InsufficientEstimationWindowError, InvalidRequestError, NoValidEventsError
 from research_lib.inference.single_firm import sample_quantile_test
 from research_lib.listings.calendars import calendar_for, day_zero
-from research_lib.models.fit import dimson_beta, fit_model
+from research_lib.models.fit import fit_model, market_beta
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,8 @@ class Design:
 
     @property
     def spec(self) -> WindowSpec:
-        return WindowSpec(tuple(self.estimation), tuple(self.event), int(self.min_estimation))
+        (e0, e1), (v0, v1) = self.estimation, self.event
+        return WindowSpec((int(e0), int(e1)), (int(v0), int(v1)), int(self.min_estimation))
 
 
 def fit_design(
@@ -165,7 +166,7 @@ def fit_design(
     return ab, attr.reset_index(drop=True)
 
 
-def _window_rows(ab: AbnormalReturns, i: int, windows: Sequence[Window], level: float) -> list[dict[str, float]]:
+def _window_rows(ab: AbnormalReturns, i: int, windows: Sequence[Window], level: float) -> list[dict[str, object]]:
     rows = []
     for w in windows:
         car, var = ab.car(*w)
@@ -196,9 +197,9 @@ def robustness_table(
     pd.DataFrame
         One row per design and window: ``label``, ``symbol``, ``benchmark``,
         ``model``, ``estimation`` (text), ``n_est``, ``df`` (of the t test), ``n_masked``, ``beta``
-        (market slope where the model has one: ``beta``, ``mkt`` or
-        ``mkt_rf``; for Dimson the sum of the lag, current and lead slopes;
-        NaN otherwise), ``sigma``, ``window``, ``car``, ``se``,
+        (the model's market beta from the model registry: ``beta``, the
+        ``mkt_rf`` slope, the Dimson sum of slopes, 1 for market-adjusted;
+        NaN for constant mean), ``sigma``, ``window``, ``car``, ``se``,
         ``t``, ``p`` (Student t with the design's df) and ``sq_p`` (sample-
         quantile p-value, Gelbach, Helland and Klick 2013).
 
@@ -206,17 +207,15 @@ def robustness_table(
     -----
     se = sqrt(Var(CAR)) with Var(CAR) = gamma' V gamma, the prediction-error
     variance of Campbell, Lo and MacKinlay (1997, eq. 4.4.11-4.4.14) for OLS
-    models, L s^2 for market-adjusted and Scholes-Williams.
+    models and, with its own estimation-error matrix, Scholes-Williams; L s^2
+    for market-adjusted.
     """
     out = []
     for d in designs:
         session = day_zero(announced_at, d.symbol).session
         ab, attr = fit_design(d, session, prices, factors=factors, conventions=conventions)
-        names = list(ab.param_names)
-        slope = next((n for n in ("beta", "mkt", "mkt_rf") if n in names), None)
-        beta = float(ab.params[0, names.index(slope)]) if slope else float("nan")
-        if d.model == "dimson":
-            beta = float(dimson_beta(ab)[0])
+        slopes = market_beta(ab)  # from the model registry
+        beta = float("nan") if slopes is None else float(slopes[0])
         base = {
             "label": d.label, "symbol": d.symbol, "benchmark": d.benchmark, "model": d.model,
             "estimation": f"[{d.estimation[0]},{d.estimation[1]}]", "n_est": int(ab.n_est[0]), "df": float(ab.df[0]),
@@ -243,7 +242,7 @@ def placebo_days(design: Design, day0: str | pd.Timestamp, window: Window, step:
     a, b = window
     e0, e1 = design.estimation
     grid = pd.DatetimeIndex(calendar_for(design.symbol).sessions)
-    p0 = grid.get_loc(pd.Timestamp(day0))
+    p0 = cast(int, grid.get_loc(pd.Timestamp(day0)))  # a session of a unique index: an int
     first, last = p0 + e0 - a, p0 + e1 - b
     if last < first:
         raise InvalidRequestError(f"window {list(window)} is longer than the estimation window {list(design.estimation)}")

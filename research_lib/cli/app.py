@@ -42,7 +42,9 @@ def _add_study(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--estimation-window", nargs=2, type=int, metavar=("A", "B"), default=(-250, -11))
     p.add_argument("--event-window", nargs=2, type=int, metavar=("A", "B"), default=(-10, 10))
     p.add_argument("--car-window", nargs=2, type=int, metavar=("A", "B"), action="append", default=None)
-    p.add_argument("--model", default="market", help="market, constant_mean, market_adjusted, ff3, ff5, carhart4, scholes_williams, dimson")
+    from research_lib.models.registry import model_names  # the choices are the registered models
+
+    p.add_argument("--model", default="market", choices=model_names(), help="normal-return model: %(choices)s")
     p.add_argument("--min-estimation", type=int, default=120, help="minimum valid estimation returns")
     p.add_argument("--conventions", default="textbook", help="textbook, estudy2 or eventstudy")
     p.add_argument("--returns", choices=("simple", "log"), default="simple")

@@ -73,7 +73,25 @@ FILES: dict[str, FactorFile] = {
     "ff5": FactorFile("FF5_daily", "F-F_Research_Data_5_Factors_2x3_daily_CSV.zip", ("mkt_rf", "smb", "hml", "rmw", "cma", "rf")),
     "mom": FactorFile("MOM_daily", "F-F_Momentum_Factor_daily_CSV.zip", ("mom",)),
 }
-MODELS: dict[str, tuple[str, ...]] = {"ff3": ("ff3",), "ff5": ("ff5",), "mom": ("mom",), "carhart4": ("ff3", "mom")}
+#: factor sets that are not a model of the model registry
+_EXTRA_SETS: dict[str, tuple[str, ...]] = {"mom": ("mom",)}
+
+
+def factor_sets() -> dict[str, tuple[str, ...]]:
+    """Factor set -> the files it joins: each factor model of the model registry, plus ``mom``.
+
+    Sets of one file come first, then those that join several.
+    """
+    from research_lib.models.registry import factor_files  # the models say which files they need
+
+    sets = {**factor_files(), **_EXTRA_SETS}
+    return dict(sorted(sets.items(), key=lambda kv: len(kv[1]) > 1))
+
+
+def __getattr__(name: str) -> dict[str, tuple[str, ...]]:
+    if name == "MODELS":  # former constant, now read from the model registry
+        return factor_sets()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _DATE8 = re.compile(r"^\d{8}$")
 
@@ -120,12 +138,13 @@ def load_factors(
         Offline and no local copy, a failed download, or no rows in the dates.
     """
     key = str(model).strip().lower()
-    if key not in MODELS:
-        raise InvalidRequestError(f"unknown factor model {model!r}; use one of {', '.join(MODELS)}")
+    sets = factor_sets()
+    if key not in sets:
+        raise InvalidRequestError(f"unknown factor model {model!r}; use one of {', '.join(sets)}")
     settings = get_settings(snapshot, offline, cache_dir)
     lo, hi = date_range_bounds(start, end)
     frames, provenance = [], []
-    for part in MODELS[key]:
+    for part in sets[key]:
         frame, prov = _load_file(FILES[part], settings)
         frames.append(frame)
         provenance.append(prov)

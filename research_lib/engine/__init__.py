@@ -11,12 +11,20 @@ from research_lib.engine.returns import (
     compute_returns,
 )
 from research_lib.engine.windows import (
-    FACTOR_COLUMNS,
-    PANEL_MODELS,
     WindowSpec,
     anchor_events,
     build_panel,
 )
+
+
+def __getattr__(name: str) -> object:
+    # FACTOR_COLUMNS and PANEL_MODELS are live views of the model registry (see engine.windows)
+    if name in ("FACTOR_COLUMNS", "PANEL_MODELS"):
+        from research_lib.engine import windows
+
+        return getattr(windows, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "EventPanel",
@@ -28,4 +36,4 @@ __all__ = [
     "WindowSpec",
     "anchor_events",
     "build_panel",
-]
+]  # noqa: F822 (FACTOR_COLUMNS, PANEL_MODELS: module __getattr__)

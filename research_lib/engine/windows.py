@@ -26,6 +26,7 @@ import logging
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -42,18 +43,25 @@ from research_lib.errors import (
 )
 from research_lib.listings.calendars import calendar_for, day_zero, get_calendar
 from research_lib.listings.symbols import lookup
+from research_lib.models.registry import REGISTRY, Layout, get_model, model_names
 
-#: factor columns (besides rf) used by each factor model
-FACTOR_COLUMNS: dict[str, tuple[str, ...]] = {
-    "ff3": ("mkt_rf", "smb", "hml"),
-    "ff5": ("mkt_rf", "smb", "hml", "rmw", "cma"),
-    "carhart4": ("mkt_rf", "smb", "hml", "mom"),
-}
-BENCHMARK_MODELS = ("market", "market_adjusted", "scholes_williams", "dimson")
-PANEL_MODELS = ("constant_mean", *BENCHMARK_MODELS, *FACTOR_COLUMNS)
 _MAX_LISTED_DATES = 8
 
 log = logging.getLogger(__name__)
+
+LeadLag = Literal["trim", "extend"]
+_LEAD_LAG = ("trim", "extend")
+
+
+def __getattr__(name: str) -> Any:
+    # model knowledge lives in the model registry; these names are live views of it
+    if name == "FACTOR_COLUMNS":  # factor columns (besides rf) used by each factor model
+        return {n: m.layout().factor_cols for n, m in REGISTRY.items() if m.layout().factor_cols}
+    if name == "BENCHMARK_MODELS":  # models that need a benchmark return
+        return tuple(n for n, m in REGISTRY.items() if m.layout().needs_benchmark)
+    if name == "PANEL_MODELS":
+        return model_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------- spec
@@ -67,6 +75,15 @@ class WindowSpec:
     event : (first, last) session of the event window, inclusive.
     min_estimation : minimum number of complete-case estimation returns an
         event needs to be kept.
+    lead_lag : where the lagged and leading benchmark returns of the
+        estimation window come from (Scholes-Williams, Dimson).  ``"trim"``
+        (default): only estimation-window returns; an estimation day whose lag
+        or lead falls outside the window (the first K and last K days for K
+        lags and leads) has that regressor missing and leaves the estimation
+        sample, so the lead of the last estimation day is never an event-window
+        return.  ``"extend"``: the lag and lead are the benchmark returns of the
+        neighbouring sessions wherever they are (the behaviour before this
+        option; the lead of day -11 is then the return of day -10).
 
     Raises
     ------
@@ -80,8 +97,11 @@ class WindowSpec:
     estimation: tuple[int, int] = (-250, -11)
     event: tuple[int, int] = (-10, 10)
     min_estimation: int = 120
+    lead_lag: LeadLag = "trim"
 
     def __post_init__(self) -> None:
+        if self.lead_lag not in _LEAD_LAG:
+            raise WindowError(f"lead_lag={self.lead_lag!r} is not one of {_LEAD_LAG}; use 'trim' (default) or 'extend'")
         for label, win in (("estimation", self.estimation), ("event", self.event)):
             if len(win) != 2 or any(not isinstance(v, int | np.integer) for v in win):
                 raise WindowError(f"{label} window {win!r} must be a pair of integers (first, last), e.g. (-250, -11)")
@@ -126,7 +146,7 @@ def _missing(value: object) -> bool:
     if isinstance(value, str):
         return value.strip() == ""
     try:
-        return bool(pd.isna(value))
+        return bool(pd.isna(cast(Any, value)))
     except (TypeError, ValueError):
         return False
 
@@ -152,7 +172,7 @@ def _symbol_problem(sym: object, bench: object, cache: dict[object, str | None])
 
 def _as_date(value: object, eid: object) -> pd.Timestamp:
     try:
-        d = pd.Timestamp(value)
+        d = pd.Timestamp(cast(Any, value))
     except (TypeError, ValueError) as exc:
         raise EventError(f"event {eid}: event_date {value!r} is not a date; write it as YYYY-MM-DD") from exc
     if d.tzinfo is not None:
@@ -163,7 +183,7 @@ def _as_date(value: object, eid: object) -> pd.Timestamp:
 def _anchor_timestamp(eid: object, sym: str, ts: object, date: object) -> _Anchor:
     """Day 0 from an announcement time (an EventError propagates, naming the event)."""
     try:
-        parsed = pd.Timestamp(ts)
+        parsed = pd.Timestamp(cast(Any, ts))
     except (TypeError, ValueError) as exc:
         raise EventError(
             f"event {eid}: announced_at {ts!r} is not a timestamp; write it as ISO 8601 with an offset, "
@@ -306,36 +326,23 @@ def anchor_events(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 # --------------------------------------------------------------------------- layout
-@dataclass(frozen=True)
-class _Layout:
-    """Which regressors a model needs and how they are built."""
-
-    x_names: tuple[str, ...]
-    bench_offsets: tuple[int, ...]  # session offsets of benchmark columns (empty if none)
-    factor_cols: tuple[str, ...]  # factor columns (empty if none)
-    evt_required: tuple[bool, ...]  # regressor needed in the event window (for the AR)
-    k: int  # parameters estimated (for min_estimation >= k + 2)
+_Layout = Layout  # the registry's layout (kept under its former name)
 
 
-def _layout(model: str, dimson_lags: int) -> _Layout:
-    if model == "constant_mean":
-        return _Layout((), (), (), (), 1)
-    if model in ("market", "market_adjusted"):
-        return _Layout(("mkt",), (0,), (), (True,), 2 if model == "market" else 0)
-    if model == "scholes_williams":
-        return _Layout(("mkt_lag1", "mkt", "mkt_lead1"), (-1, 0, 1), (), (False, True, False), 2)
-    if model == "dimson":
-        if not isinstance(dimson_lags, int) or dimson_lags < 1:
-            raise InvalidRequestError(f"dimson_lags={dimson_lags!r} must be a positive integer (1 is usual)")
-        kk = dimson_lags
-        names = (
-            tuple(f"mkt_lag{j}" for j in range(kk, 0, -1)) + ("mkt",) + tuple(f"mkt_lead{j}" for j in range(1, kk + 1))
-        )
-        return _Layout(names, tuple(range(-kk, kk + 1)), (), (True,) * len(names), 2 * kk + 2)
-    if model in FACTOR_COLUMNS:
-        cols = FACTOR_COLUMNS[model]
-        return _Layout(cols, (), cols, (True,) * len(cols), len(cols) + 1)
-    raise InvalidRequestError(f"unknown model {model!r}; choose one of {PANEL_MODELS}")
+def _layout(model: str, dimson_lags: int) -> Layout:
+    """The regressors ``model`` needs, from the model registry."""
+    return get_model(model).layout(dimson_lags)
+
+
+def _trim_lead_lag(x_est: np.ndarray, layout: Layout) -> np.ndarray:
+    """x_est with each lag/lead missing where it would reach outside the estimation window."""
+    l1 = x_est.shape[1]
+    pos = np.arange(l1)
+    for j, off in enumerate(layout.bench_offsets):
+        if off:
+            outside = (pos + off < 0) | (pos + off >= l1)
+            x_est[:, outside, j] = np.nan
+    return x_est
 
 
 def _check_factors(factors: pd.DataFrame | None, layout: _Layout, model: str) -> pd.DataFrame | None:
@@ -353,7 +360,8 @@ def _check_factors(factors: pd.DataFrame | None, layout: _Layout, model: str) ->
             f"factors lack the column(s) {lacking} needed by model {model!r}; load the matching factor file"
         )
     fac = factors[need].astype(float)
-    med = float(np.nanmedian(np.abs(fac["mkt_rf"].to_numpy())))
+    market_col = "mkt_rf" if "mkt_rf" in fac.columns else layout.factor_cols[0]
+    med = float(np.nanmedian(np.abs(fac[market_col].to_numpy())))
     if med > 0.05:
         raise DataError(
             f"factor returns look like percent (median |mkt_rf| = {med:.3g}); divide them by 100 to get decimal returns"
@@ -465,12 +473,11 @@ def _study_span(
     anchored: pd.DataFrame, day0: pd.DatetimeIndex, spec: WindowSpec, layout: _Layout
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Dates the windows of all events can reach, on their securities' calendars, plus a month each side."""
-    max_lag = max(0, -min(layout.bench_offsets, default=0))
-    max_lead = max(0, max(layout.bench_offsets, default=0))
+    max_lag, max_lead = layout.max_lag, layout.max_lead
     los, his = [], []
     for sym, rows in anchored.groupby("symbol", sort=False).indices.items():
         try:
-            grid = calendar_for(sym).sessions
+            grid = calendar_for(str(sym)).sessions
         except UnknownSymbolError:
             continue
         pos = grid.get_indexer(day0[rows])
@@ -523,7 +530,9 @@ def build_panel(
     spec
         The windows, in sessions relative to day 0.
     model
-        Decides the regressors: ``market``/``market_adjusted`` -> ``mkt``;
+        A registered model (:mod:`research_lib.models.registry`); its
+        :meth:`~research_lib.models.registry.Model.layout` decides the
+        regressors: ``market``/``market_adjusted`` -> ``mkt``;
         ``scholes_williams`` -> ``mkt_lag1, mkt, mkt_lead1``; ``dimson`` ->
         ``mkt_lagK..mkt_leadK`` (``dimson_lags`` = K); ``constant_mean`` ->
         none; ``ff3``/``ff5``/``carhart4`` -> the factors, with y = R - rf and
@@ -563,7 +572,9 @@ def build_panel(
     on.  The benchmark's return is computed on the benchmark's own calendar
     and placed on the security's sessions by date, so a benchmark holiday is
     a missing regressor (cross-listed securities).  Lags and leads are the
-    benchmark return on the previous and next *security* session.  Factor
+    benchmark return on the previous and next *security* session; in the
+    estimation window only those inside the window are used unless
+    ``spec.lead_lag="extend"`` (see :class:`WindowSpec`).  Factor
     models subtract the (simple) daily risk-free rate from the security's
     return; with ``returns="log"`` this is the usual approximation of the log
     excess return.
@@ -610,17 +621,20 @@ def build_panel(
     sources = _Sources(prices, returns, after_gap, _study_span(anchored, day0, spec, layout))
     fac_cache: dict[str, pd.DataFrame] = {}
     groups = anchored.groupby(["symbol", "benchmark"], sort=False, dropna=False).indices
-    for (sym, bench), rows in groups.items():
+    for key, idx in groups.items():
+        sym, bench = cast(tuple[str, object], key)
+        rows = np.asarray(idx)
         sec = sources.security(sym)
         if isinstance(sec, str):
             _add(reasons, rows, sec)
             continue
-        mkt = None
+        mkt: np.ndarray | None = None
         if layout.bench_offsets:
-            mkt = sources.benchmark(bench, sym, sec.grid)
-            if isinstance(mkt, str):
-                _add(reasons, rows, mkt)
+            found = sources.benchmark(bench, sym, sec.grid)
+            if isinstance(found, str):
+                _add(reasons, rows, found)
                 continue
+            mkt = found
         pos0 = sec.grid.get_indexer(day0[rows])
         ok = _check_positions(rows, pos0, day0, sec, sym, spec, layout, reasons)
         rows, pos0 = rows[ok], pos0[ok]
@@ -654,6 +668,8 @@ def build_panel(
             arr["offset_evt"][rows] = rf[p_evt]
         arr["y_est"][rows] = y_est
         arr["y_evt"][rows] = y_evt
+    if spec.lead_lag == "trim":
+        arr["x_est"] = _trim_lead_lag(arr["x_est"], layout)
     if exclude_dates is not None:
         arr["y_est"] = _mask_dates(arr["y_est"], arr["est_dates"], exclude_dates)
     n_est = _check_samples(arr, reasons, spec, layout)
@@ -676,8 +692,7 @@ def _check_positions(
     reasons: list[list[str]],
 ) -> np.ndarray:
     """Mask of the rows whose windows fit on the calendar and whose day 0 is in the data."""
-    max_lag = max(0, -min(layout.bench_offsets, default=0))
-    max_lead = max(0, max(layout.bench_offsets, default=0))
+    max_lag, max_lead = layout.max_lag, layout.max_lead
     d0 = day0[rows]
     not_session = pos0 < 0
     outside = (d0 < sec.first) | (d0 > sec.last)
@@ -685,7 +700,7 @@ def _check_positions(
     too_late = (pos0 + spec.event[1] + max_lead >= len(sec.grid)) & ~not_session
     bad = not_session | outside | too_early | too_late
     for j in np.flatnonzero(bad):
-        r, d = rows[j], d0[j]
+        r, d = rows[j], d0[int(j)]
         if not_session[j]:
             reasons[r].append(
                 f"day 0 {d:%Y-%m-%d} is not a session of {sym}'s exchange; anchor events with anchor_events"
@@ -813,7 +828,7 @@ def _assemble(
     return panel, attrition
 
 
-__all__ = ["FACTOR_COLUMNS", "PANEL_MODELS", "WindowSpec", "anchor_events", "build_panel"]
+__all__ = ["FACTOR_COLUMNS", "PANEL_MODELS", "LeadLag", "WindowSpec", "anchor_events", "build_panel"]  # noqa: F822 (module __getattr__)
 
 
 def _mask_dates(values: np.ndarray, dates: np.ndarray, drop: Iterable[str | pd.Timestamp]) -> np.ndarray:

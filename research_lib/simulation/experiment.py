@@ -58,6 +58,7 @@ from research_lib.engine.windows import WindowSpec
 from research_lib.errors import DataError, InvalidRequestError
 from research_lib.inference.battery import TEST_NAMES, mean_cross_correlation
 from research_lib.models.fit import fit_model
+from research_lib.models.registry import benchmark_only_models
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,6 @@ DEFAULT_SNAPSHOT_SYMBOLS: tuple[str, ...] = (
 #: Brown and Warner (1985): estimation days -244..-6, event window -5..+5
 BROWN_WARNER_WINDOWS = WindowSpec(estimation=(-244, -6), event=(-5, 5), min_estimation=120)
 SIDES = ("two-sided", "upper")
-_BENCHMARK_MODELS = ("market", "market_adjusted", "constant_mean")
 #: one distinct colour per test of SIMULATION_TESTS + SINGLE_FIRM_TESTS (tab10, then five more)
 _COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#393b79", "#bd9e39", "#637939", "#1f77b4", "#d62728")
@@ -785,8 +785,9 @@ class SimulationDesign:
                 raise InvalidRequestError(f"{label} {w} must be (a, b) with a <= b inside the event window {self.spec.event}")
         if self.variance_factor < 1:
             raise InvalidRequestError(f"variance_factor={self.variance_factor} must be >= 1 (1 = no extra variance)")
-        if self.model not in _BENCHMARK_MODELS:
-            raise InvalidRequestError(f"model {self.model!r}: simulations support {_BENCHMARK_MODELS}")
+        supported = benchmark_only_models()  # registry models whose only regressor is the same-day market
+        if self.model not in supported:
+            raise InvalidRequestError(f"model {self.model!r}: simulations support {supported}")
         if len(self.ar_sizes) == 0:
             raise InvalidRequestError("ar_sizes is empty; pass e.g. (0.0,) for the null or (0, 0.005, 0.01, 0.02)")
         PerSampleTests.names(self.tests, self.n_events)
