@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+from research_lib.measures.volatility import (
+    OHLCArrays,
+    RangeResult,
+    VarianceRatioTest,
+    abnormal_range,
+    garman_klass_variance,
+    ohlc_arrays,
+    parkinson_variance,
+    variance_ratio_test,
+)
 from research_lib.measures.volume import (
     TURNOVER_CONSTANT,
     VOLUME_MODELS,
@@ -13,6 +23,14 @@ from research_lib.measures.volume import (
 )
 
 __all__ = [
+    "OHLCArrays",
+    "RangeResult",
+    "VarianceRatioTest",
+    "abnormal_range",
+    "garman_klass_variance",
+    "ohlc_arrays",
+    "parkinson_variance",
+    "variance_ratio_test",
     "TURNOVER_CONSTANT",
     "VOLUME_MODELS",
     "VolumeArrays",

@@ -25,7 +25,8 @@ def synthetic_panel(
     days = np.busday_offset("2020-01-01", np.arange(l1 + l2 + n), roll="forward").astype("datetime64[ns]")
     grid = np.stack([days[i : i + l1 + l2] for i in range(n)])
     if x_est is None or x_evt is None:
-        xe, xv, names = np.zeros((n, l1, 0)), np.zeros((n, l2, 0)), ()
+        names: tuple[str, ...] = ()
+        xe, xv = np.zeros((n, l1, 0)), np.zeros((n, l2, 0))
     else:
         xe, xv, names = x_est[:, :, None], x_evt[:, :, None], ("mkt",)
     return EventPanel(

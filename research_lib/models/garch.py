@@ -135,7 +135,7 @@ def fit_one(y: np.ndarray, x: np.ndarray, horizon: int, spec: GarchSpec) -> _Fit
     if np.std(ys) == 0 or np.std(xs) == 0:
         what = "returns" if np.std(ys) == 0 else "benchmark returns"
         return dataclasses.replace(nan, reason=f"{what} are constant over the estimation window: no variance to model; check the prices")
-    am = arch_model(ys, x=xs[:, None], mean="LS", vol="GARCH", p=1, o=o, q=1, dist=spec.dist, rescale=False)
+    am = arch_model(ys, x=xs[:, None], mean="LS", vol="GARCH", p=1, o=o, q=1, dist=spec.dist, rescale=False)  # type: ignore[arg-type]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence is read from the result below
         try:
