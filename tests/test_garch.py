@@ -8,26 +8,17 @@ import numpy as np
 import pytest
 from arch import arch_model
 
+from research_lib.engine.panel import EventPanel
 from research_lib.errors import InvalidRequestError, NoValidEventsError
 from research_lib.inference import TestBattery
-from research_lib.measures.synthetic import synthetic_panel
+from research_lib.measures.synthetic import garch_panel, synthetic_panel
 from research_lib.models.garch import GarchSpec, fit_garch
 
 L1, L2 = 250, 11
 
 
-def _garch_panel(n: int, seed: int) -> object:
-    """Market model with GARCH(1,1) errors (omega 2e-5, alpha .1, beta .85, percent^2 scale 0.2)."""
-    rng = np.random.default_rng(seed)
-    t = L1 + L2
-    m = rng.normal(0.0003, 0.01, (n, t))
-    e = np.empty((n, t))
-    s2 = np.full(n, 2e-5 / 0.05)
-    for k in range(t):  # simulation of the data-generating process only
-        e[:, k] = np.sqrt(s2) * rng.standard_normal(n)
-        s2 = 2e-5 + 0.1 * e[:, k] ** 2 + 0.85 * s2
-    r = 0.0002 + 1.1 * m + e
-    return synthetic_panel(r[:, :L1], r[:, L1:], m[:, :L1], m[:, L1:])
+def _garch_panel(n: int, seed: int) -> EventPanel:
+    return garch_panel(n, L1, L2, seed)
 
 
 @pytest.mark.parametrize(("model", "o"), [("garch", 0), ("gjr_garch", 1)])

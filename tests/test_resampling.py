@@ -20,7 +20,7 @@ def _loop_wild(car: np.ndarray, b: int, seed: int) -> np.ndarray:
     c = car - car.mean()
     out = []
     for _ in range(b):
-        w = np.where(rng.random(c.size) < 0.5, -1.0, 1.0)
+        w = 1.0 - 2.0 * np.unpackbits(rng.integers(-(2**63), 2**63 - 1, size=-(-c.size // 64), dtype=np.int64, endpoint=True).view(np.uint8))[: c.size]
         out.append(stats.ttest_1samp(w * c, 0.0).statistic)
     return np.array(out)
 

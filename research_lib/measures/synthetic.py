@@ -56,4 +56,18 @@ def market_model_panel(n: int, l1: int = 240, l2: int = 21, seed: int = 0, beta:
     return synthetic_panel(r[:, :l1], r[:, l1:], m[:, :l1], m[:, l1:])
 
 
-__all__ = ["market_model_panel", "synthetic_panel"]
+def garch_panel(n: int, l1: int = 250, l2: int = 11, seed: int = 0) -> EventPanel:
+    """Seeded market model with GARCH(1,1) errors: omega 2e-5, alpha 0.10, beta 0.85 (daily variance 4e-4)."""
+    rng = np.random.default_rng(seed)
+    t = l1 + l2
+    m = rng.normal(0.0003, 0.01, (n, t))
+    e = np.empty((n, t))
+    s2 = np.full(n, 2e-5 / 0.05)
+    for k in range(t):  # the recursion runs over days, vectorised over events
+        e[:, k] = np.sqrt(s2) * rng.standard_normal(n)
+        s2 = 2e-5 + 0.1 * e[:, k] ** 2 + 0.85 * s2
+    r = 0.0002 + 1.1 * m + e
+    return synthetic_panel(r[:, :l1], r[:, l1:], m[:, :l1], m[:, l1:])
+
+
+__all__ = ["garch_panel", "market_model_panel", "synthetic_panel"]
