@@ -36,7 +36,7 @@ def test_equals_arch_fitted_directly(model: str, o: int) -> None:
         fc = r.forecast(horizon=L2, x=np.zeros((1, 1, L2)), reindex=False).variance.to_numpy()[-1] / 1e4
         np.testing.assert_allclose(ab.ar_var[i], fc, rtol=1e-10)
         np.testing.assert_allclose(ab.ar[i], panel.y_evt[i] - p[0] / 100 - p[1] * panel.x_evt[i, :, 0], rtol=1e-10)
-    assert ab.param_names[-1] == "beta_g" and (o == 0 or "gamma" in ab.param_names)
+    assert ab.param_names == (("alpha", "beta", "omega", "alpha1", "gamma1", "beta1") if o else ("alpha", "beta", "omega", "alpha1", "beta1"))
     # closed-form GARCH(1,1) forecast recursion from the one-step forecast
     if o == 0:
         om, al, be = ab.params[0, 2:]
@@ -66,7 +66,7 @@ def test_failures_reported_per_event() -> None:
 
 
 def test_parameter_at_bound_is_flagged() -> None:
-    """Homoskedastic errors: the fitted alpha (or beta) is driven to its bound 0 in most events."""
+    """Homoskedastic errors: alpha1 (or beta1) is driven to its bound 0 in some events; GJR: alpha1 + gamma1."""
     rng = np.random.default_rng(3)
     m = rng.normal(0, 0.01, (6, L1 + L2))
     r = m + rng.normal(0, 0.02, (6, L1 + L2))
@@ -74,6 +74,15 @@ def test_parameter_at_bound_is_flagged() -> None:
     flagged = res.status[res.status["status"] == "flagged"]
     assert len(flagged) >= 1 and flagged["reason"].str.contains("bound").all()
     assert res.abnormal.ar.shape[0] == 6  # flagged events are kept
+    for i, row in enumerate(res.status.itertuples()):
+        at_zero = min(res.abnormal.params[i, 3], res.abnormal.params[i, 4]) < 1e-6
+        assert (row.status == "flagged") == (at_zero or res.abnormal.params[i, 3:].sum() > 1 - 1e-6)
+    gjr = fit_garch(synthetic_panel(r[:, :L1], r[:, L1:], m[:, :L1], m[:, L1:]), GarchSpec(model="gjr_garch"))
+    p = gjr.abnormal.params
+    for i, row in enumerate(gjr.status.itertuples()):
+        # arch lets gamma1 be negative down to -alpha1: gamma1 < 0 alone is not a bound
+        bound = min(p[i, 3], p[i, 3] + p[i, 4], p[i, 5]) < 1e-6 or p[i, 3] + p[i, 4] / 2 + p[i, 5] > 1 - 1e-6
+        assert (row.status == "flagged") == bound, (row.reason, p[i])
 
 
 def test_workers_give_identical_results() -> None:

@@ -108,7 +108,7 @@ class GarchResult:
 class _Fit:
     ok: bool
     reason: str
-    params: np.ndarray  # const, beta, omega, alpha, [gamma], beta_g (original scale)
+    params: np.ndarray  # alpha, beta (mean), omega, alpha1, [gamma1], beta1 (original scale)
     cond_var: np.ndarray  # (L1,) NaN off-sample
     forecast: np.ndarray  # (H,) variance forecasts h = 1..H
     flag: str = ""
@@ -116,7 +116,7 @@ class _Fit:
 
 def param_names(model: str) -> tuple[str, ...]:
     """Names of the parameters in ``AbnormalReturns.params`` for ``model``."""
-    vol = ("omega", "alpha", "gamma", "beta_g") if GARCH_MODELS[model] else ("omega", "alpha", "beta_g")
+    vol = ("omega", "alpha1", "gamma1", "beta1") if GARCH_MODELS[model] else ("omega", "alpha1", "beta1")
     return ("alpha", "beta", *vol)
 
 
@@ -157,12 +157,22 @@ def fit_one(y: np.ndarray, x: np.ndarray, horizon: int, spec: GarchSpec) -> _Fit
 
 
 def _bound_flag(p: np.ndarray, o: int) -> str:
-    names = ["alpha[1]", "gamma[1]", "beta[1]"] if o else ["alpha[1]", "beta[1]"]
-    vol = p[3:]
-    flags = [f"{n} = {v:.3g} at its lower bound 0" for n, v in zip(names, vol, strict=True) if v < BOUND_TOL]
-    persistence = vol[0] + vol[-1] + (0.5 * vol[1] if o else 0.0)
+    """The constraints of ``arch`` that hold with equality (within BOUND_TOL).
+
+    arch imposes omega > 0, alpha1 >= 0, alpha1 + gamma1 >= 0 (gamma1 may be
+    negative), beta1 >= 0 and alpha1 + gamma1 / 2 + beta1 <= 1.
+    """
+    alpha, beta = p[3], p[-1]
+    gamma = p[4] if o else 0.0
+    # omega's lower bound in arch is a small positive multiple of the sample variance, never 0 exactly;
+    # it is not checked here
+    checks = [("alpha1", alpha, "0"), ("beta1", beta, "0")]
+    if o:
+        checks.append(("alpha1 + gamma1", alpha + gamma, "0"))
+    flags = [f"{n} = {v:.3g} at its lower bound {b}" for n, v, b in checks if v < BOUND_TOL]
+    persistence = alpha + 0.5 * gamma + beta
     if persistence > 1.0 - BOUND_TOL:
-        flags.append(f"persistence {persistence:.6f} at the stationarity bound 1 (variance forecasts do not revert)")
+        flags.append(f"persistence alpha1 + gamma1/2 + beta1 = {persistence:.6f} at the stationarity bound 1 (variance forecasts do not revert)")
     return "; ".join(flags)
 
 
@@ -206,20 +216,21 @@ def fit_garch(panel: EventPanel, spec: GarchSpec | None = None) -> GarchResult:
     -----
     R_t = a + b R_mt + e_t, e_t = sigma_t z_t, z_t ~ N(0, 1), with
 
-        sigma_t^2 = omega + alpha e_{t-1}^2 + gamma e_{t-1}^2 I(e_{t-1} < 0) + beta_g sigma_{t-1}^2
+        sigma_t^2 = omega + alpha1 e_{t-1}^2 + gamma1 e_{t-1}^2 I(e_{t-1} < 0) + beta1 sigma_{t-1}^2
 
-    (gamma = 0 for GARCH(1,1); Bollerslev 1986; Glosten, Jagannathan and Runkle
+    (gamma1 = 0 for GARCH(1,1); Bollerslev 1986; Glosten, Jagannathan and Runkle
     1993), fitted by ``arch`` on the complete estimation days (missing days are
     dropped, so the recursion treats the remaining days as adjacent).  For an
     event day tau, h = tau - (last estimation tau) steps after the window,
     AR_tau = R_tau - a - b R_m,tau and ``ar_var`` = E_T[sigma^2_{T+h}], the
     h-step forecast of ``arch`` (which for GARCH(1,1) is
-    omega sum_{j<h-1} (alpha + beta_g)^j + (alpha + beta_g)^{h-1} sigma^2_{T+1}).
+    omega sum_{j<h-1} (alpha1 + beta1)^j + (alpha1 + beta1)^{h-1} sigma^2_{T+1}).
     SAR = AR / sqrt(forecast).  ``sigma2`` is e'e / (M - 2) of the estimation
     residuals (used by the battery's rank and dependence tests), ``k = 2``.
     Events whose fit fails (too few days, constant returns, no convergence)
-    are ``"failed"`` with the reason; a fit with alpha, gamma or beta_g at 0 or
-    persistence at 1 is kept and ``"flagged"``.
+    are ``"failed"`` with the reason; a fit on a boundary of arch's parameter
+    space (alpha1, beta1 or alpha1 + gamma1 at 0, persistence
+    alpha1 + gamma1/2 + beta1 at 1) is kept and ``"flagged"`` with the constraint named.
     """
     spec = spec or GarchSpec()
     if "mkt" not in panel.x_names:
