@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 
-from research_lib.errors import NoValidEventsError
+from research_lib.errors import InvalidRequestError, NoValidEventsError
 from research_lib.inference import TestBattery
 from research_lib.measures import VolumeArrays, abnormal_volume, log_volume
 from research_lib.measures.synthetic import synthetic_panel
@@ -87,6 +87,14 @@ def test_index_without_volume_excludes_with_reason() -> None:
         abnormal_volume(_panel(1), VolumeArrays(va.volume_est[:1], va.volume_evt[:1], mest[1:], va.market_evt[:1]), "market")
 
 
+def test_market_model_without_benchmark_volume_is_refused() -> None:
+    va, _, _ = _volumes(2, 5)
+    with pytest.raises(InvalidRequestError, match="benchmark's volume"):
+        abnormal_volume(_panel(2), VolumeArrays(va.volume_est, va.volume_evt), "market")
+    with pytest.raises(InvalidRequestError, match="do not match the panel"):
+        abnormal_volume(_panel(3), va)
+
+
 def test_size_and_power_of_battery_on_volume() -> None:
     """Seeded: 300 studies of N=20; rejection of the day-0 BMP and rank tests at 5%."""
     reps, n = 300, 20
@@ -102,3 +110,17 @@ def test_size_and_power_of_battery_on_volume() -> None:
     mc = 3 * np.sqrt(0.05 * 0.95 / reps)
     assert np.all(np.abs(rates[0.0] - 0.05) < mc), rates
     assert np.all(rates[0.5] > 0.8), rates
+
+
+def test_volume_arrays_look_up_dates_and_leave_gaps_nan() -> None:
+    import pandas as pd
+
+    from research_lib.measures import volume_arrays
+
+    panel = _panel(2)
+    dates = pd.DatetimeIndex(np.unique(np.concatenate([panel.est_dates.ravel(), panel.evt_dates.ravel()])))
+    frame = pd.DataFrame({"volume": np.arange(dates.size, dtype=float)}, index=dates)
+    va = volume_arrays(panel, {"S0": frame, "MKT": frame.drop(dates[3])})
+    np.testing.assert_array_equal(va.volume_est[0], frame["volume"].reindex(pd.DatetimeIndex(panel.est_dates[0])).to_numpy())
+    assert np.isnan(va.volume_est[1]).all()  # S1 has no frame
+    assert np.isnan(va.market_est[0, 3]) and np.isfinite(va.market_est[0, 4])

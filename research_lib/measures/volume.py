@@ -249,6 +249,11 @@ def abnormal_volume(
             f"volume arrays {np.shape(volumes.volume_est)}, {np.shape(volumes.volume_evt)} do not match the panel "
             f"{shape_est}, {shape_evt}; build them with volume_arrays(panel, frames)"
         )
+    if model == "market" and (volumes.market_est is None or volumes.market_evt is None):
+        raise InvalidRequestError(
+            "the market model of volume needs the benchmark's volume (market_est, market_evt); "
+            "build the arrays with volume_arrays(panel, frames) including the benchmarks, or use model='constant_mean'"
+        )
     v = _clean(volumes, zero_volume)
     status, reasons = _check_events(panel, v, model, min_estimation)
     keep = np.array([s != "excluded" for s in status])
