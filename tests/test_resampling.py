@@ -15,9 +15,9 @@ from research_lib.inference.resampling import (
 )
 
 
-def _loop_wild(car: np.ndarray, b: int, seed: int) -> np.ndarray:
+def _loop_wild(car: np.ndarray, b: int, seed: int, center: bool = True) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    c = car - car.mean()
+    c = car - car.mean() if center else car
     out = []
     for _ in range(b):
         w = 1.0 - 2.0 * np.unpackbits(rng.integers(-(2**63), 2**63 - 1, size=-(-c.size // 64), dtype=np.int64, endpoint=True).view(np.uint8))[: c.size]
@@ -35,6 +35,9 @@ def test_wild_bootstrap_equals_plain_loop() -> None:
     assert res.critical_values == pytest.approx(tuple(np.quantile(null, [0.025, 0.975])), rel=1e-10)
     assert (res.n_resamples, res.seed) == (499, 11)
     assert wild_bootstrap_t(car, 499, 11) == res  # reproducible
+    flips = wild_bootstrap_t(car, 499, 11, center=False)
+    null_f = _loop_wild(car, 499, 11, center=False)
+    assert flips.pvalue == pytest.approx((1 + np.sum(np.abs(null_f) >= abs(t))) / 500, abs=1e-15)
 
 
 def test_wild_bootstrap_blocks_do_not_change_the_stream(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,12 +91,13 @@ def test_size_and_power() -> None:
     """Seeded: 2000 samples of N=30 events, B=199; rejection at 5% (MC sd 0.49 points)."""
     reps, n, b = 2000, 30, 199
     rng = np.random.default_rng(2024)
-    rej = {"wild0": 0, "lbt0": 0, "perm0": 0, "wild1": 0, "lbt1": 0, "perm1": 0}
+    rej = {"flip0": 0, "wild0": 0, "lbt0": 0, "perm0": 0, "wild1": 0, "lbt1": 0, "perm1": 0}
     for r in range(reps):
         car = rng.standard_normal(n) * rng.uniform(0.5, 2.0, n)  # heteroskedastic events
         bhar = rng.lognormal(0, 0.8, n) - np.exp(0.32)  # skewed, mean zero
         resid = rng.standard_normal(250)
         rej["wild0"] += wild_bootstrap_t(car, b, r).pvalue < 0.05
+        rej["flip0"] += wild_bootstrap_t(car, b, r, center=False).pvalue < 0.05
         rej["lbt0"] += lbt_bootstrap(bhar, b, r).pvalue < 0.05
         rej["perm0"] += placebo_permutation_test(resid[:240], resid[240:243].sum(), 3).pvalue < 0.05
         if r < 300:  # power with a planted effect
@@ -101,7 +105,7 @@ def test_size_and_power() -> None:
             rej["lbt1"] += lbt_bootstrap(bhar + 0.6, b, r).pvalue < 0.05
             rej["perm1"] += placebo_permutation_test(resid[:240], resid[240:243].sum() + 6.0, 3).pvalue < 0.05
     mc = 3 * np.sqrt(0.05 * 0.95 / reps)
-    for k in ("wild0", "lbt0", "perm0"):
+    for k in ("wild0", "flip0", "lbt0", "perm0"):
         assert abs(rej[k] / reps - 0.05) < mc, (k, rej[k] / reps)
     for k in ("wild1", "lbt1", "perm1"):
         assert rej[k] / 300 > 0.8, (k, rej[k] / 300)

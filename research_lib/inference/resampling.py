@@ -102,7 +102,9 @@ def rademacher(rng: np.random.Generator, rows: int, n: int) -> np.ndarray:
     return 1.0 - 2.0 * bits
 
 
-def wild_bootstrap_t(car: np.ndarray, n_resamples: int = 999, seed: int = 0, level: float = 0.05) -> ResamplingResult:
+def wild_bootstrap_t(
+    car: np.ndarray, n_resamples: int = 999, seed: int = 0, level: float = 0.05, *, center: bool = True
+) -> ResamplingResult:
     """Wild bootstrap of the cross-sectional t statistic of the CAAR.
 
     Parameters
@@ -111,13 +113,19 @@ def wild_bootstrap_t(car: np.ndarray, n_resamples: int = 999, seed: int = 0, lev
     n_resamples : B.
     seed : seed of ``numpy.random.default_rng``.
     level : level of the returned critical values.
+    center : multiply the centred CARs (default, as ``docs/methods.md``); ``False``
+        flips the signs of the CARs themselves, as ``bootstrap_test`` of the R
+        package EventStudy (sipemu/eventstudy) does with its per-firm weights:
+        a sign-flip randomisation test, exact when the CARs are symmetric about 0.
 
     Notes
     -----
     t = mean(CAR) / (sd(CAR)/sqrt(N)).  With c_i = CAR_i - mean(CAR) (centring
     imposes the null) and Rademacher weights w_bi = +-1 with probability 1/2
     (Liu 1988; Mammen 1993), t*_b is the t statistic of w_b1 c_1, ..., w_bN c_N.
-    p = (1 + #{b: |t*_b| >= |t|}) / (B + 1).  Because w^2 = 1, the sum of
+    p = (1 + #{b: |t*_b| >= |t|}) / (B' + 1) over the B' resamples whose t* is
+    finite (a resample whose SD is zero counts in neither part, as in the R
+    package EventStudy).  Because w^2 = 1, the sum of
     squares of every resample equals sum c_i^2, so one (B, N) @ (N,) product
     gives every t*_b.  Weights come from :func:`rademacher` (one random bit
     each), in blocks of rows.  The wild bootstrap keeps each event's own variance
@@ -127,17 +135,19 @@ def wild_bootstrap_t(car: np.ndarray, n_resamples: int = 999, seed: int = 0, lev
     c = _clean(car, "the wild bootstrap", 3)
     n = c.size
     t = float(_t_stat(np.array(c.mean()), np.array(np.sum(c**2)), n))
-    cc = c - c.mean()
+    cc = c - c.mean() if center else c
     rng = np.random.default_rng(seed)
     null = np.empty(n_resamples)
     ss = float(np.sum(cc**2))
     for a, b in _blocks(n_resamples, n):  # blocks bound memory; each block is one matrix product
         w = rademacher(rng, b - a, n)
         null[a:b] = _t_stat((w @ cc) / n, np.full(b - a, ss), n)
-    p = (1 + np.sum(np.abs(null) >= abs(t))) / (n_resamples + 1)
+    null = null[np.isfinite(null)]
+    p = (1 + np.sum(np.abs(null) >= abs(t))) / (null.size + 1)
+    what = "the centred CARs" if center else "the CARs (sign flips)"
     return ResamplingResult(
         "wild_bootstrap_t", t, float(p), n_resamples, seed,
-        "the mean CAR is zero; resamples are the centred CARs times Rademacher weights", n, _quantiles(null, level), level,
+        f"the mean CAR is zero; resamples are {what} times Rademacher weights", n, _quantiles(null, level), level,
     )
 
 
