@@ -42,6 +42,7 @@ from historical data. *Journal of Business* 53, 67-78.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -182,7 +183,7 @@ class OHLCArrays:
     close_evt: np.ndarray
 
 
-def ohlc_arrays(panel: EventPanel, frames: dict[str, pd.DataFrame] | object) -> OHLCArrays:
+def ohlc_arrays(panel: EventPanel, frames: Mapping[str, pd.DataFrame]) -> OHLCArrays:
     """Look up ``open, high, low, close`` of each event's security on the panel's sessions.
 
     ``frames`` maps symbols to price frames indexed by date; a missing column or date gives NaN.
@@ -193,7 +194,7 @@ def ohlc_arrays(panel: EventPanel, frames: dict[str, pd.DataFrame] | object) -> 
             arr = np.full(dates.shape, np.nan)
             for sym in np.unique(panel.symbols.astype(str)):
                 rows = panel.symbols.astype(str) == sym
-                frame = frames[sym] if sym in frames else None  # type: ignore[operator, index]
+                frame = frames.get(sym)
                 if frame is None or col not in frame.columns:
                     continue
                 idx = pd.DatetimeIndex(dates[rows].reshape(-1))
