@@ -131,3 +131,23 @@ def test_variance_ratio_is_mean_squared_sar() -> None:
     u = (ab.sar[:, 4:7] ** 2 * ((d - 2) / d)[:, None])
     assert res.stat == pytest.approx(u.sum(), rel=1e-12) and res.distribution == "chi2(15)"
     np.testing.assert_allclose(res.ratios, u.mean(axis=1), rtol=1e-12)
+
+
+def test_ohlc_arrays_from_frames_report_an_index_without_high_low() -> None:
+    import pandas as pd
+
+    from research_lib.measures import ohlc_arrays
+
+    rng = np.random.default_rng(9)
+    panel, ohlc = _range_panel(2, rng)
+    frames = {}
+    for i, sym in enumerate(("S0", "S1")):
+        dates = pd.DatetimeIndex(np.concatenate([panel.est_dates[i], panel.evt_dates[i]]))
+        cols = {c: np.concatenate([getattr(ohlc, f"{c}_est")[i], getattr(ohlc, f"{c}_evt")[i]]) for c in ("open", "high", "low", "close")}
+        frames[sym] = pd.DataFrame(cols, index=dates)
+    frames["S1"][["high", "low"]] = np.nan  # an index file: closes only
+    arrays = ohlc_arrays(panel, frames)
+    np.testing.assert_array_equal(arrays.high_est[0], ohlc.high_est[0])
+    res = abnormal_range(panel, arrays)
+    assert list(res.status["status"]) == ["kept", "excluded"] and "not guessed" in res.status["reason"][1]
+    assert np.isnan(res.var_evt[1]).all()
