@@ -59,10 +59,12 @@ def _add_study(sub: argparse._SubParsersAction) -> None:
         help="tests to run per CAR window: 'all' (standard battery plus clm_j1, clm_j2, brown_warner_1980, lamb, "
         "corrado_zivney, modified_rank) or test names; default: the standard battery",
     )
+    p.add_argument("--bhar-benchmark", choices=("model", "benchmark"), default="model",
+                   help="expected return the BHAR compounds: the model's normal return or the benchmark's return")
     p.add_argument("--json", default=None, metavar="PATH", help="write the results as JSON")
 
     def run(args: argparse.Namespace) -> int:
-        from research_lib.study import study_from_cli
+        from research_lib.cli.study import study_from_cli
 
         return study_from_cli(args)
 

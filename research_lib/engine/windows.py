@@ -789,9 +789,7 @@ def _assemble(
     if not keep.any():
         lines = "; ".join(f"{e}: {r}" for e, r in zip(attrition["event_id"], attrition["reason"], strict=True))
         msg = f"all {len(keep)} events were excluded: {lines}" if len(keep) else "no events to build a panel from"
-        err = NoValidEventsError(msg)
-        err.attrition = attrition  # type: ignore[attr-defined]
-        raise err
+        raise NoValidEventsError(msg, attrition)
     panel = EventPanel(
         event_ids=anchored["event_id"].to_numpy()[keep],
         symbols=anchored["symbol"].astype(str).to_numpy()[keep],
