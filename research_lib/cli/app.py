@@ -29,8 +29,12 @@ def _add_data_report(sub: argparse._SubParsersAction) -> None:
 
     def run(args: argparse.Namespace) -> int:
         from research_lib.data.report import data_report
+        from research_lib.spec import strict_date
 
-        print(data_report(args.symbols, start=args.start, end=args.end, snapshot=args.snapshot, offline=args.offline))
+        # the same strict ISO dates as every other entry point (01/02/2025 is ambiguous)
+        start = None if args.start is None else strict_date("--start", args.start)
+        end = None if args.end is None else strict_date("--end", args.end)
+        print(data_report(args.symbols, start=start, end=end, snapshot=args.snapshot, offline=args.offline))
         return 0
 
     p.set_defaults(handler=run)

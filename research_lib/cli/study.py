@@ -18,14 +18,16 @@ from research_lib.study import event_study, read_price_table
 __all__ = ["check_writable", "spec_from_args", "study_from_cli", "write_json"]
 
 
-def check_writable(out: Path) -> None:
-    """Refuse a --json target that cannot be written, before the study runs."""
-    if not str(out).strip():
+def check_writable(target: str) -> Path:
+    """Refuse a --json target that cannot be written, before the study runs; return it as a Path."""
+    if not target.strip():
         raise InvalidRequestError("--json was given an empty path; give a file name such as results.json")
+    out = Path(target)
     folder = out.parent if str(out.parent) else Path(".")
     if out.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
         why = "is a folder" if out.is_dir() else f"its folder {folder} does not exist or is not writable"
         raise InvalidRequestError(f"cannot write --json {out}: {why}; choose a writable file path")
+    return out
 
 
 def spec_from_args(args: argparse.Namespace) -> StudySpec:
@@ -61,7 +63,7 @@ def study_from_cli(args: argparse.Namespace) -> int:
     """Handler of ``research-lib study``: print the summary, optionally write JSON."""
     path = Path(args.events)
     if args.json is not None:
-        check_writable(Path(args.json))
+        check_writable(args.json)
     if not path.is_file():
         raise FileNotFoundError(f"events file {path} not found; pass a CSV with event_id,symbol,benchmark,event_date|announced_at")
     spec = spec_from_args(args)
