@@ -66,7 +66,7 @@ from scipy import stats
 from research_lib.config import get_settings
 from research_lib.conventions import Conventions, get_conventions
 from research_lib.errors import DataError, SnapshotError
-from research_lib.listings.calendars import calendar_for, sessions
+from research_lib.listings.calendars import calendar_for, session_index, sessions
 from research_lib.results import EventStudyResult
 
 if TYPE_CHECKING:
@@ -429,9 +429,9 @@ def _price_index(returns: pd.Series, symbol: str) -> pd.Series:
     if r.isna().any():
         raise DataError(f"returns of {symbol} have gaps; a price index cannot be rebuilt across them")
     grid = pd.DatetimeIndex(calendar_for(symbol).sessions)
-    pos = grid.get_loc(r.index[0])
+    pos = session_index(grid, r.index[0])
     base = pd.Series([1.0], index=pd.DatetimeIndex([grid[pos - 1]]))
-    out = pd.concat([base, np.cumprod(1.0 + r)])
+    out = pd.concat([base, (1.0 + r).cumprod()])
     out.index = pd.DatetimeIndex(out.index, name="date")
     return out.rename(symbol)
 
@@ -663,7 +663,7 @@ def calendar_day_design(case: ReferenceCase) -> pd.DataFrame:
     sym, bench = str(ev["symbol"]), str(ev["benchmark"])
     grid = pd.DatetimeIndex(calendar_for(sym).sessions)
     day0 = pd.Timestamp(ev["event_date"])
-    p0 = grid.get_loc(day0)
+    p0 = session_index(grid, day0)
     ret = {s: case.prices[s].pct_change() if case.returns == "simple" else np.log(case.prices[s]).diff() for s in (sym, bench)}
     rows = []
     for design in ("sessions", "calendar days"):
