@@ -192,7 +192,7 @@ class EventStudyResult:
         bh = self.bhar_frame()
         bhar = {"expected_return": self.spec.bhar_benchmark if self.spec is not None else "model",
                 "note": self.bhar_note(),
-                "events": None if bh is None else {str(e): {k.strip("[]"): _num(v) for k, v in row.items()}
+                "events": None if bh is None else {str(e): {str(k).strip("[]"): _num(v) for k, v in row.items()}
                                                     for e, row in bh.iterrows()},
                 "mean": None if bh is None else {k.strip("[]"): _num(bh[k].mean()) for k in bh.columns}}
         return {
@@ -264,7 +264,7 @@ def _build_summary_class() -> type:
     """Summary on statsmodels' :class:`statsmodels.iolib.summary.Summary` (text, HTML, LaTeX, CSV)."""
     from statsmodels.iolib.summary import Summary as SmSummary
 
-    class Summary(SmSummary):  # type: ignore[misc]
+    class Summary(SmSummary):
         """Summary of an :class:`EventStudyResult`: statsmodels' Summary with text, ``_repr_html_``,
         ``as_latex()`` and ``as_csv()``.
 

@@ -54,17 +54,18 @@ def check_integer(name: str, value: object) -> int:
     """``value`` as an int; refuse a fraction, a bool or a non-number instead of truncating it."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise WindowError(f"{name}={value!r} is not an integer; give a whole number of trading sessions, e.g. 120")
-    if float(value) != int(value):
+    number = float(value)
+    if not number.is_integer():
         raise WindowError(f"{name}={value!r} is not a whole number; windows and sample sizes count sessions, "
-                          f"e.g. {name}={int(value)}")
-    return int(value)
+                          f"e.g. {name}={int(number)}")
+    return int(number)
 
 
 def check_window(name: str, value: object) -> Window:
     """A window ``(a, b)`` of integers with ``a <= b``."""
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence) and not hasattr(value, "__len__"):
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):  # tuples, lists, numpy arrays
         raise WindowError(f"{name}={value!r} is not a window; give two integers (a, b), e.g. (-1, 1)")
-    items = list(value)  # type: ignore[call-overload]
+    items = list(value)
     if len(items) != 2:
         raise WindowError(f"{name}={value!r} must have exactly two integers (a, b), e.g. (-1, 1)")
     a, b = (check_integer(f"{name}[{i}]", v) for i, v in enumerate(items))
@@ -164,10 +165,10 @@ def _exclude_dates(value: object) -> tuple[str, ...]:
 
 
 def _tests(value: object) -> tuple[str, ...] | str | None:
-    if value is None or value == "all":
-        return value  # type: ignore[return-value]
+    if value is None:
+        return None
     if isinstance(value, str):
-        return (value,)
+        return value if value == "all" else (value,)
     if not isinstance(value, Iterable) or not all(isinstance(v, str) for v in value):
         raise InvalidRequestError(f"tests={value!r} must be None, 'all' or a list of test names, e.g. ['patell', 'bmp']")
     names = tuple(value)
@@ -286,7 +287,7 @@ def check_events_argument(events: object) -> pd.DataFrame | str:
                              "event_date or announced_at)")
         return events
     if isinstance(events, str | os.PathLike):
-        return os.fspath(events)  # type: ignore[return-value]
+        return os.fspath(events)
     raise EventError(f"events must be a DataFrame or a CSV path, not {type(events).__name__}; "
                      "e.g. event_study('my_events.csv') or event_study(pd.read_csv(...))")
 

@@ -183,7 +183,7 @@ def session_clock(symbols: Sequence[str], start: str | pd.Timestamp, end: str | 
     return pd.DataFrame(rows)
 
 
-def _utc(t: object, label: str) -> pd.Timestamp:
+def _utc(t: str | pd.Timestamp, label: str) -> pd.Timestamp:
     ts = pd.Timestamp(t)
     if ts.tzinfo is None:
         raise EventError(f"mark {label!r} at {ts} has no time zone; give it one")

@@ -11,9 +11,11 @@ rule is part of the catalogue's definition.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -226,7 +228,7 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     _raise_collected(name, problems)
 
     out = frame.copy()
-    out["amount_usd_bn"] = [p["amount_usd_bn"] for p in parsed]
+    out["amount_usd_bn"] = pd.Series([p["amount_usd_bn"] for p in parsed], index=out.index, dtype=float)
     out["confounded_earnings"] = [bool(p["confounded_earnings"]) for p in parsed]
     for col in ("leak_date", "earnings_date", "local_date"):
         out[col] = pd.Series([p[col] for p in parsed], dtype="datetime64[ns]")
@@ -476,7 +478,7 @@ _EVENT_OUTPUT_COLUMNS = [
 ]  # fmt: skip
 
 
-def _listing_event(rec: dict[str, object], sym: str, tokens: dict[str, TimingToken]) -> dict[str, object]:
+def _listing_event(rec: Mapping[Hashable, Any], sym: str, tokens: dict[str, TimingToken]) -> dict[str, object]:
     primary = sym == rec["primary_symbol"]
     token = tokens.get(_market_of(sym) or "")
     out: dict[str, object] = {

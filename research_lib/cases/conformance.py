@@ -341,7 +341,7 @@ class ReferenceCase:
             car_windows=self.car_windows,
             model="market",
             min_estimation=self.min_estimation,
-            conventions=self.package_conventions if conventions is None else conventions,  # type: ignore[arg-type]
+            conventions=self.package_conventions if conventions is None else conventions,
             returns=self.returns,
             prices=self.prices,
             tests=tests,
@@ -356,10 +356,14 @@ class ReferenceCase:
         """
         res = self.run(conventions)
         if self.name == "estudy2_covid":
-            return estudy2_statistics(res).stack()
+            stacked = estudy2_statistics(res).stack()
+            assert isinstance(stacked, pd.Series)  # one column level: stacking gives a Series
+            return stacked
         table, params = lemaire_statistics(res)
         extra = pd.Series(params.to_numpy(), index=pd.MultiIndex.from_arrays([params.index, [""] * len(params)]))
-        return pd.concat([table.stack(), extra])
+        out = pd.concat([table.stack(), extra])
+        assert isinstance(out, pd.Series)
+        return out
 
     def cli_args(self, events_csv: str | os.PathLike[str], prices_csv: str | os.PathLike[str]) -> list[str]:
         """Arguments of ``research-lib study`` that run this design (after :meth:`write_inputs`)."""
@@ -543,8 +547,8 @@ def deviation_summary(comparison: pd.DataFrame) -> pd.DataFrame:
     """
     out = []
     for stat, grp in comparison.groupby("statistic", sort=False):
-        i = grp["diff"].abs().idxmax()
-        out.append({"statistic": stat, "max_abs_diff": abs(grp.loc[i, "diff"]), "at": grp.loc[i, "column"],
+        j = int(np.nanargmax(grp["diff"].abs().to_numpy()))  # the first largest, as idxmax
+        out.append({"statistic": stat, "max_abs_diff": abs(grp["diff"].iloc[j]), "at": grp["column"].iloc[j],
                     "decimals": int(grp["decimals"].max()), "max_units": float(grp["units"].max()),
                     "all_ok": bool(grp["ok"].all())})
     return pd.DataFrame(out).set_index("statistic")

@@ -6,6 +6,7 @@ Only this module (and the rest of :mod:`research_lib.cli`) prints; the library l
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -33,8 +34,8 @@ def check_writable(target: str) -> Path:
 def spec_from_args(args: argparse.Namespace) -> StudySpec:
     """The study design given on the command line (validated like every other entry point)."""
     return StudySpec(
-        estimation_window=tuple(args.estimation_window),  # type: ignore[arg-type]
-        event_window=tuple(args.event_window),  # type: ignore[arg-type]
+        estimation_window=tuple(args.estimation_window),
+        event_window=tuple(args.event_window),
         car_windows=args.car_window,
         model=args.model,
         min_estimation=args.min_estimation,
@@ -50,13 +51,13 @@ def write_json(out: Path, payload: dict[str, object]) -> None:
     """Write ``payload`` to ``out`` through the package's safe writer when there is one, else atomically."""
     text = json.dumps(payload, indent=2)
     try:
-        from research_lib.outputs import write_text  # type: ignore[attr-defined]
-    except ImportError:  # the safe writer is not in this tree yet: write a temporary file and rename it
+        writer = importlib.import_module("research_lib.outputs").write_text
+    except (ImportError, AttributeError):  # no safe writer in this tree: write a temporary file, then rename
         tmp = out.with_name(out.name + ".tmp")
         tmp.write_text(text)
         os.replace(tmp, out)
     else:
-        write_text(out, text)
+        writer(out, text)
 
 
 def study_from_cli(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ import logging
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -120,7 +121,7 @@ class WindowSpec:
 
 
 # --------------------------------------------------------------------------- day 0
-def _missing(value: object) -> bool:
+def _missing(value: Any) -> bool:  # a cell of the events table: any type
     if value is None:
         return True
     if isinstance(value, str):
@@ -150,7 +151,7 @@ def _symbol_problem(sym: object, bench: object, cache: dict[object, str | None])
     return None
 
 
-def _as_date(value: object, eid: object) -> pd.Timestamp:
+def _as_date(value: Any, eid: object) -> pd.Timestamp:
     try:
         d = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
@@ -160,7 +161,7 @@ def _as_date(value: object, eid: object) -> pd.Timestamp:
     return d.normalize()
 
 
-def _anchor_timestamp(eid: object, sym: str, ts: object, date: object) -> _Anchor:
+def _anchor_timestamp(eid: object, sym: str, ts: Any, date: Any) -> _Anchor:
     """Day 0 from an announcement time (an EventError propagates, naming the event)."""
     try:
         parsed = pd.Timestamp(ts)
@@ -470,7 +471,7 @@ def _study_span(
     los, his = [], []
     for sym, rows in anchored.groupby("symbol", sort=False).indices.items():
         try:
-            grid = calendar_for(sym).sessions
+            grid = calendar_for(str(sym)).sessions
         except UnknownSymbolError:
             continue
         pos = grid.get_indexer(day0[rows])
@@ -647,7 +648,7 @@ def _symbol_groups(anchored: pd.DataFrame) -> list[tuple[str, str, np.ndarray]]:
     groups = anchored.groupby(["symbol", "benchmark"], sort=False, dropna=False).indices
     out = []
     for key, rows in groups.items():
-        sym, bench = key  # type: ignore[misc]  # a two-column groupby key is a pair
+        sym, bench = cast(tuple[str, str], key)  # a two-column groupby key is a pair
         out.append((sym, bench, np.asarray(rows, dtype=np.intp)))
     return out
 
@@ -658,12 +659,13 @@ def _fill_group(job: _PanelJob, sym: str, bench: str, rows: np.ndarray) -> None:
     if isinstance(sec, str):
         _add(job.reasons, rows, sec)
         return
-    mkt = None
+    mkt: np.ndarray | None = None
     if job.layout.bench_offsets:
-        mkt = job.sources.benchmark(bench, sym, sec.grid)
-        if isinstance(mkt, str):
-            _add(job.reasons, rows, mkt)
+        got = job.sources.benchmark(bench, sym, sec.grid)
+        if isinstance(got, str):
+            _add(job.reasons, rows, got)
             return
+        mkt = got
     pos0 = sec.grid.get_indexer(job.day0[rows])
     ok = _check_positions(rows, pos0, job.day0, sec, sym, job.spec, job.layout, job.reasons)
     rows, pos0 = rows[ok], pos0[ok]
@@ -733,7 +735,7 @@ def _check_positions(
     too_late = (pos0 + spec.event[1] + max_lead >= len(sec.grid)) & ~not_session
     bad = not_session | outside | too_early | too_late
     for j in np.flatnonzero(bad):
-        r, d = rows[j], d0[j]
+        r, d = rows[j], d0[int(j)]
         if not_session[j]:
             reasons[r].append(
                 f"day 0 {d:%Y-%m-%d} is not a session of {sym}'s exchange; anchor events with anchor_events"
