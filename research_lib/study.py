@@ -27,7 +27,7 @@ import pandas as pd
 from research_lib.config import get_settings
 from research_lib.conventions import get_conventions
 from research_lib.engine.panel import AbnormalReturns
-from research_lib.engine.windows import WindowSpec, anchor_events, build_panel
+from research_lib.engine.windows import WindowSpec, anchor_events, build_panel, date_ranges
 from research_lib.errors import DataError, NoValidEventsError
 from research_lib.events.attrition import Attrition
 from research_lib.events.reader import read_events
@@ -46,32 +46,6 @@ BHAR_LOG_NOTE = ("BHAR not computed: returns='log'; a buy-and-hold return compou
 __all__ = ["DEFAULT_CAR_WINDOWS", "FACTOR_MODELS", "StudySpec", "event_study", "read_price_table"]
 
 
-def _price_ranges(anchored: pd.DataFrame, spec: WindowSpec) -> tuple[dict[str, pd.Timestamp], dict[str, pd.Timestamp]]:
-    """First and last date each symbol must cover: the windows counted in each security's own sessions.
-
-    A few sessions of margin cover lags, leads and the price before the first return; ten calendar
-    days more cover a benchmark on another calendar whose holidays fall at the edges.
-    """
-    from research_lib.listings.calendars import calendar_for
-
-    starts: dict[str, pd.Timestamp] = {}
-    ends: dict[str, pd.Timestamp] = {}
-    margin = pd.Timedelta(days=10)
-    day0 = pd.DatetimeIndex(pd.to_datetime(anchored["day0"]))
-    cals = [calendar_for(s).name for s in anchored["symbol"]]
-    for name in dict.fromkeys(cals):
-        rows = np.flatnonzero(np.array(cals) == name)
-        sess = calendar_for(anchored["symbol"].iloc[rows[0]]).sessions
-        pos = sess.searchsorted(day0[rows])
-        lo = sess[np.clip(pos + spec.estimation[0] - 3, 0, len(sess) - 1)] - margin
-        hi = sess[np.clip(pos + spec.event[1] + 3, 0, len(sess) - 1)] + margin
-        for j, r in enumerate(rows):
-            for sym in (anchored["symbol"].iloc[r], anchored["benchmark"].iloc[r]):
-                starts[sym] = min(starts.get(sym, lo[j]), lo[j])
-                ends[sym] = max(ends.get(sym, hi[j]), hi[j])
-    return starts, ends
-
-
 def _snapshot_arg(snapshot: str | os.PathLike[str] | None) -> str | None:
     return None if snapshot is None else os.fspath(snapshot)
 
@@ -82,14 +56,14 @@ def _load_prices(
     """Adjusted closes of every security and benchmark, each over the range its own events need."""
     from research_lib.data import load_prices
 
-    starts, ends = _price_ranges(anchored, spec)
+    ranges = date_ranges(anchored, spec, lags=3, leads=3)  # room for the lags and leads of any model
     symbols = list(dict.fromkeys(list(anchored["symbol"]) + list(anchored["benchmark"])))
     prices: dict[str, pd.Series] = {}
     failed: dict[str, str] = {}
     rows = []
     for sym in symbols:
         try:
-            series = load_prices([sym], start=starts[sym], end=ends[sym], snapshot=snapshot, offline=offline,
+            series = load_prices([sym], start=ranges[sym][0], end=ranges[sym][1], snapshot=snapshot, offline=offline,
                                  progress=False)[sym]
         except DataError as exc:
             failed[sym] = str(exc)

@@ -462,27 +462,53 @@ class _Sources:
         return ret
 
 
+def date_ranges(
+    anchored: pd.DataFrame, spec: WindowSpec, lags: int = 0, leads: int = 0
+) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+    """First and last date each security and benchmark must cover: the one computation of the study's dates.
+
+    The windows are counted in each security's own sessions, ``lags`` and ``leads`` sessions more for
+    lagged and led regressors, three sessions more for the price before the first return, and ten
+    calendar days more for a benchmark on another calendar whose holidays fall at the edges.  The
+    loader (:func:`research_lib.study.event_study`) fetches each symbol over its range; ``build_panel``
+    cuts prices to the union of the ranges before computing returns.  Events whose security is not in
+    the registry are skipped (they are excluded when anchored).
+    """
+    starts: dict[str, pd.Timestamp] = {}
+    ends: dict[str, pd.Timestamp] = {}
+    margin = pd.Timedelta(days=10)
+    day0 = pd.DatetimeIndex(pd.to_datetime(anchored["day0"]))
+    symbols = anchored["symbol"].astype(str).to_numpy()
+    benches = anchored["benchmark"].to_numpy()
+    for sym in dict.fromkeys(symbols):
+        try:
+            sess = calendar_for(sym).sessions
+        except UnknownSymbolError:
+            continue
+        rows = np.flatnonzero(symbols == sym)
+        pos = sess.searchsorted(day0[rows])
+        lo = sess[np.clip(pos + spec.estimation[0] - lags - 3, 0, len(sess) - 1)] - margin
+        hi = sess[np.clip(pos + spec.event[1] + leads + 3, 0, len(sess) - 1)] + margin
+        for j, r in enumerate(rows):
+            for name in (sym, benches[r]):
+                if _missing(name):
+                    continue
+                key = str(name)
+                starts[key] = min(starts.get(key, lo[j]), lo[j])
+                ends[key] = max(ends.get(key, hi[j]), hi[j])
+    return {k: (starts[k], ends[k]) for k in starts}
+
+
 def _study_span(
     anchored: pd.DataFrame, day0: pd.DatetimeIndex, spec: WindowSpec, layout: _Layout
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Dates the windows of all events can reach, on their securities' calendars, plus a month each side."""
-    max_lag = max(0, -min(layout.bench_offsets, default=0))
-    max_lead = max(0, max(layout.bench_offsets, default=0))
-    los, his = [], []
-    for sym, rows in anchored.groupby("symbol", sort=False).indices.items():
-        try:
-            grid = calendar_for(str(sym)).sessions
-        except UnknownSymbolError:
-            continue
-        pos = grid.get_indexer(day0[rows])
-        pos = pos[pos >= 0]
-        if len(pos):
-            los.append(grid[max(0, pos.min() + spec.estimation[0] - max_lag - 1)])
-            his.append(grid[min(len(grid) - 1, pos.max() + spec.event[1] + max_lead)])
-    if not los:
+    """The union of :func:`date_ranges`: the dates the windows of all events can reach."""
+    lags = max(0, -min(layout.bench_offsets, default=0))
+    leads = max(0, max(layout.bench_offsets, default=0))
+    ranges = date_ranges(anchored.assign(day0=day0), spec, lags, leads)
+    if not ranges:
         return pd.Timestamp.min, pd.Timestamp.max
-    margin = pd.Timedelta(days=31)
-    return min(los) - margin, max(his) + margin
+    return min(lo for lo, _ in ranges.values()), max(hi for _, hi in ranges.values())
 
 
 def _fmt_dates(dates: np.ndarray) -> str:
