@@ -114,3 +114,14 @@ def test_installed_wheel_works_outside_the_checkout(tmp_path) -> None:  # noqa: 
     )
     out = subprocess.run([str(py), "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("ok"), out.stderr[-2000:]
+
+
+def test_readme_layout_table_names_every_subpackage() -> None:
+    readme = (REPO / "README.md").read_text()
+    table = readme[readme.index("## Layout"):readme.index("## Data")]
+    pkgs = sorted(p.parent.name for p in (REPO / "research_lib").glob("*/__init__.py"))
+    assert pkgs and all(f"`research_lib/{p}/`" in table for p in pkgs), pkgs
+    modules = sorted(p.stem for p in (REPO / "research_lib").glob("*.py") if p.stem != "__init__")
+    missing = [m for m in modules if f"`{m}`" not in table]
+    assert not missing, f"top-level modules missing from the README layout table: {missing}"
+    assert (REPO / "CONTRIBUTING.md").is_file()
