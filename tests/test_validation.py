@@ -79,3 +79,23 @@ def test_integral_floats_and_numpy_integers_are_accepted() -> None:
     b = event_study(_events(), prices=_prices(), car_windows=[(0, 1)])
     assert a.spec == b.spec
     pd.testing.assert_frame_equal(a.events, b.events)
+
+
+@pytest.mark.parametrize(("options", "error", "fix"), [
+    ({"min_estimation": 120.7}, WindowError, "whole number"),
+    ({"car_windows": (0, 1)}, WindowError, r"car_windows=\[\(0, 1\)\]"),
+    ({"car_windows": [(0, 1.9)]}, WindowError, "whole number"),
+    ({"model": "marekt"}, InvalidRequestError, "'market'"),
+])
+def test_template_entry_point_validates_before_starting_a_kernel(tmp_path, options, error, fix) -> None:  # noqa: ANN001
+    from research_lib.runner.template import run_template
+
+    csv = tmp_path / "events.csv"
+    csv.write_text("event_id,symbol,benchmark,event_date\nbaba,BABA,^GSPC,2025-02-24\n")
+    with pytest.raises(error, match=fix):
+        run_template(csv, tmp_path / "out.ipynb", **options)
+    assert not (tmp_path / "out.ipynb").exists()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("event_id,symbol,benchmark,event_date\nbaba,BABA,^GSPC,24/02/2025\n")
+    with pytest.raises(CatalogueError, match="YYYY-MM-DD"):
+        run_template(bad, tmp_path / "out.ipynb")
