@@ -28,7 +28,7 @@ from research_lib.config import get_settings
 from research_lib.conventions import get_conventions
 from research_lib.engine.panel import AbnormalReturns
 from research_lib.engine.windows import WindowSpec, anchor_events, build_panel, date_ranges
-from research_lib.errors import DataError, NoValidEventsError
+from research_lib.errors import DataError, InvalidRequestError, NoValidEventsError
 from research_lib.events.attrition import Attrition
 from research_lib.events.reader import read_events
 from research_lib.inference.battery import TestBattery
@@ -79,7 +79,8 @@ def _resolve_spec(spec: StudySpec | None, options: Mapping[str, Any]) -> StudySp
     if spec is None:
         return StudySpec.from_options(options)
     if not isinstance(spec, StudySpec):
-        raise TypeError(f"spec must be a StudySpec, not {type(spec).__name__}; e.g. spec=StudySpec(model='market')")
+        raise InvalidRequestError(f"spec must be a StudySpec, not {type(spec).__name__}; "
+                                  "e.g. event_study(events, StudySpec(model='market'))")
     if options:
         current = {f.name: getattr(spec, f.name) for f in fields(StudySpec)}
         return StudySpec.from_options({**current, **options})
