@@ -45,7 +45,9 @@ _EXPORTS: dict[str, str] = {
     "load_prices": "research_lib.data.prices",
     "load_price": "research_lib.data.prices",
     "read_events": "research_lib.events.reader",
-    "load_catalogue": "research_lib.events.reader",
+    "load_catalogue": "research_lib.cases.capex",
+    "StudySpec": "research_lib.spec",
+    "Attrition": "research_lib.events.attrition",
     "ResearchLibError": "research_lib.errors",
 }
 
@@ -74,20 +76,25 @@ __all__ = [
     "load_price",
     "read_events",
     "load_catalogue",
+    "StudySpec",
+    "Attrition",
     "ResearchLibError",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from research_lib.cases.capex import load_catalogue
     from research_lib.conventions import Conventions, get_conventions
     from research_lib.data.prices import load_price, load_prices
     from research_lib.engine.panel import AbnormalReturns, EventPanel
     from research_lib.engine.windows import WindowSpec, build_panel
     from research_lib.errors import ResearchLibError
-    from research_lib.events.reader import load_catalogue, read_events
+    from research_lib.events.attrition import Attrition
+    from research_lib.events.reader import read_events
     from research_lib.inference.battery import TestBattery, TestResult
     from research_lib.models.fit import fit_model
     from research_lib.models.registry import Model, ModelName, get_model, model_names, register
     from research_lib.results import EventStudyResult, StudyParameters
+    from research_lib.spec import StudySpec
     from research_lib.study import event_study, read_price_table
 
 

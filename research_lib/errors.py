@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ResearchLibError(Exception):
     """Base class of the package's errors."""
@@ -65,7 +67,20 @@ class InsufficientEstimationWindowError(ResearchLibError):
 
 
 class NoValidEventsError(ResearchLibError):
-    """Every event was excluded; the message lists why."""
+    """Every event was excluded; the message lists why.
+
+    Parameters
+    ----------
+    message
+        The reasons, one per event.
+    attrition
+        The attrition table at the point of failure (a DataFrame, or None), so that a caller can
+        add it to its own log.
+    """
+
+    def __init__(self, message: str, attrition: Any = None) -> None:
+        super().__init__(message)
+        self.attrition = attrition
 
 
 class CatalogueError(ResearchLibError, ValueError):

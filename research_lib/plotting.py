@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import stats
 
 from research_lib.conventions import pct_label
+from research_lib.tables import t_inference
 
 if TYPE_CHECKING:
     from research_lib.results import EventStudyResult
@@ -68,8 +68,8 @@ def car_path(result: EventStudyResult, event: int | None, level: float) -> tuple
     else:
         df = float(ab.df[event])
         how = f"prediction-error SE, t({df:g})"
-    q = stats.t.ppf(0.5 + level / 2, df)
-    return tau, np.asarray(cars), q * np.asarray(ses), how
+    half = t_inference(np.asarray(cars), np.asarray(ses), df, level).half_width
+    return tau, np.asarray(cars), half, how
 
 
 def plot_car(result: EventStudyResult, ax: Any = None, event: int | str | None = None, level: float = 0.95) -> Any:
@@ -106,10 +106,10 @@ def plot_ar(result: EventStudyResult, ax: Any = None, event: int | str | None = 
         se = np.sqrt(ab.ar_var[idx])
         df = float(ab.df[idx])
         how, label = f"prediction-error SE, t({df:g})", "AR"
-    q = stats.t.ppf(0.5 + level / 2, df)
+    half = t_inference(y, se, df, level).half_width
     colors = np.where(y >= 0, "tab:green", "tab:red")
     ax.bar(tau, y, color=colors, alpha=0.8, label=label)
-    ax.errorbar(tau, y, yerr=q * se, fmt="none", ecolor="0.2", lw=0.8, capsize=2, label=f"{pct_label(level)} two-sided interval ({how})")
+    ax.errorbar(tau, y, yerr=half, fmt="none", ecolor="0.2", lw=0.8, capsize=2, label=f"{pct_label(level)} two-sided interval ({how})")
     _percent(ax)
     ax.set_title(f"Daily abnormal returns ({result.parameters.model} model)")
     ax.set_xlabel("event day (trading sessions of each listing's exchange)")

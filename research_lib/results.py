@@ -10,18 +10,20 @@ with a two-sided confidence band into a given ``ax``.
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from research_lib.conventions import pct_label
 from research_lib.engine.panel import AbnormalReturns
 from research_lib.inference.battery import TestResult
+from research_lib.tables import car_estimate, t_inference
+
+if TYPE_CHECKING:
+    from research_lib.spec import StudySpec
 
 Window = tuple[int, int]
 
@@ -54,12 +56,6 @@ def _wkey(w: Window) -> str:
     return f"{w[0]},{w[1]}"
 
 
-def _fmt(x: float, digits: int = 4) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "nan"
-    return f"{x:.{digits}f}"
-
-
 @dataclass(frozen=True)
 class EventStudyResult:
     """The outcome of :func:`research_lib.study.event_study`.
@@ -73,8 +69,10 @@ class EventStudyResult:
     daily : one row per event day tau: date (single event) or n, AR/AAR, CAAR,
         and the day's test statistics.
     tests : window key ``"a,b"`` -> {test name: TestResult} for CAAR over that window.
-    attrition : one row per input event: status kept/shifted/excluded and reason.
+    attrition : one row per input event: event_id, symbol, status kept/shifted/excluded,
+        stage and reason (:mod:`research_lib.events.attrition`).
     sources : one row per symbol used: where its prices came from (may be empty).
+    spec : the :class:`~research_lib.spec.StudySpec` that produced the result.
     """
 
     parameters: StudyParameters
@@ -84,6 +82,7 @@ class EventStudyResult:
     tests: dict[str, dict[str, TestResult]]
     attrition: pd.DataFrame
     sources: pd.DataFrame = field(default_factory=pd.DataFrame)
+    spec: StudySpec | None = None
 
     # ------------------------------------------------------------------ tables
     @property
@@ -113,20 +112,11 @@ class EventStudyResult:
         level = self.parameters.confidence
         rows = []
         for w in self.parameters.car_windows:
-            key = _wkey(w)
-            car, var = self.abnormal.car(*w)
-            if self.n_events == 1:
-                df = float(self.abnormal.df[0])
-                est, se = float(car[0]), float(np.sqrt(var[0]))
-                how = f"prediction error, t({df:g})"
-            else:
-                df = self.n_events - 1
-                est, se = float(np.mean(car)), float(np.std(car, ddof=1) / np.sqrt(self.n_events))
-                how = f"cross-sectional, t({df})"
-            q = stats.t.ppf(0.5 + level / 2, df)
-            t = est / se if se > 0 else float("nan")
-            rows.append({"window": f"[{key}]", "car": est, "se": se, "t": t, "p": 2 * stats.t.sf(abs(t), df),
-                         f"ci_low_{pct_label(level)}": est - q * se, f"ci_high_{pct_label(level)}": est + q * se, "se_from": how})
+            c = car_estimate(self.abnormal, *w)
+            inf = t_inference(c.estimate, c.se, c.df, level)
+            rows.append({"window": f"[{_wkey(w)}]", "car": c.estimate, "se": c.se, "t": float(inf.t), "p": float(inf.p),
+                         f"ci_low_{pct_label(level)}": float(inf.low), f"ci_high_{pct_label(level)}": float(inf.high),
+                         "se_from": c.se_from})
         return pd.DataFrame(rows)
 
     def ols(self, event: int | str = 0) -> Any:
@@ -142,9 +132,32 @@ class EventStudyResult:
         return fit_event_ols(self.abnormal.panel, i, self.parameters.model)
 
     # ------------------------------------------------------------------ output
-    def summary(self) -> Summary:
-        """A printable summary (text via ``str``, HTML in Jupyter)."""
-        return Summary(self)
+    def summary(self) -> Any:
+        """The summary: statsmodels' ``Summary`` (``str``/``as_text()``, ``_repr_html_``, ``as_latex()``, ``as_csv()``)."""
+        return __getattr__("Summary")(self)
+
+    def bhar_frame(self) -> pd.DataFrame | None:
+        """BHAR per event (rows, by event_id) and CAR window (columns ``"[a,b]"``); None when not computed."""
+        cols = [f"bhar[{_wkey(w)}]" for w in self.parameters.car_windows]
+        if not all(c in self.events.columns for c in cols):
+            return None
+        out = self.events.set_index("event_id")[cols]
+        out.columns = [f"[{_wkey(w)}]" for w in self.parameters.car_windows]
+        return out
+
+    def bhar_note(self) -> str:
+        """Which expected return the BHAR compounds, or why it is absent."""
+        from research_lib.study import bhar_note
+
+        spec = self.spec
+        if spec is None:
+            return ""
+        why = bhar_note(spec, self.abnormal.panel.x_names)
+        if why:
+            return why
+        what = ("the model's fitted normal return" if spec.bhar_benchmark == "model"
+                else "the benchmark's own return")
+        return f"BHAR = prod(1 + R) - prod(1 + E[R]) over each CAR window, E[R] = {what} (Barber and Lyon 1997)."
 
     def __str__(self) -> str:
         return str(self.summary())
@@ -157,7 +170,7 @@ class EventStudyResult:
         ab = self.abnormal
         tau = [int(t) for t in ab.panel.tau_evt]
         events = []
-        for i, (_, row) in enumerate(self.events.reset_index(drop=True).iterrows()):
+        for i, row in enumerate(self.events.to_dict("records")):
             car = {}
             for w in self.parameters.car_windows:
                 k = _wkey(w)
@@ -176,12 +189,18 @@ class EventStudyResult:
             c, _ = ab.car(*w)
             caar[k] = {"caar": _num(np.mean(c)),
                        "tests": {n: {"stat": _num(t.stat), "p": _num(t.pvalue)} for n, t in self.tests[k].items()}}
+        bh = self.bhar_frame()
+        bhar = {"expected_return": self.spec.bhar_benchmark if self.spec is not None else "model",
+                "note": self.bhar_note(),
+                "events": None if bh is None else {str(e): {str(k).strip("[]"): _num(v) for k, v in row.items()}
+                                                    for e, row in bh.iterrows()},
+                "mean": None if bh is None else {k.strip("[]"): _num(bh[k].mean()) for k in bh.columns}}
         return {
             "parameters": self.parameters.as_dict(),
             "events": events,
             "excluded": [{"event_id": str(r.event_id), "reason": str(r.reason)} for r in self.excluded.itertuples()],
             "aggregate": {"n_events": self.n_events, "aar": {str(t): _num(a) for t, a in zip(tau, aar, strict=True)},
-                          "caar": caar},
+                          "caar": caar, "bhar": bhar},
         }
 
     def _market_beta(self, i: int) -> float | None:
@@ -211,77 +230,127 @@ def _num(x: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-class Summary:
-    """Text/HTML summary of an :class:`EventStudyResult`, laid out like statsmodels' summaries."""
+def _pct(x: object, digits: int = 2) -> str:
+    """A return as a percentage (0.0123 -> '1.23%')."""
+    v = _num(x)
+    return "nan" if v is None else f"{100 * v:.{digits}f}%"
 
-    def __init__(self, result: EventStudyResult) -> None:
-        self.result = result
 
-    def _header(self) -> list[tuple[str, str]]:
-        r, p = self.result, self.result.parameters
-        ab = r.abnormal
-        excl = int((r.attrition["status"] == "excluded").sum()) if len(r.attrition) else 0
-        shifted = int((r.attrition["status"] == "shifted").sum()) if len(r.attrition) else 0
-        left = [
-            ("Model:", p.model),
-            ("Conventions:", p.conventions),
-            ("Returns:", p.returns),
+def _stat(x: object, digits: int = 2) -> str:
+    v = _num(x)
+    return "nan" if v is None else f"{v:.{digits}f}"
+
+
+def _simple_table(frame: pd.DataFrame, title: str) -> SimpleTable:
+    """A statsmodels SimpleTable of already formatted cells (index as the first column)."""
+    from statsmodels.iolib.table import SimpleTable
+
+    data = [[str(v) for v in row] for row in frame.to_numpy().tolist()]
+    stubs = [str(i) for i in frame.index]
+    return SimpleTable(data, headers=[str(c) for c in frame.columns], stubs=stubs, title=title)
+
+
+if TYPE_CHECKING:
+    from statsmodels.iolib.table import SimpleTable
+
+
+def _build_summary_class() -> type:
+    """Summary on statsmodels' :class:`statsmodels.iolib.summary.Summary` (text, HTML, LaTeX, CSV)."""
+    from statsmodels.iolib.summary import Summary as SmSummary
+
+    class Summary(SmSummary):
+        """Summary of an :class:`EventStudyResult`: statsmodels' Summary with text, ``_repr_html_``,
+        ``as_latex()`` and ``as_csv()``.
+
+        Returns (coefficients aside) are in percent with two decimals, test statistics with two and
+        p-values with three decimals; the confidence level of the intervals is stated in the header
+        and in the column names.
+        """
+
+        def __init__(self, result: EventStudyResult) -> None:
+            super().__init__()
+            self.result = result
+            _fill_summary(self, result)
+
+        def __str__(self) -> str:
+            return str(self.as_text())
+
+        def as_latex(self) -> str:
+            # statsmodels merges tables of different widths into one tabular, which fails here;
+            # its own docstring recommends one tabular per table, which is what this does
+            parts = [t.as_latex_tabular() for t in self.tables]
+            if self.extra_txt:
+                parts.append(self.extra_txt.replace("\n", " \\newline\n "))
+            return "\n\n".join(parts)
+
+        def __repr__(self) -> str:
+            return str(self)
+
+    return Summary
+
+
+def _header_table(r: EventStudyResult) -> SimpleTable:
+    from statsmodels.iolib.table import SimpleTable
+
+    p, ab = r.parameters, r.abnormal
+    excl = int((r.attrition["status"] == "excluded").sum()) if len(r.attrition) else 0
+    shifted = int((r.attrition["status"] == "shifted").sum()) if len(r.attrition) else 0
+    bhar = r.spec.bhar_benchmark if r.spec is not None else "model"
+    left = [("Model:", p.model), ("Conventions:", p.conventions), ("Returns:", p.returns),
             ("Estimation window:", f"[{p.estimation_window[0]}, {p.estimation_window[1]}]"),
-            ("Event window:", f"[{p.event_window[0]}, {p.event_window[1]}]"),
-        ]
-        right = [
-            ("Events included:", str(r.n_events)),
-            ("Events excluded:", str(excl)),
-            ("Day 0 shifted:", str(shifted)),
-            ("Median M:", f"{np.median(ab.n_est):.0f}" if r.n_events else "-"),
-            ("Band:", f"{pct_label(p.confidence)} two-sided"),
-        ]
-        return [(f"{a:<20}{b:>14}", f"{c:<18}{d:>10}") for (a, b), (c, d) in zip(left, right, strict=True)]
+            ("Event window:", f"[{p.event_window[0]}, {p.event_window[1]}]"), ("BHAR expected return:", bhar)]
+    right = [("Events included:", str(r.n_events)), ("Events excluded:", str(excl)), ("Day 0 shifted:", str(shifted)),
+             ("Median M:", f"{np.median(ab.n_est):.0f}" if r.n_events else "-"),
+             ("Band:", f"{pct_label(p.confidence)} two-sided"), ("", "")]
+    rows = [[a, b, c, d] for (a, b), (c, d) in zip(left, right, strict=True)]
+    return SimpleTable(rows, title="Event Study Results")
 
-    def _sections(self) -> list[tuple[str, pd.DataFrame]]:
-        r = self.result
-        secs: list[tuple[str, pd.DataFrame]] = []
-        if r.n_events == 1:
-            row = r.events.iloc[0]
-            coefs = pd.DataFrame({"coef": [row[c] for c in r.abnormal.param_names]}, index=list(r.abnormal.param_names))
-            coefs.loc["sigma"] = row["sigma"]
-            secs.append((f"Normal-return model: {row['symbol']} on {row['benchmark']}, day 0 {pd.Timestamp(row['day0']):%Y-%m-%d}", coefs))
-        secs.append(("Cumulative abnormal returns" if r.n_events == 1 else "Cumulative average abnormal returns", r.car_table().set_index("window")))
-        tf = r.tests_frame()
-        if len(tf) and r.n_events > 1:
-            wide = tf.pivot(index="test", columns="window", values="stat")
-            pv = tf.pivot(index="test", columns="window", values="p")
-            order = list(tf["test"].unique())
-            cols = list(tf["window"].unique())
-            cells = wide.loc[order, cols].map(lambda v: _fmt(v, 3)) + " (" + pv.loc[order, cols].map(lambda v: _fmt(v, 3)) + ")"
-            secs.append(("Test statistics (p-value), CAAR by window", cells))
-        excl = r.excluded
-        if len(excl):
-            secs.append(("Excluded events", excl[["event_id", "reason"]].set_index("event_id")))
-        return secs
 
-    def __str__(self) -> str:
-        title = "Event Study Results"
-        blocks = []
-        for name, frame in self._sections():
-            blocks.append((name, frame.to_string(float_format=lambda v: _fmt(v, 4))))
-        width = max([len(a) + len(b) + 4 for a, b in self._header()] + [len(line) for _, b in blocks for line in b.splitlines()] + [60])
-        out = [title.center(width), "=" * width]
-        out += [f"{a}    {b}" for a, b in self._header()]
-        for name, body in blocks:
-            out += ["=" * width, name, "-" * width, body]
-        out.append("=" * width)
-        return "\n".join(out)
+def _car_section(r: EventStudyResult) -> pd.DataFrame:
+    level = pct_label(r.parameters.confidence)
+    tab = r.car_table().set_index("window")
+    out = pd.DataFrame(index=tab.index)
+    out["CAR" if r.n_events == 1 else "CAAR"] = tab["car"].map(_pct)
+    out["se"] = tab["se"].map(_pct)
+    out["t"] = tab["t"].map(_stat)
+    out["p"] = tab["p"].map(lambda v: _stat(v, 3))
+    out[f"{level} low"] = tab[f"ci_low_{level}"].map(_pct)
+    out[f"{level} high"] = tab[f"ci_high_{level}"].map(_pct)
+    out["se from"] = tab["se_from"]
+    bh = r.bhar_frame()
+    if bh is not None:
+        out["BHAR" if r.n_events == 1 else "mean BHAR"] = [_pct(bh[w].mean()) for w in out.index]
+    return out
 
-    def __repr__(self) -> str:
-        return str(self)
 
-    def _repr_html_(self) -> str:
-        head = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>" for a, b in self._header())
-        parts = [f"<h4>Event Study Results</h4><table>{head}</table>"]
-        for name, frame in self._sections():
-            parts.append(f"<h5>{html.escape(name)}</h5>" + frame.to_html(float_format=lambda v: _fmt(v, 4), na_rep="nan"))
-        return "\n".join(parts)
+def _fill_summary(sm: Any, r: EventStudyResult) -> None:
+    sm.tables.append(_header_table(r))
+    if r.n_events == 1:
+        row = r.events.iloc[0]
+        names = list(r.abnormal.param_names)
+        coefs = pd.DataFrame({"coef": [_stat(row[c], 4) for c in names] + [_pct(row["sigma"])]}, index=[*names, "sigma"])
+        sm.tables.append(_simple_table(coefs, f"Normal-return model: {row['symbol']} on {row['benchmark']}, "
+                                              f"day 0 {pd.Timestamp(row['day0']):%Y-%m-%d}"))
+    title = "Cumulative abnormal returns" if r.n_events == 1 else "Cumulative average abnormal returns"
+    sm.tables.append(_simple_table(_car_section(r), title))
+    tf = r.tests_frame()
+    if len(tf) and r.n_events > 1:
+        order, cols = list(tf["test"].unique()), list(tf["window"].unique())
+        stat = tf.pivot(index="test", columns="window", values="stat").loc[order, cols]
+        pv = tf.pivot(index="test", columns="window", values="p").loc[order, cols]
+        cells = stat.map(_stat) + " (" + pv.map(lambda v: _stat(v, 3)) + ")"
+        sm.tables.append(_simple_table(cells, "Test statistics (p-value), CAAR by window"))
+    excl = r.excluded
+    if len(excl):
+        sm.tables.append(_simple_table(excl[["event_id", "reason"]].set_index("event_id"), "Excluded events"))
+    note = r.bhar_note()
+    if note:
+        sm.add_extra_txt([note])
 
-    def as_text(self) -> str:
-        return str(self)
+
+def __getattr__(name: str) -> Any:
+    if name == "Summary":  # built on first use: statsmodels is imported only when a summary is asked for
+        cls = _build_summary_class()
+        globals()["Summary"] = cls
+        return cls
+    raise AttributeError(name)

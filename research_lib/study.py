@@ -1,107 +1,70 @@
 """Orchestration: events + prices -> :class:`~research_lib.results.EventStudyResult`.
 
-The steps are the ones a careful reader would do by hand, each in its own
-module: anchor every event's day 0 on its listing's calendar
-(:mod:`~research_lib.engine.windows`), load prices (:mod:`~research_lib.data`),
-stack the estimation and event windows of all events into arrays, fit the
-normal-return model for all events at once (:mod:`~research_lib.models.fit`),
-and run the test battery (:mod:`~research_lib.inference.battery`).  Nothing is
-dropped or shifted silently: the attrition table says what happened to each
-event.
+One way through, each step once: the events are validated (:func:`research_lib.events.reader.read_events`,
+the same checks for a DataFrame as for a CSV file), every event's day 0 is anchored on its
+listing's calendar (:mod:`~research_lib.engine.windows`), prices are loaded (:mod:`~research_lib.data`),
+the estimation and event windows of all events are stacked into arrays, the normal-return model
+is fitted for all events at once (:mod:`~research_lib.models.fit`) and the test battery is run
+(:mod:`~research_lib.inference.battery`).  Every step appends to one
+:class:`~research_lib.events.attrition.Attrition` log, so nothing is dropped or shifted silently.
+
+The design is a :class:`~research_lib.spec.StudySpec`; the keyword call
+``event_study(events, model="ff3", ...)`` builds the same spec.  The library never prints;
+the command line (:mod:`research_lib.cli.study`) does.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import os
-import sys
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
+from dataclasses import fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from research_lib.config import get_settings
 from research_lib.conventions import get_conventions
-from research_lib.engine.windows import WindowSpec, anchor_events, build_panel
-from research_lib.errors import DataError, InvalidRequestError, NoValidEventsError, WindowError
-from research_lib.events.reader import parse_event_date, read_events
+from research_lib.engine.panel import AbnormalReturns
+from research_lib.engine.windows import WindowSpec, anchor_events, build_panel, date_ranges
+from research_lib.errors import DataError, InvalidRequestError, NoValidEventsError
+from research_lib.events.attrition import Attrition
+from research_lib.events.reader import read_events
 from research_lib.inference.battery import TestBattery
 from research_lib.models.fit import fit_model
 from research_lib.models.registry import FACTOR_MODELS  # factor model -> load_factors key (live)
-from research_lib.results import EventStudyResult, StudyParameters, Window, _wkey
+from research_lib.results import EventStudyResult, StudyParameters, _wkey
+from research_lib.spec import DEFAULT_CAR_WINDOWS, StudySpec, check_events_argument, check_prices
+from research_lib.tables import t_inference
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CAR_WINDOWS: tuple[Window, ...] = ((0, 0), (0, 1), (-1, 1))
+BHAR_LOG_NOTE = ("BHAR not computed: returns='log'; a buy-and-hold return compounds simple returns, "
+                 "so run with returns='simple' for BHARs (the CARs of log returns are already compounded)")
+
+__all__ = ["DEFAULT_CAR_WINDOWS", "FACTOR_MODELS", "StudySpec", "event_study", "read_price_table"]
 
 
-def _car_windows(car_windows: Iterable[Sequence[int]] | None, event_window: Window) -> tuple[Window, ...]:
-    wins = [tuple(int(x) for x in w) for w in (car_windows or DEFAULT_CAR_WINDOWS)]
-    if car_windows is None:
-        wins.append(tuple(event_window))
-    out: list[Window] = []
-    for w in wins:
-        if len(w) != 2 or w[0] > w[1] or w[0] < event_window[0] or w[1] > event_window[1]:
-            raise WindowError(
-                f"CAR window {list(w)} must be [a, b] with a <= b inside the event window {list(event_window)}; "
-                "widen the event window or change the CAR window"
-            )
-        if w not in out:
-            out.append(w)  # type: ignore[arg-type]
-    return tuple(out)
-
-
-def _price_ranges(anchored: pd.DataFrame, spec: WindowSpec) -> tuple[dict[str, pd.Timestamp], dict[str, pd.Timestamp]]:
-    """First and last date each symbol must cover: the windows counted in each security's own sessions.
-
-    A few sessions of margin cover lags, leads and the price before the first return; ten calendar
-    days more cover a benchmark on another calendar whose holidays fall at the edges.
-    """
-    from research_lib.listings.calendars import calendar_for
-
-    starts: dict[str, pd.Timestamp] = {}
-    ends: dict[str, pd.Timestamp] = {}
-    margin = pd.Timedelta(days=10)
-    day0 = pd.DatetimeIndex(pd.to_datetime(anchored["day0"]))
-    cals = [calendar_for(s).name for s in anchored["symbol"]]
-    for name in dict.fromkeys(cals):
-        rows = np.flatnonzero(np.array(cals) == name)
-        sess = calendar_for(anchored["symbol"].iloc[rows[0]]).sessions
-        pos = sess.searchsorted(day0[rows])
-        lo = sess[np.clip(pos + spec.estimation[0] - 3, 0, len(sess) - 1)] - margin
-        hi = sess[np.clip(pos + spec.event[1] + 3, 0, len(sess) - 1)] + margin
-        for j, r in enumerate(rows):
-            for sym in (anchored["symbol"].iloc[r], anchored["benchmark"].iloc[r]):
-                starts[sym] = min(starts.get(sym, lo[j]), lo[j])
-                ends[sym] = max(ends.get(sym, hi[j]), hi[j])
-    return starts, ends
+def _snapshot_arg(snapshot: str | os.PathLike[str] | None) -> str | None:
+    return None if snapshot is None else os.fspath(snapshot)
 
 
 def _load_prices(
-    anchored: pd.DataFrame, spec: WindowSpec, snapshot: str | os.PathLike[str] | None, offline: bool | None
+    anchored: pd.DataFrame, spec: WindowSpec, snapshot: str | None, offline: bool | None
 ) -> tuple[dict[str, pd.Series], pd.DataFrame, dict[str, str]]:
-    """Adjusted closes of every security and benchmark, over a range wide enough for all windows."""
+    """Adjusted closes of every security and benchmark, each over the range its own events need."""
     from research_lib.data import load_prices
 
-    starts, ends = _price_ranges(anchored, spec)
+    ranges = date_ranges(anchored, spec, lags=3, leads=3)  # room for the lags and leads of any model
     symbols = list(dict.fromkeys(list(anchored["symbol"]) + list(anchored["benchmark"])))
     prices: dict[str, pd.Series] = {}
     failed: dict[str, str] = {}
     rows = []
-    todo: Iterable[str] = symbols
-    if sys.stderr.isatty() and len(symbols) > 1:  # downloads can be slow: show progress at a terminal
-        from tqdm.auto import tqdm
-
-        todo = tqdm(symbols, desc="prices", unit="symbol", leave=False)
-    for sym in todo:
-        # each symbol over the range its own events need, so that coverage warnings mean something
-        start, end = starts[sym], ends[sym]
+    for sym in symbols:
         try:
-            series = load_prices([sym], start=start, end=end, snapshot=snapshot, offline=offline, progress=False)[sym]
+            series = load_prices([sym], start=ranges[sym][0], end=ranges[sym][1], snapshot=snapshot, offline=offline,
+                                 progress=False)[sym]
         except DataError as exc:
             failed[sym] = str(exc)
             continue
@@ -111,144 +74,177 @@ def _load_prices(
     return prices, pd.DataFrame(rows), failed
 
 
+def _resolve_spec(spec: StudySpec | None, options: Mapping[str, Any]) -> StudySpec:
+    """The spec of the call: ``spec`` with ``options`` applied, or the options alone."""
+    if spec is None:
+        return StudySpec.from_options(options)
+    if not isinstance(spec, StudySpec):
+        raise InvalidRequestError(f"spec must be a StudySpec, not {type(spec).__name__}; "
+                                  "e.g. event_study(events, StudySpec(model='market'))")
+    if options:
+        current = {f.name: getattr(spec, f.name) for f in fields(StudySpec)}
+        return StudySpec.from_options({**current, **options})
+    return spec
+
+
 def event_study(
     events: pd.DataFrame | str | os.PathLike[str],
+    spec: StudySpec | None = None,
     *,
-    estimation_window: Window = (-250, -11),
-    event_window: Window = (-10, 10),
-    car_windows: Iterable[Sequence[int]] | None = None,
-    model: str = "market",
-    min_estimation: int = 120,
-    conventions: str = "textbook",
-    returns: str = "simple",
-    after_gap: str = "missing",
-    confidence: float = 0.95,
-    exclude_dates: Iterable[str | pd.Timestamp] = (),
     prices: Mapping[str, pd.Series] | None = None,
     factors: pd.DataFrame | None = None,
     snapshot: str | os.PathLike[str] | None = None,
     offline: bool | None = None,
-    tests: Sequence[str] | str | None = None,
+    **options: Any,
 ) -> EventStudyResult:
     """Run an event study.
 
     Parameters
     ----------
     events : a DataFrame or CSV path with ``event_id, symbol, benchmark`` and
-        ``event_date`` or ``announced_at`` (see :func:`research_lib.events.reader.read_events`).
-    estimation_window, event_window : [a, b] in trading sessions of each security's
-        own exchange, relative to day 0 (defaults [-250, -11] and [-10, +10]).
-    car_windows : windows [a, b] inside the event window (default [0,0], [0,+1],
-        [-1,+1] and the whole event window).
-    model : normal-return model (:data:`research_lib.models.fit.MODELS`).
-    min_estimation : minimum number of valid estimation returns; events with fewer are excluded.
-    conventions : ``"textbook"`` (default), ``"estudy2"`` or ``"eventstudy"``.
-    returns : ``"simple"`` or ``"log"`` returns from adjusted closes.
-    after_gap : ``"missing"`` (the return spanning a gap in the data is missing) or ``"span"``.
-    confidence : level of the two-sided confidence bands and intervals.
-    exclude_dates : sessions whose returns are left out of every estimation sample
-        (e.g. an earlier earnings day); windows are not shifted, ``min_estimation``
-        applies to what is left.
-    prices : adjusted closes per symbol; by default loaded through :mod:`research_lib.data`.
+        ``event_date`` (``YYYY-MM-DD``) or ``announced_at`` (see
+        :func:`research_lib.events.reader.read_events`; a DataFrame gets the same checks as a file).
+    spec : the design (:class:`~research_lib.spec.StudySpec`): windows, model, conventions,
+        returns, confidence, excluded dates, tests, BHAR benchmark.
+    prices : adjusted closes per symbol (pandas Series indexed by date); by default loaded
+        through :mod:`research_lib.data`.
     factors : Fama-French factors (decimal) for factor models; loaded when needed.
     snapshot, offline : data-source settings passed to the data layer.
-    tests : test names for each CAR window (see :class:`research_lib.inference.battery.TestBattery`):
-        ``None`` for the standard battery ``TEST_NAMES``, ``"all"`` to add the extra tests
-        (CLM J1/J2, Brown-Warner 1980, Lamb, Corrado-Zivney, modified rank).
+    **options : the fields of :class:`~research_lib.spec.StudySpec` as keywords
+        (``estimation_window=(-250, -11)``, ``event_window=(-10, 10)``, ``car_windows=[(0, 1)]``,
+        ``model="market"``, ``min_estimation=120``, ``conventions="textbook"``, ``returns="simple"``,
+        ``after_gap="missing"``, ``confidence=0.95``, ``exclude_dates=[...]``, ``tests=None``,
+        ``bhar_benchmark="model"``); with ``spec`` they override its fields.
 
     Raises
     ------
     NoValidEventsError
         If every event was excluded; the message lists the reasons.
+    EventError, CatalogueError, WindowError, InvalidRequestError, DataError
+        For invalid events, windows, options or prices, with the fix in the message.
     """
-    conv = get_conventions(conventions)
-    if not isinstance(events, pd.DataFrame):
-        events = read_events(events)
-    spec = WindowSpec(tuple(estimation_window), tuple(event_window), int(min_estimation))
-    wins = _car_windows(car_windows, spec.event)
-    drop = tuple(f"{_exclude_date(d):%Y-%m-%d}" for d in exclude_dates)
-    params = StudyParameters(
-        spec.estimation, spec.event, wins, model, spec.min_estimation, conv.name, returns, after_gap, confidence, drop
-    )
-
-    if prices is None:
-        get_settings(snapshot, offline)  # a missing snapshot folder is one error, not one per event
-    anchored, attrition = anchor_events(events)
+    design = _resolve_spec(spec, options)
+    table = read_events(check_events_argument(events))
+    price_map = check_prices(prices)
+    attrition = Attrition()
+    windows = WindowSpec(design.estimation_window, design.event_window, design.min_estimation)
+    anchored = _anchor(table, attrition)
     sources = pd.DataFrame()
-    if prices is None:
-        live = anchored
-        prices, sources, failed = _load_prices(live, spec, snapshot, offline) if len(live) else ({}, pd.DataFrame(), {})
-        for sym, why in failed.items():
-            hit = attrition["event_id"].isin(anchored.loc[(anchored["symbol"] == sym) | (anchored["benchmark"] == sym), "event_id"])
-            attrition.loc[hit & (attrition["status"] != "excluded"), ["status", "reason"]] = ["excluded", f"no prices for {sym}: {why}"]
-        anchored = anchored[~anchored["event_id"].isin(attrition.loc[attrition["status"] == "excluded", "event_id"])]
-    if model in FACTOR_MODELS and factors is None:
+    if price_map is None:
+        get_settings(snapshot, offline)  # a missing snapshot folder is one error, not one per event
+        price_map, sources = _prices_for(anchored, windows, _snapshot_arg(snapshot), offline, attrition)
+        anchored = anchored[~anchored["event_id"].astype(str).isin(attrition.excluded_ids())]
+    if design.model in FACTOR_MODELS and factors is None:
         from research_lib.data import load_factors
 
-        factors = load_factors(FACTOR_MODELS[model], snapshot=snapshot, offline=offline)
+        factors = load_factors(FACTOR_MODELS[design.model], snapshot=_snapshot_arg(snapshot), offline=offline)
+    ab = _fit(anchored, price_map, windows, design, factors, attrition)
+    battery = TestBattery(ab)
+    by_window = {_wkey(w): battery.window(*w, design.tests) for w in design.windows}
+    params = StudyParameters(
+        design.estimation_window, design.event_window, design.windows, design.model, design.min_estimation,
+        get_conventions(design.conventions).name, design.returns, design.after_gap, design.confidence,
+        design.exclude_dates,
+    )
+    return EventStudyResult(params, ab, _events_table(ab, design), _daily_table(ab, battery, design.confidence),
+                            by_window, attrition.table(), sources, spec=design)
 
+
+def _anchor(table: pd.DataFrame, attrition: Attrition) -> pd.DataFrame:
+    anchored, anchor_table = anchor_events(table)
+    attrition.add_table(anchor_table, "anchor")
+    return anchored
+
+
+def _prices_for(
+    anchored: pd.DataFrame, windows: WindowSpec, snapshot: str | None, offline: bool | None, attrition: Attrition
+) -> tuple[dict[str, pd.Series], pd.DataFrame]:
+    if not len(anchored):
+        return {}, pd.DataFrame()
+    prices, sources, failed = _load_prices(anchored, windows, snapshot, offline)
+    for sym, why in failed.items():
+        hit = anchored.loc[(anchored["symbol"] == sym) | (anchored["benchmark"] == sym), "event_id"]
+        attrition.exclude(hit, "prices", f"no prices for {sym}: {why}")
+    return prices, sources
+
+
+def _fit(
+    anchored: pd.DataFrame, prices: Mapping[str, pd.Series], windows: WindowSpec, design: StudySpec,
+    factors: pd.DataFrame | None, attrition: Attrition,
+) -> AbnormalReturns:
+    """Windows into arrays, the panel step's statuses into the log, and the model fitted."""
     try:
         if not len(anchored):
             raise NoValidEventsError("no event left after anchoring and loading prices")
-        panel, build_attr = build_panel(
-            anchored, prices, spec, model=model, factors=factors, returns=returns, after_gap=after_gap, exclude_dates=drop
+        panel, panel_table = build_panel(
+            anchored, prices, windows, model=design.model, factors=factors, returns=design.returns,
+            after_gap=design.after_gap, exclude_dates=design.exclude_dates,
         )
     except NoValidEventsError as err:
-        attrition = _merge_attrition(attrition, getattr(err, "attrition", None))
-        reasons = "; ".join(f"{r.event_id}: {r.reason}" for r in attrition.itertuples() if r.status == "excluded")
-        raise NoValidEventsError(f"no event could be studied ({reasons})") from None
-    attrition = _merge_attrition(attrition, build_attr)
-
-    ab = fit_model(panel, model, conv)
-    battery = TestBattery(ab)
-    by_window = {_wkey(w): battery.window(*w, tests) for w in wins}
-    daily = _daily_table(ab, battery)
-    table = _events_table(ab, wins, returns)
-    return EventStudyResult(params, ab, table, daily, by_window, attrition.reset_index(drop=True), sources)
+        if err.attrition is not None:
+            attrition.add_table(err.attrition, "panel")
+        raise NoValidEventsError(f"no event could be studied ({attrition.reasons()})", attrition.table()) from None
+    attrition.add_table(panel_table, "panel")
+    return fit_model(panel, design.model, get_conventions(design.conventions))
 
 
-def _exclude_date(value: object) -> pd.Timestamp:
-    try:
-        return parse_event_date(value)
-    except ValueError as exc:
-        raise WindowError(f"excluded estimation date: {exc}") from None
+def _bhar(ab: AbnormalReturns, design: StudySpec, start: int, end: int) -> np.ndarray:
+    """Buy-and-hold abnormal return over [start, end]: prod(1 + R) - prod(1 + E[R]).
+
+    E[R] is the model's normal return (``bhar_benchmark="model"``: R - AR, the fitted
+    return plus the risk-free rate for factor models) or the benchmark's own return
+    (``"benchmark"``: the market regressor, plus the risk-free rate when it is an excess return).
+    Barber and Lyon (1997), eq. (3).
+    """
+    p = ab.panel
+    cols = (p.tau_evt >= start) & (p.tau_evt <= end)
+    r = p.r_evt[:, cols]
+    if design.bhar_benchmark == "model":
+        normal = r - ab.ar[:, cols]
+    else:
+        names = list(p.x_names)
+        key = "mkt" if "mkt" in names else "mkt_rf" if "mkt_rf" in names else None
+        if key is None:
+            return np.full(r.shape[0], np.nan)
+        normal = p.x_evt[:, cols, names.index(key)] + (p.offset_evt[:, cols] if key == "mkt_rf" else 0.0)
+    return np.prod(1 + r, axis=1) - np.prod(1 + normal, axis=1)
 
 
-def _merge_attrition(first: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:
-    """Exclusions found while building windows override the anchoring status."""
-    out = first.copy()
-    if later is None or not len(later):
-        return out
-    bad = later[later["status"] == "excluded"].set_index("event_id")["reason"]
-    hit = out["event_id"].isin(bad.index)
-    out.loc[hit, "status"] = "excluded"
-    out.loc[hit, "reason"] = out.loc[hit, "event_id"].map(bad)
-    return out
+def bhar_note(design: StudySpec, x_names: Sequence[str]) -> str:
+    """Why BHARs are absent (``""`` when they are given): log returns, or no benchmark regressor."""
+    if design.returns == "log":
+        return BHAR_LOG_NOTE
+    if design.bhar_benchmark == "benchmark" and not {"mkt", "mkt_rf"} & set(x_names):
+        return (f"BHAR not computed: bhar_benchmark='benchmark' but model {design.model!r} has no benchmark return; "
+                "use bhar_benchmark='model'")
+    return ""
 
 
-def _events_table(ab, wins: tuple[Window, ...], returns: str) -> pd.DataFrame:  # noqa: ANN001
+def _events_table(ab: AbnormalReturns, design: StudySpec) -> pd.DataFrame:
     p = ab.panel
     df = pd.DataFrame({"event_id": p.event_ids, "symbol": p.symbols, "benchmark": p.benchmarks,
                        "day0": pd.to_datetime(p.day0), "n_est": ab.n_est.astype(int)})
     for j, name in enumerate(ab.param_names):
         df[name] = ab.params[:, j]
     df["sigma"] = np.sqrt(ab.sigma2)
-    for w in wins:
+    note = bhar_note(design, p.x_names)
+    for w in design.windows:
         key = _wkey(w)
         car, var = ab.car(*w)
         se = np.sqrt(var)
-        t = car / se
+        inf = t_inference(car, se, ab.df, design.confidence)
         df[f"car[{key}]"] = car
         df[f"se[{key}]"] = se
-        df[f"t[{key}]"] = t
-        df[f"p[{key}]"] = 2 * stats.t.sf(np.abs(t), ab.df)
-    if returns == "simple":
-        normal = p.r_evt - ab.ar
-        df["bhar"] = np.prod(1 + p.r_evt, axis=1) - np.prod(1 + normal, axis=1)
+        df[f"t[{key}]"] = inf.t
+        df[f"p[{key}]"] = inf.p
+        if not note:
+            df[f"bhar[{key}]"] = _bhar(ab, design, *w)
+    if not note:
+        df["bhar"] = _bhar(ab, design, int(p.tau_evt[0]), int(p.tau_evt[-1]))  # whole event window
     return df
 
 
-def _daily_table(ab, battery: TestBattery) -> pd.DataFrame:  # noqa: ANN001
+def _daily_table(ab: AbnormalReturns, battery: TestBattery, level: float) -> pd.DataFrame:
     p = ab.panel
     daily = battery.daily()
     daily = daily.reset_index() if "tau" not in daily.columns else daily
@@ -257,8 +253,9 @@ def _daily_table(ab, battery: TestBattery) -> pd.DataFrame:  # noqa: ANN001
         out["date"] = pd.to_datetime(p.evt_dates[0])
         out["ar"] = ab.ar[0]
         out["ar_se"] = np.sqrt(ab.ar_var[0])
-        out["t"] = ab.ar[0] / out["ar_se"]
-        out["p"] = 2 * stats.t.sf(np.abs(out["t"]), ab.df[0])
+        inf = t_inference(ab.ar[0], out["ar_se"], ab.df[0], level)
+        out["t"] = inf.t
+        out["p"] = inf.p
         out["car"] = np.cumsum(ab.ar[0])
         return out
     out["aar"] = np.mean(ab.ar, axis=0)
@@ -284,10 +281,9 @@ def read_price_table(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[
         If a file has no date column, an unparseable date, duplicate dates,
         non-numeric prices, or a symbol given twice.
     """
-    if isinstance(paths, str | os.PathLike):
-        paths = [paths]
+    items: Iterable[str | os.PathLike[str]] = [paths] if isinstance(paths, str | os.PathLike) else paths
     out: dict[str, pd.Series] = {}
-    for path in paths:
+    for path in items:
         frame = pd.read_csv(path)
         if frame.shape[1] < 2:
             raise DataError(f"price table {path} needs a date column and at least one symbol column; write it as date,SYM1,SYM2,...")
@@ -307,47 +303,3 @@ def read_price_table(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[
                 raise DataError(f"price table {path}, column {col!r}: non-numeric prices {frame[col][bad].tolist()[:3]}; use numbers or leave the cell empty")
             out[str(col)] = pd.Series(values.to_numpy(dtype=float), index=dates, name=str(col))
     return out
-
-
-def _check_writable(out: Path) -> None:
-    """Refuse a --json target that cannot be written, before the study runs."""
-    folder = out.parent if str(out.parent) else Path(".")
-    if out.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
-        why = "is a folder" if out.is_dir() else f"its folder {folder} does not exist or is not writable"
-        raise InvalidRequestError(f"cannot write --json {out}: {why}; choose a writable file path")
-
-
-def study_from_cli(args: argparse.Namespace) -> int:
-    """Handler of ``research-lib study``: print the summary, optionally write JSON."""
-    path = Path(args.events)
-    if args.json:
-        _check_writable(Path(args.json))
-    if not path.is_file():
-        raise FileNotFoundError(f"events file {path} not found; pass a CSV with event_id,symbol,benchmark,event_date|announced_at")
-    prices = read_price_table(args.prices) if getattr(args, "prices", None) else None
-    tests = getattr(args, "tests", None)
-    if tests is not None and len(tests) == 1 and tests[0] == "all":
-        tests = "all"
-    res = event_study(
-        path,
-        estimation_window=tuple(args.estimation_window),
-        event_window=tuple(args.event_window),
-        car_windows=args.car_window,
-        model=args.model,
-        min_estimation=args.min_estimation,
-        conventions=args.conventions,
-        returns=args.returns,
-        exclude_dates=args.exclude_date or (),
-        snapshot=args.snapshot,
-        offline=args.offline,
-        prices=prices,
-        tests=tests,
-    )
-    print(res.summary())
-    if args.json:
-        out = Path(args.json)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(json.dumps(res.to_json_dict(), indent=2))
-        os.replace(tmp, out)
-        print(f"wrote {out}")
-    return 0

@@ -1,4 +1,4 @@
-"""Tests of research_lib.events.reader: the events-file reader and the capex catalogue.
+"""Tests of research_lib.events.reader (the events-file reader) and research_lib.cases.capex (the catalogue).
 
 Expected day-0 sessions are derived by hand from the exchange rules (NYSE
 09:30-16:00 ET, HKEX 09:30-16:00 HKT, ...) and holiday facts, and for the real
@@ -14,8 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from research_lib.errors import CatalogueError
-from research_lib.events.reader import (
+from research_lib.cases.capex import (
     CATALOGUE_REQUIRED,
     DEFAULT_CATALOGUE,
     EARNINGS_WINDOW,
@@ -23,10 +22,10 @@ from research_lib.events.reader import (
     TimingToken,
     catalogue_to_events,
     load_catalogue,
-    parse_announced_at,
     parse_timing,
-    read_events,
 )
+from research_lib.errors import CatalogueError
+from research_lib.events.reader import parse_announced_at, read_events
 from research_lib.listings.calendars import day_zero, get_calendar
 
 TS = pd.Timestamp
@@ -473,3 +472,12 @@ def test_lower_case_symbols_are_accepted_and_normalised(tmp_path) -> None:  # no
     p.write_text("event_id,symbol,benchmark,event_date\nhk,9988.hk,^hsi,2025-02-24\nny,baba,^gspc,2025-02-24\n")
     ev = read_events(p)
     assert ev["symbol"].tolist() == ["9988.HK", "BABA"] and ev["benchmark"].tolist() == ["^HSI", "^GSPC"]
+
+
+def test_catalogue_names_stay_importable_from_events() -> None:
+    import research_lib
+    import research_lib.events as events
+    import research_lib.events.reader as reader
+
+    assert events.load_catalogue is reader.load_catalogue is research_lib.load_catalogue is load_catalogue
+    assert "load_catalogue" not in reader.__all__  # the catalogue is a case, not the core

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import subprocess
 import tomllib
+from pathlib import Path
 
+import pytest
 from conftest import REPO
 
 
@@ -69,3 +71,57 @@ def test_public_api_names_resolve():
     for name in research_lib._EXPORTS:
         assert getattr(research_lib, name) is not None
     assert callable(research_lib.event_study)
+
+
+@pytest.mark.install
+def test_installed_wheel_works_outside_the_checkout(tmp_path) -> None:  # noqa: ANN001
+    """``pip install .`` into a fresh venv, then import, load the catalogue and find the template from
+    the installed copy, run from a folder outside the repository (no network: no deps, no isolation).
+
+    The venv sees this interpreter's packages (pandas, setuptools ...) through a ``.pth`` line, so nothing
+    is downloaded; the package itself is built from a copy of the sources, so the checkout stays clean.
+    """
+    import os
+    import shutil
+    import sys
+    import sysconfig
+
+    src = tmp_path / "src"
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "reports", "notebooks", "tests", "benchmarks", "__pycache__"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    (Path(site) / "_parent_env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # never import the checkout
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    pip = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
+                          str(src)], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert pip.returncode == 0, pip.stderr[-2000:]
+    code = (
+        "import pathlib, research_lib\n"
+        "research_lib.event_study\n"
+        "from research_lib.cases.capex import load_catalogue\n"
+        "from research_lib.runner.template import TEMPLATE\n"
+        f"site = pathlib.Path({site!r}).resolve()\n"
+        "where = pathlib.Path(research_lib.__file__).resolve()\n"
+        "assert site in where.parents, where\n"
+        "assert len(load_catalogue()) > 0 and TEMPLATE.is_file() and site in TEMPLATE.resolve().parents\n"
+        "assert (where.parent / 'py.typed').is_file()\n"
+        "print('ok', where)\n"
+    )
+    out = subprocess.run([str(py), "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("ok"), out.stderr[-2000:]
+
+
+def test_readme_layout_table_names_every_subpackage() -> None:
+    readme = (REPO / "README.md").read_text()
+    table = readme[readme.index("## Layout"):readme.index("## Data")]
+    pkgs = sorted(p.parent.name for p in (REPO / "research_lib").glob("*/__init__.py"))
+    assert pkgs and all(f"`research_lib/{p}/`" in table for p in pkgs), pkgs
+    modules = sorted(p.stem for p in (REPO / "research_lib").glob("*.py") if p.stem != "__init__")
+    missing = [m for m in modules if f"`{m}`" not in table]
+    assert not missing, f"top-level modules missing from the README layout table: {missing}"
+    assert (REPO / "CONTRIBUTING.md").is_file()

@@ -122,3 +122,20 @@ def test_bad_arguments() -> None:
         adr_parity(adr, ordinary, 0, 7.8)
     with pytest.raises(InvalidRequestError, match="ordinary_lead"):
         adr_parity(adr, ordinary, RATIO, 7.8, ordinary_lead=-1)
+
+
+def test_parity_takes_ratio_and_pair_and_alibaba_constants_live_in_the_case() -> None:
+    import research_lib.analysis.parity as parity
+    from research_lib.cases import alibaba
+
+    assert not hasattr(parity, "BABA_ADS_RATIO") and alibaba.BABA_ADS_RATIO == 8.0
+    idx = pd.to_datetime(["2024-01-02", "2024-01-03"])
+    fx = pd.Series([1.35, 1.36], index=idx)
+    with pytest.raises(InvalidRequestError, match="band=\\(low, high\\)"):
+        fx_assumption(fx, pair="USD/SGD")  # no known peg: the band must be given
+    sgd = fx_assumption(fx, band=(1.30, 1.40), pair="USD/SGD")
+    assert sgd.rate == 1.36 and sgd.pair == "USD/SGD" and "USD/SGD" in sgd.basis
+    adr = pd.Series([20.0, 21.0], index=idx)
+    ordinary = pd.Series([2 * 20.0 * 1.36 / 2, 21.0 * 1.36 / 2], index=idx)  # ratio 2: parity exactly on day 2
+    out = parity.adr_parity(adr, ordinary, 2.0, sgd)
+    assert out["premium"].iloc[1] == pytest.approx(0.0, abs=1e-12)

@@ -233,3 +233,73 @@ def test_missing_snapshot_is_one_clear_error(tmp_path) -> None:  # noqa: ANN001
 
     with pytest.raises(SnapshotError, match="does not exist"):
         event_study(_events(), snapshot=tmp_path / "nope")
+
+
+# --------------------------------------------------------------------------- spec, attrition, BHAR, summary
+def test_spec_and_keyword_call_give_the_same_study() -> None:
+    from research_lib.spec import StudySpec
+
+    spec = StudySpec(car_windows=[(0, 1), (-1, 1)], confidence=0.9, min_estimation=150)
+    a = event_study(_events(), spec, prices=_prices())
+    b = event_study(_events(), prices=_prices(), car_windows=[(0, 1), (-1, 1)], confidence=0.9, min_estimation=150)
+    assert a.spec == b.spec == spec and a.spec.car_windows == ((0, 1), (-1, 1))
+    pd.testing.assert_frame_equal(a.events, b.events)
+    c = event_study(_events(), spec, prices=_prices(), confidence=0.99)  # keywords override the spec's fields
+    assert c.spec.confidence == 0.99 and c.spec.car_windows == spec.car_windows
+    with pytest.raises(AttributeError):
+        spec.model = "ff3"  # type: ignore[misc]  # frozen
+
+
+def test_attrition_is_one_table_with_the_documented_schema() -> None:
+    from research_lib.events.attrition import COLUMNS
+
+    ev = _events()
+    ev.loc[len(ev)] = ["early", "AAA", "^GSPC", pd.Timestamp("2020-03-02")]  # excluded at the panel step
+    ev.loc[len(ev)] = ["sat", "BBB", "^GSPC", pd.Timestamp("2021-06-12")]  # a Saturday: shifted when anchored
+    res = event_study(ev, prices=_prices())
+    att = res.attrition
+    assert tuple(att.columns) == COLUMNS and att["event_id"].tolist() == ev["event_id"].tolist()
+    row = att.set_index("event_id")
+    assert row.loc["early", "status"] == "excluded" and row.loc["early", "stage"] == "panel"
+    assert row.loc["sat", "status"] == "shifted" and row.loc["sat", "stage"] == "anchor"
+    assert "2021-06-14" in row.loc["sat", "reason"]
+    assert set(row.loc[["a1", "b1", "c1"], "status"]) == {"kept"}
+
+
+def test_bhar_for_every_window_against_a_plain_loop() -> None:
+    prices = _prices()
+    for expected in ("model", "benchmark"):
+        res = event_study(_events(), prices=prices, car_windows=[(0, 1), (-1, 1)], bhar_benchmark=expected)
+        for _, row in res.events.iterrows():
+            i0 = SESS.get_loc(row["day0"])
+            r = prices[row["symbol"]].pct_change()
+            m = prices["^GSPC"].pct_change()
+            for a, b in ((0, 1), (-1, 1)):
+                gross_r, gross_n = 1.0, 1.0
+                for k in range(i0 + a, i0 + b + 1):
+                    normal = row["alpha"] + row["beta"] * m.iloc[k] if expected == "model" else m.iloc[k]
+                    gross_r *= 1 + r.iloc[k]
+                    gross_n *= 1 + normal
+                assert row[f"bhar[{a},{b}]"] == pytest.approx(gross_r - gross_n, rel=1e-9, abs=1e-14)
+        d = res.to_json_dict()["aggregate"]["bhar"]
+        assert d["expected_return"] == expected
+        assert ("fitted normal return" if expected == "model" else "benchmark's own return") in d["note"]
+        assert d["mean"]["0,1"] == pytest.approx(res.events["bhar[0,1]"].mean())
+
+
+def test_bhar_absent_with_log_returns_says_why() -> None:
+    res = event_study(_events(), prices=_prices(), returns="log", car_windows=[(0, 1)])
+    assert not any(c.startswith("bhar") for c in res.events.columns)
+    d = res.to_json_dict()["aggregate"]["bhar"]
+    assert d["events"] is None and "log" in d["note"]
+    assert "BHAR not computed: returns='log'" in str(res.summary())
+
+
+def test_summary_formats_returns_in_percent_with_the_band() -> None:
+    res = event_study(_events(), prices=_prices(), car_windows=[(0, 1)], confidence=0.9)
+    s = res.summary()
+    text = s.as_text()
+    caar = res.car_table().set_index("window").loc["[0,1]"]
+    assert f"{100 * caar['car']:.2f}%" in text and f"{100 * caar['ci_low_90%']:.2f}%" in text
+    assert "90% two-sided" in text and "90% low" in text
+    assert "<table" in s._repr_html_() and "\\begin{tabular}" in s.as_latex() and "[0,1]" in s.as_csv()

@@ -19,8 +19,8 @@ from research_lib.analysis.groups import (
     with_without,
 )
 from research_lib.analysis.parity import (
-    BABA_ADS_RATIO,
     HKD_PEG_BAND,
+    PEG_BANDS,
     FxAssumption,
     adr_parity,
     fx_assumption,
@@ -52,7 +52,7 @@ __all__ = [
     "select_events",
     "subgroup_table",
     "with_without",
-    "BABA_ADS_RATIO",
+    "PEG_BANDS",
     "HKD_PEG_BAND",
     "FxAssumption",
     "adr_parity",

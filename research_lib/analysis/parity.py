@@ -33,12 +33,12 @@ from research_lib.errors import DataError, InvalidRequestError
 
 #: Linked Exchange Rate System band, HKD per USD (strong side, weak side).
 HKD_PEG_BAND: tuple[float, float] = (7.75, 7.85)
-#: Alibaba: 1 ADS = 8 ordinary shares since the 1-to-8 subdivision of 2019-07-30 (SEC 6-K).
-BABA_ADS_RATIO = 8.0
+#: Known pegs: currency pair "BASE/QUOTE" (quote units per 1 base unit) -> official band.
+PEG_BANDS: dict[str, tuple[float, float]] = {"USD/HKD": HKD_PEG_BAND}
 
 __all__ = [
-    "BABA_ADS_RATIO",
     "HKD_PEG_BAND",
+    "PEG_BANDS",
     "FxAssumption",
     "adr_parity",
     "fx_assumption",
@@ -56,11 +56,13 @@ class FxAssumption:
     rate : the assumed rate, foreign currency units per 1 USD (e.g. HKD per USD).
     basis : how the rate was chosen, in words (shown in tables and notebooks).
     band : (low, high) range the true rate is known to lie in (the peg band).
+    pair : the currency pair ``"USD/XXX"``: the rate is XXX units per 1 USD.
     """
 
     rate: float
     basis: str
     band: tuple[float, float] = HKD_PEG_BAND
+    pair: str = "USD/HKD"
 
     def __post_init__(self) -> None:
         lo, hi = self.band
@@ -96,7 +98,9 @@ class FxAssumption:
 def fx_assumption(
     fx: pd.Series | None = None,
     method: str = "last",
-    band: tuple[float, float] = HKD_PEG_BAND,
+    band: tuple[float, float] | None = None,
+    *,
+    pair: str = "USD/HKD",
 ) -> FxAssumption:
     """Choose a fixed exchange rate and say how.
 
@@ -109,7 +113,10 @@ def fx_assumption(
         ``"last"``: the last available close of ``fx``; ``"band_mid"``: the
         midpoint of ``band`` (7.80 for the HKD peg).
     band
-        The range the true rate is known to lie in.
+        The range the true rate is known to lie in; by default the official band of ``pair``
+        from :data:`PEG_BANDS` (a pair without a known peg needs ``band``).
+    pair
+        The currency pair ``"USD/XXX"`` (XXX units per USD), e.g. ``"USD/HKD"``.
 
     Raises
     ------
@@ -118,9 +125,14 @@ def fx_assumption(
     DataError
         If the series has no finite value.
     """
+    if band is None:
+        if pair not in PEG_BANDS:
+            raise InvalidRequestError(f"no known band for the currency pair {pair!r}; pass band=(low, high) "
+                                      f"(known pegs: {sorted(PEG_BANDS)})")
+        band = PEG_BANDS[pair]
     if method == "band_mid":
         mid = (band[0] + band[1]) / 2.0
-        return FxAssumption(mid, f"midpoint {mid:.4f} of the band [{band[0]}, {band[1]}]", band)
+        return FxAssumption(mid, f"midpoint {mid:.4f} of the {pair} band [{band[0]}, {band[1]}]", band, pair)
     if method != "last":
         raise InvalidRequestError(f"unknown method {method!r}; use 'last' or 'band_mid'")
     if fx is None:
@@ -129,7 +141,8 @@ def fx_assumption(
     if clean.empty:
         raise DataError("the exchange-rate series has no value; load it again or use method='band_mid'")
     date = pd.Timestamp(clean.index[-1])
-    return FxAssumption(float(clean.iloc[-1]), f"last available close {clean.iloc[-1]:.5f} on {date:%Y-%m-%d}", band)
+    return FxAssumption(float(clean.iloc[-1]), f"last available {pair} close {clean.iloc[-1]:.5f} on {date:%Y-%m-%d}",
+                        band, pair)
 
 
 def fx_daily_moves(fx: pd.Series, start: str | pd.Timestamp | None = None) -> pd.Series:
@@ -191,7 +204,8 @@ def adr_parity(
         Ordinary-share closes in the foreign currency, indexed by (home
         exchange-local) date.
     ratio
-        Ordinary shares per ADR (8 for Alibaba).
+        Ordinary shares per ADR (the depositary ratio of the programme, e.g.
+        :data:`research_lib.cases.alibaba.BABA_ADS_RATIO`).
     fx
         Foreign currency per USD: an :class:`FxAssumption` (fixed rate with a
         band), a series by date (aligned to the ADR's dates; missing -> NaN)

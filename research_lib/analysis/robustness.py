@@ -30,19 +30,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from research_lib.conventions import pct_label
 from research_lib.engine.panel import AbnormalReturns
 from research_lib.engine.windows import WindowSpec, build_panel, mask_estimation_dates
 from research_lib.errors import InsufficientEstimationWindowError, InvalidRequestError, NoValidEventsError
 from research_lib.inference.single_firm import sample_quantile_test
-from research_lib.listings.calendars import calendar_for, day_zero
+from research_lib.listings.calendars import calendar_for, day_zero, session_index
 from research_lib.models.fit import fit_model, market_beta
+from research_lib.tables import car_estimate, t_inference
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +96,8 @@ class Design:
 
     @property
     def spec(self) -> WindowSpec:
-        (e0, e1), (v0, v1) = self.estimation, self.event
-        return WindowSpec((int(e0), int(e1)), (int(v0), int(v1)), int(self.min_estimation))
+        est, evt = self.estimation, self.event
+        return WindowSpec((int(est[0]), int(est[1])), (int(evt[0]), int(evt[1])), int(self.min_estimation))
 
 
 def fit_design(
@@ -166,15 +166,14 @@ def fit_design(
     return ab, attr.reset_index(drop=True)
 
 
-def _window_rows(ab: AbnormalReturns, i: int, windows: Sequence[Window], level: float) -> list[dict[str, object]]:
+def _window_rows(ab: AbnormalReturns, i: int, windows: Sequence[Window], level: float) -> list[dict[str, Any]]:
     rows = []
     for w in windows:
-        car, var = ab.car(*w)
-        se = float(np.sqrt(var[i]))
-        t = float(car[i]) / se
+        c = car_estimate(ab, *w, event=i)
+        inf = t_inference(c.estimate, c.se, c.df, level)
         sq = sample_quantile_test(ab, i, w, level)
-        rows.append({"window": f"[{w[0]},{w[1]}]", "car": float(car[i]), "se": se, "t": t,
-                     "p": float(2 * stats.t.sf(abs(t), ab.df[i])), "sq_p": sq.pvalue})
+        rows.append({"window": f"[{w[0]},{w[1]}]", "car": c.estimate, "se": c.se, "t": float(inf.t),
+                     "p": float(inf.p), "sq_p": sq.pvalue})
     return rows
 
 
@@ -242,7 +241,7 @@ def placebo_days(design: Design, day0: str | pd.Timestamp, window: Window, step:
     a, b = window
     e0, e1 = design.estimation
     grid = pd.DatetimeIndex(calendar_for(design.symbol).sessions)
-    p0 = cast(int, grid.get_loc(pd.Timestamp(day0)))  # a session of a unique index: an int
+    p0 = session_index(grid, day0)
     first, last = p0 + e0 - a, p0 + e1 - b
     if last < first:
         raise InvalidRequestError(f"window {list(window)} is longer than the estimation window {list(design.estimation)}")
@@ -347,9 +346,9 @@ def plot_robustness(table: pd.DataFrame, window: str, level: float = 0.95, ax: A
     sub = table[table["window"] == window].reset_index(drop=True)
     if sub.empty:
         raise InvalidRequestError(f"window {window!r} is not in the table; use one of {sorted(set(table['window']))}")
-    q = stats.t.ppf(0.5 + level / 2, sub["df"].to_numpy())
+    half = t_inference(sub["car"], sub["se"], sub["df"], level).half_width
     y = np.arange(len(sub))[::-1]
-    ax.errorbar(sub["car"], y, xerr=q * sub["se"], fmt="o", color="tab:blue", ecolor="0.4", capsize=3,
+    ax.errorbar(sub["car"], y, xerr=half, fmt="o", color="tab:blue", ecolor="0.4", capsize=3,
                 label=f"CAR{window} with {pct_label(level)} two-sided interval (prediction-error SE)")
     ax.axvline(0, color="0.3", lw=0.8)
     ax.set_yticks(y)

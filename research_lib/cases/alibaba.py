@@ -21,11 +21,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from research_lib.cases.capex import catalogue_to_events, load_catalogue
 from research_lib.errors import EventError
-from research_lib.events.reader import catalogue_to_events, load_catalogue
-from research_lib.listings.calendars import calendar_for, day_zero
+from research_lib.listings.calendars import calendar_for, day_zero, session_index
 from research_lib.listings.symbols import lookup
 
 #: Catalogue id of the case.
@@ -34,9 +35,16 @@ CATALOGUE_ID = "20250224_alibaba_380bn_3y"
 ANNOUNCED_AT = pd.Timestamp("2025-02-24T11:48+08:00")
 #: Each listing with its home-market benchmark.
 LISTINGS: dict[str, str] = {"BABA": "^GSPC", "9988.HK": "^HSI"}
+#: 1 ADS = 8 ordinary shares since the 1-to-8 subdivision of 2019-07-30 (SEC 6-K); pass it to
+#: :func:`research_lib.analysis.parity.adr_parity` as ``ratio``.
+BABA_ADS_RATIO = 8.0
+#: The ADS trades in USD, the ordinary shares in HKD: the pair of :func:`~research_lib.analysis.parity.fx_assumption`.
+FX_PAIR = "USD/HKD"
 
 __all__ = [
     "ANNOUNCED_AT",
+    "BABA_ADS_RATIO",
+    "FX_PAIR",
     "CATALOGUE_ID",
     "LISTINGS",
     "case_events",
@@ -106,7 +114,7 @@ def day_zero_table(announced_at: str | pd.Timestamp = ANNOUNCED_AT, symbols: Seq
         One row per symbol: ``exchange``, ``local_time`` of the announcement,
         ``day0`` (:func:`research_lib.listings.calendars.day_zero`), ``rule``, ``reason``
         and ``catalogue_day0`` (the catalogue's date-plus-timing-token rule,
-        :func:`research_lib.events.reader.catalogue_to_events`), which must agree.
+        :func:`research_lib.cases.capex.catalogue_to_events`), which must agree.
     """
     ts = pd.Timestamp(announced_at)
     cat = catalogue_to_events(load_catalogue(), listings="all").set_index("symbol", drop=False)
@@ -142,10 +150,10 @@ def event_time(symbol: str, day0: str | pd.Timestamp, dates: Sequence[str | pd.T
     if not cal.is_session(d0):
         raise EventError(f"day 0 {d0:%Y-%m-%d} is not a {lookup(symbol).calendar} session; pass a session")
     grid = pd.DatetimeIndex(cal.sessions)
-    p0 = grid.get_loc(d0)
+    p0 = session_index(grid, d0)
     idx = pd.DatetimeIndex([pd.Timestamp(d) for d in dates])
     pos = grid.get_indexer(idx)
-    tau = pd.array([p - p0 if p >= 0 else pd.NA for p in pos], dtype="Int64")
+    tau = pd.Series(np.where(pos >= 0, pos - p0, -1), dtype="Int64").mask(pos < 0).array
     return pd.Series(tau, index=idx, name=f"tau_{symbol}")
 
 
@@ -175,7 +183,7 @@ def session_clock(symbols: Sequence[str], start: str | pd.Timestamp, end: str | 
     return pd.DataFrame(rows)
 
 
-def _utc(t: object, label: str) -> pd.Timestamp:
+def _utc(t: str | pd.Timestamp, label: str) -> pd.Timestamp:
     ts = pd.Timestamp(t)
     if ts.tzinfo is None:
         raise EventError(f"mark {label!r} at {ts} has no time zone; give it one")

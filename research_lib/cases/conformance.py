@@ -66,7 +66,7 @@ from scipy import stats
 from research_lib.config import get_settings
 from research_lib.conventions import Conventions, get_conventions
 from research_lib.errors import DataError, SnapshotError
-from research_lib.listings.calendars import calendar_for, sessions
+from research_lib.listings.calendars import calendar_for, session_index, sessions
 from research_lib.results import EventStudyResult
 
 if TYPE_CHECKING:
@@ -341,7 +341,7 @@ class ReferenceCase:
             car_windows=self.car_windows,
             model="market",
             min_estimation=self.min_estimation,
-            conventions=self.package_conventions if conventions is None else conventions,  # type: ignore[arg-type]
+            conventions=self.package_conventions if conventions is None else conventions,
             returns=self.returns,
             prices=self.prices,
             tests=tests,
@@ -356,10 +356,14 @@ class ReferenceCase:
         """
         res = self.run(conventions)
         if self.name == "estudy2_covid":
-            return estudy2_statistics(res).stack()
+            stacked = estudy2_statistics(res).stack()
+            assert isinstance(stacked, pd.Series)  # one column level: stacking gives a Series
+            return stacked
         table, params = lemaire_statistics(res)
         extra = pd.Series(params.to_numpy(), index=pd.MultiIndex.from_arrays([params.index, [""] * len(params)]))
-        return pd.concat([table.stack(), extra])
+        out = pd.concat([table.stack(), extra])
+        assert isinstance(out, pd.Series)
+        return out
 
     def cli_args(self, events_csv: str | os.PathLike[str], prices_csv: str | os.PathLike[str]) -> list[str]:
         """Arguments of ``research-lib study`` that run this design (after :meth:`write_inputs`)."""
@@ -429,9 +433,9 @@ def _price_index(returns: pd.Series, symbol: str) -> pd.Series:
     if r.isna().any():
         raise DataError(f"returns of {symbol} have gaps; a price index cannot be rebuilt across them")
     grid = pd.DatetimeIndex(calendar_for(symbol).sessions)
-    pos = grid.get_loc(r.index[0])
+    pos = session_index(grid, r.index[0])
     base = pd.Series([1.0], index=pd.DatetimeIndex([grid[pos - 1]]))
-    out = pd.concat([base, np.cumprod(1.0 + r)])
+    out = pd.concat([base, (1.0 + r).cumprod()])
     out.index = pd.DatetimeIndex(out.index, name="date")
     return out.rename(symbol)
 
@@ -543,8 +547,8 @@ def deviation_summary(comparison: pd.DataFrame) -> pd.DataFrame:
     """
     out = []
     for stat, grp in comparison.groupby("statistic", sort=False):
-        i = grp["diff"].abs().idxmax()
-        out.append({"statistic": stat, "max_abs_diff": abs(grp.loc[i, "diff"]), "at": grp.loc[i, "column"],
+        j = int(np.nanargmax(grp["diff"].abs().to_numpy()))  # the first largest, as idxmax
+        out.append({"statistic": stat, "max_abs_diff": abs(grp["diff"].iloc[j]), "at": grp["column"].iloc[j],
                     "decimals": int(grp["decimals"].max()), "max_units": float(grp["units"].max()),
                     "all_ok": bool(grp["ok"].all())})
     return pd.DataFrame(out).set_index("statistic")
@@ -663,7 +667,7 @@ def calendar_day_design(case: ReferenceCase) -> pd.DataFrame:
     sym, bench = str(ev["symbol"]), str(ev["benchmark"])
     grid = pd.DatetimeIndex(calendar_for(sym).sessions)
     day0 = pd.Timestamp(ev["event_date"])
-    p0 = grid.get_loc(day0)
+    p0 = session_index(grid, day0)
     ret = {s: case.prices[s].pct_change() if case.returns == "simple" else np.log(case.prices[s]).diff() for s in (sym, bench)}
     rows = []
     for design in ("sessions", "calendar days"):

@@ -29,8 +29,12 @@ def _add_data_report(sub: argparse._SubParsersAction) -> None:
 
     def run(args: argparse.Namespace) -> int:
         from research_lib.data.report import data_report
+        from research_lib.spec import strict_date
 
-        print(data_report(args.symbols, start=args.start, end=args.end, snapshot=args.snapshot, offline=args.offline))
+        # the same strict ISO dates as every other entry point (01/02/2025 is ambiguous)
+        start = None if args.start is None else strict_date("--start", args.start)
+        end = None if args.end is None else strict_date("--end", args.end)
+        print(data_report(args.symbols, start=start, end=end, snapshot=args.snapshot, offline=args.offline))
         return 0
 
     p.set_defaults(handler=run)
@@ -61,10 +65,12 @@ def _add_study(sub: argparse._SubParsersAction) -> None:
         help="tests to run per CAR window: 'all' (standard battery plus clm_j1, clm_j2, brown_warner_1980, lamb, "
         "corrado_zivney, modified_rank) or test names; default: the standard battery",
     )
+    p.add_argument("--bhar-benchmark", choices=("model", "benchmark"), default="model",
+                   help="expected return the BHAR compounds: the model's normal return or the benchmark's return")
     p.add_argument("--json", default=None, metavar="PATH", help="write the results as JSON")
 
     def run(args: argparse.Namespace) -> int:
-        from research_lib.study import study_from_cli
+        from research_lib.cli.study import study_from_cli
 
         return study_from_cli(args)
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import urllib.request
 import zipfile
@@ -101,7 +102,7 @@ def load_factors(
     start: object = None,
     end: object = None,
     *,
-    snapshot: str | Path | None = None,
+    snapshot: str | os.PathLike[str] | None = None,
     offline: bool | None = None,
     cache_dir: str | Path | None = None,
 ) -> pd.DataFrame:

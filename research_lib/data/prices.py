@@ -20,6 +20,7 @@ touched.  Nothing is spliced across sources, filled or interpolated.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -157,7 +158,7 @@ def load_price(
     start: object = None,
     end: object = None,
     *,
-    snapshot: str | Path | None = None,
+    snapshot: str | os.PathLike[str] | None = None,
     offline: bool | None = None,
     cache_dir: str | Path | None = None,
     refresh: bool = False,
@@ -207,7 +208,7 @@ def load_prices(
     start: object = None,
     end: object = None,
     *,
-    snapshot: str | Path | None = None,
+    snapshot: str | os.PathLike[str] | None = None,
     offline: bool | None = None,
     cache_dir: str | Path | None = None,
     progress: bool | None = None,

@@ -192,9 +192,7 @@ def _column_values(path: Path, column: pd.Series, name: str) -> np.ndarray:
 def _parse_numbers(path: Path, text: pd.Series, name: str) -> np.ndarray:
     cells = text.astype(str).str.strip().to_numpy(dtype=object)
     blank = cells == ""
-    values = pd.to_numeric(pd.Series(np.where(blank, None, cells), dtype=object), errors="coerce").to_numpy(
-        dtype=float, na_value=np.nan
-    )
+    values = pd.to_numeric(pd.Series(cells).mask(blank), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     bad = ~blank & ~np.isfinite(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])

@@ -206,7 +206,8 @@ def _select_ticker(raw: pd.DataFrame, symbol: str) -> pd.DataFrame:
         raise DataUnavailableError(
             f"yfinance returned tickers {tickers} but not {symbol}; request one symbol at a time"
         )
-    return raw.xs(key, axis=1, level=ticker_level)
+    frame = raw.xs(key, axis=1, level=ticker_level)
+    return frame.to_frame() if isinstance(frame, pd.Series) else frame
 
 
 def normalise_download(raw: pd.DataFrame, symbol: str, timezone: str) -> tuple[pd.DataFrame, str]:

@@ -105,7 +105,7 @@ def compute_returns(
     bad = values[values <= 0]
     if len(bad):
         raise DataError(
-            f"adjusted closes of {name} are not positive on {bad.index.strftime('%Y-%m-%d').tolist()[:5]}; "
+            f"adjusted closes of {name} are not positive on {pd.DatetimeIndex(bad.index).strftime('%Y-%m-%d').tolist()[:5]}; "
             "returns need positive prices: fix or drop those rows in the price data"
         )
     values = values.dropna().sort_index()
@@ -117,7 +117,7 @@ def compute_returns(
         if len(extra):
             warnings.warn(
                 f"{len(extra)} price(s) of {name} fall on dates that are not sessions "
-                f"({extra.strftime('%Y-%m-%d').tolist()[:5]}); they were dropped. Check the data or the calendar.",
+                f"({pd.DatetimeIndex(extra).strftime('%Y-%m-%d').tolist()[:5]}); they were dropped. Check the data or the calendar.",
                 UserWarning,
                 stacklevel=2,
             )

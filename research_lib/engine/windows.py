@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
 
 import numpy as np
@@ -140,7 +140,7 @@ class WindowSpec:
 
 
 # --------------------------------------------------------------------------- day 0
-def _missing(value: object) -> bool:
+def _missing(value: Any) -> bool:  # a cell of the events table: any type
     if value is None:
         return True
     if isinstance(value, str):
@@ -170,7 +170,7 @@ def _symbol_problem(sym: object, bench: object, cache: dict[object, str | None])
     return None
 
 
-def _as_date(value: object, eid: object) -> pd.Timestamp:
+def _as_date(value: Any, eid: object) -> pd.Timestamp:
     try:
         d = pd.Timestamp(cast(Any, value))
     except (TypeError, ValueError) as exc:
@@ -180,7 +180,7 @@ def _as_date(value: object, eid: object) -> pd.Timestamp:
     return d.normalize()
 
 
-def _anchor_timestamp(eid: object, sym: str, ts: object, date: object) -> _Anchor:
+def _anchor_timestamp(eid: object, sym: str, ts: Any, date: Any) -> _Anchor:
     """Day 0 from an announcement time (an EventError propagates, naming the event)."""
     try:
         parsed = pd.Timestamp(cast(Any, ts))
@@ -469,26 +469,51 @@ class _Sources:
         return ret
 
 
+def date_ranges(
+    anchored: pd.DataFrame, spec: WindowSpec, lags: int = 0, leads: int = 0
+) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+    """First and last date each security and benchmark must cover: the one computation of the study's dates.
+
+    The windows are counted in each security's own sessions, ``lags`` and ``leads`` sessions more for
+    lagged and led regressors, three sessions more for the price before the first return, and ten
+    calendar days more for a benchmark on another calendar whose holidays fall at the edges.  The
+    loader (:func:`research_lib.study.event_study`) fetches each symbol over its range; ``build_panel``
+    cuts prices to the union of the ranges before computing returns.  Events whose security is not in
+    the registry are skipped (they are excluded when anchored).
+    """
+    starts: dict[str, pd.Timestamp] = {}
+    ends: dict[str, pd.Timestamp] = {}
+    margin = pd.Timedelta(days=10)
+    day0 = pd.DatetimeIndex(pd.to_datetime(anchored["day0"]))
+    symbols = anchored["symbol"].astype(str).to_numpy()
+    benches = anchored["benchmark"].to_numpy()
+    for sym in dict.fromkeys(symbols):
+        try:
+            sess = calendar_for(sym).sessions
+        except UnknownSymbolError:
+            continue
+        rows = np.flatnonzero(symbols == sym)
+        pos = sess.searchsorted(day0[rows])
+        lo = sess[np.clip(pos + spec.estimation[0] - lags - 3, 0, len(sess) - 1)] - margin
+        hi = sess[np.clip(pos + spec.event[1] + leads + 3, 0, len(sess) - 1)] + margin
+        for j, r in enumerate(rows):
+            for name in (sym, benches[r]):
+                if _missing(name):
+                    continue
+                key = str(name)
+                starts[key] = min(starts.get(key, lo[j]), lo[j])
+                ends[key] = max(ends.get(key, hi[j]), hi[j])
+    return {k: (starts[k], ends[k]) for k in starts}
+
+
 def _study_span(
     anchored: pd.DataFrame, day0: pd.DatetimeIndex, spec: WindowSpec, layout: _Layout
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Dates the windows of all events can reach, on their securities' calendars, plus a month each side."""
-    max_lag, max_lead = layout.max_lag, layout.max_lead
-    los, his = [], []
-    for sym, rows in anchored.groupby("symbol", sort=False).indices.items():
-        try:
-            grid = calendar_for(str(sym)).sessions
-        except UnknownSymbolError:
-            continue
-        pos = grid.get_indexer(day0[rows])
-        pos = pos[pos >= 0]
-        if len(pos):
-            los.append(grid[max(0, pos.min() + spec.estimation[0] - max_lag - 1)])
-            his.append(grid[min(len(grid) - 1, pos.max() + spec.event[1] + max_lead)])
-    if not los:
+    """The union of :func:`date_ranges`: the dates the windows of all events can reach."""
+    ranges = date_ranges(anchored.assign(day0=day0), spec, layout.max_lag, layout.max_lead)
+    if not ranges:
         return pd.Timestamp.min, pd.Timestamp.max
-    margin = pd.Timedelta(days=31)
-    return min(los) - margin, max(his) + margin
+    return min(lo for lo, _ in ranges.values()), max(hi for _, hi in ranges.values())
 
 
 def _fmt_dates(dates: np.ndarray) -> str:
@@ -595,6 +620,42 @@ def build_panel(
     if not isinstance(spec, WindowSpec):
         raise InvalidRequestError("spec must be a WindowSpec, e.g. WindowSpec(estimation=(-250, -11), event=(-10, 10))")
     layout = _layout(model, dimson_lags)
+    _check_panel_request(anchored, spec, layout, model)
+    day0 = pd.DatetimeIndex(anchored["day0"]).as_unit("ns")
+    job = _PanelJob(
+        arr=_empty_arrays(len(anchored), len(spec.tau_est), len(spec.tau_evt), len(layout.x_names)),
+        reasons=[[] for _ in range(len(anchored))],
+        sources=_Sources(prices, returns, after_gap, _study_span(anchored, day0, spec, layout)),
+        day0=day0,
+        spec=spec,
+        layout=layout,
+        fac=_check_factors(factors, layout, model),
+    )
+    for sym, bench, rows in _symbol_groups(anchored):
+        _fill_group(job, sym, bench, rows)
+    if spec.lead_lag == "trim":
+        job.arr["x_est"] = _trim_lead_lag(job.arr["x_est"], layout)
+    if exclude_dates is not None:
+        job.arr["y_est"] = _mask_dates(job.arr["y_est"], job.arr["est_dates"], exclude_dates)
+    n_est = _check_samples(job.arr, job.reasons, spec, layout)
+    return _assemble(anchored, day0, job.arr, job.reasons, n_est, spec.tau_est, spec.tau_evt, layout, returns)
+
+
+@dataclass
+class _PanelJob:
+    """The state build_panel fills group by group: arrays, reasons, the return sources and the design."""
+
+    arr: dict[str, np.ndarray]
+    reasons: list[list[str]]
+    sources: _Sources
+    day0: pd.DatetimeIndex
+    spec: WindowSpec
+    layout: _Layout
+    fac: pd.DataFrame | None
+    fac_cache: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def _check_panel_request(anchored: pd.DataFrame, spec: WindowSpec, layout: _Layout, model: str) -> None:
     if spec.min_estimation < layout.k + 2:
         raise WindowError(
             f"min_estimation={spec.min_estimation} is too small for model {model!r} with {layout.k} parameters; "
@@ -603,10 +664,11 @@ def build_panel(
     lacking = [c for c in ("event_id", "symbol", "benchmark", "day0") if c not in anchored.columns]
     if lacking:
         raise EventError(f"anchored events lack the column(s) {lacking}; pass the output of anchor_events")
-    fac = _check_factors(factors, layout, model)
-    tau_est, tau_evt = spec.tau_est, spec.tau_evt
-    n, l1, l2, q = len(anchored), len(tau_est), len(tau_evt), len(layout.x_names)
-    arr = {
+
+
+def _empty_arrays(n: int, l1: int, l2: int, q: int) -> dict[str, np.ndarray]:
+    """NaN-filled panel arrays (zeros for the offset), one row per event."""
+    return {
         "y_est": np.full((n, l1), np.nan),
         "y_evt": np.full((n, l2), np.nan),
         "r_evt": np.full((n, l2), np.nan),
@@ -616,64 +678,73 @@ def build_panel(
         "est_dates": np.full((n, l1), np.datetime64("NaT", "ns")),
         "evt_dates": np.full((n, l2), np.datetime64("NaT", "ns")),
     }
-    reasons: list[list[str]] = [[] for _ in range(n)]
-    day0 = pd.DatetimeIndex(anchored["day0"]).as_unit("ns")
-    sources = _Sources(prices, returns, after_gap, _study_span(anchored, day0, spec, layout))
-    fac_cache: dict[str, pd.DataFrame] = {}
+
+
+def _symbol_groups(anchored: pd.DataFrame) -> list[tuple[str, str, np.ndarray]]:
+    """(security, benchmark, row positions) for each pair, in order of first appearance."""
     groups = anchored.groupby(["symbol", "benchmark"], sort=False, dropna=False).indices
-    for key, idx in groups.items():
-        sym, bench = cast(tuple[str, object], key)
-        rows = np.asarray(idx)
-        sec = sources.security(sym)
-        if isinstance(sec, str):
-            _add(reasons, rows, sec)
-            continue
-        mkt: np.ndarray | None = None
-        if layout.bench_offsets:
-            found = sources.benchmark(bench, sym, sec.grid)
-            if isinstance(found, str):
-                _add(reasons, rows, found)
-                continue
-            mkt = found
-        pos0 = sec.grid.get_indexer(day0[rows])
-        ok = _check_positions(rows, pos0, day0, sec, sym, spec, layout, reasons)
-        rows, pos0 = rows[ok], pos0[ok]
-        if len(rows) == 0:
-            continue
-        p_est = pos0[:, None] + tau_est[None, :]
-        p_evt = pos0[:, None] + tau_evt[None, :]
-        y_est, y_evt = sec.ret[p_est], sec.ret[p_evt]
-        arr["r_evt"][rows] = y_evt
-        arr["est_dates"][rows] = sec.grid.values[p_est]
-        arr["evt_dates"][rows] = sec.grid.values[p_evt]
-        if mkt is not None:
-            for j, off in enumerate(layout.bench_offsets):
-                arr["x_est"][rows, :, j] = _take(mkt, p_est + off)
-                arr["x_evt"][rows, :, j] = _take(mkt, p_evt + off)
-        if fac is not None:
-            cal_code = lookup(sym).calendar
-            if cal_code not in fac_cache:
-                # factor returns (US trading days) compounded over each of the security's session intervals
-                fac_cache[cal_code] = pd.DataFrame(
-                    {c: align_benchmark(fac[c], sec.grid, kind="simple") for c in fac.columns}, index=sec.grid
-                )
-            f_on_grid = fac_cache[cal_code]
-            rf = f_on_grid["rf"].to_numpy()
-            for j, col in enumerate(layout.factor_cols):
-                vals = f_on_grid[col].to_numpy()
-                arr["x_est"][rows, :, j] = vals[p_est]
-                arr["x_evt"][rows, :, j] = vals[p_evt]
-            y_est = y_est - rf[p_est]
-            y_evt = y_evt - rf[p_evt]
-            arr["offset_evt"][rows] = rf[p_evt]
-        arr["y_est"][rows] = y_est
-        arr["y_evt"][rows] = y_evt
-    if spec.lead_lag == "trim":
-        arr["x_est"] = _trim_lead_lag(arr["x_est"], layout)
-    if exclude_dates is not None:
-        arr["y_est"] = _mask_dates(arr["y_est"], arr["est_dates"], exclude_dates)
-    n_est = _check_samples(arr, reasons, spec, layout)
-    return _assemble(anchored, day0, arr, reasons, n_est, tau_est, tau_evt, layout, returns)
+    out = []
+    for key, rows in groups.items():
+        sym, bench = cast(tuple[str, str], key)  # a two-column groupby key is a pair
+        out.append((sym, bench, np.asarray(rows, dtype=np.intp)))
+    return out
+
+
+def _fill_group(job: _PanelJob, sym: str, bench: str, rows: np.ndarray) -> None:
+    """Returns, regressors and dates of the events of one security-benchmark pair."""
+    sec = job.sources.security(sym)
+    if isinstance(sec, str):
+        _add(job.reasons, rows, sec)
+        return
+    mkt: np.ndarray | None = None
+    if job.layout.bench_offsets:
+        got = job.sources.benchmark(bench, sym, sec.grid)
+        if isinstance(got, str):
+            _add(job.reasons, rows, got)
+            return
+        mkt = got
+    pos0 = sec.grid.get_indexer(job.day0[rows])
+    ok = _check_positions(rows, pos0, job.day0, sec, sym, job.spec, job.layout, job.reasons)
+    rows, pos0 = rows[ok], pos0[ok]
+    if len(rows) == 0:
+        return
+    arr = job.arr
+    p_est = pos0[:, None] + job.spec.tau_est[None, :]
+    p_evt = pos0[:, None] + job.spec.tau_evt[None, :]
+    y_est, y_evt = sec.ret[p_est], sec.ret[p_evt]
+    arr["r_evt"][rows] = y_evt
+    arr["est_dates"][rows] = sec.grid.values[p_est]
+    arr["evt_dates"][rows] = sec.grid.values[p_evt]
+    if mkt is not None:
+        for j, off in enumerate(job.layout.bench_offsets):
+            arr["x_est"][rows, :, j] = _take(mkt, p_est + off)
+            arr["x_evt"][rows, :, j] = _take(mkt, p_evt + off)
+    if job.fac is not None:
+        rf = _fill_factors(job, sym, sec.grid, rows, p_est, p_evt)
+        y_est = y_est - rf[p_est]
+        y_evt = y_evt - rf[p_evt]
+        arr["offset_evt"][rows] = rf[p_evt]
+    arr["y_est"][rows] = y_est
+    arr["y_evt"][rows] = y_evt
+
+
+def _fill_factors(
+    job: _PanelJob, sym: str, grid: pd.DatetimeIndex, rows: np.ndarray, p_est: np.ndarray, p_evt: np.ndarray
+) -> np.ndarray:
+    """Put the factor regressors of ``rows`` in place; return the risk-free rate on the security's sessions."""
+    assert job.fac is not None
+    cal_code = lookup(sym).calendar
+    if cal_code not in job.fac_cache:
+        # factor returns (US trading days) compounded over each of the security's session intervals
+        job.fac_cache[cal_code] = pd.DataFrame(
+            {c: align_benchmark(job.fac[c], grid, kind="simple") for c in job.fac.columns}, index=grid
+        )
+    f_on_grid = job.fac_cache[cal_code]
+    for j, col in enumerate(job.layout.factor_cols):
+        vals = f_on_grid[col].to_numpy()
+        job.arr["x_est"][rows, :, j] = vals[p_est]
+        job.arr["x_evt"][rows, :, j] = vals[p_evt]
+    return f_on_grid["rf"].to_numpy()
 
 
 def _add(reasons: list[list[str]], rows: np.ndarray, text: str) -> None:
@@ -804,9 +875,7 @@ def _assemble(
     if not keep.any():
         lines = "; ".join(f"{e}: {r}" for e, r in zip(attrition["event_id"], attrition["reason"], strict=True))
         msg = f"all {len(keep)} events were excluded: {lines}" if len(keep) else "no events to build a panel from"
-        err = NoValidEventsError(msg)
-        err.attrition = attrition  # type: ignore[attr-defined]
-        raise err
+        raise NoValidEventsError(msg, attrition)
     panel = EventPanel(
         event_ids=anchored["event_id"].to_numpy()[keep],
         symbols=anchored["symbol"].astype(str).to_numpy()[keep],

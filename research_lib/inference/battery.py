@@ -362,6 +362,7 @@ def mean_cross_correlation(
         if no_holes:
             cnt = np.minimum(end[a:b, None], end[None, a:c_end]) - np.maximum(start[a:b, None], start[None, a:c_end]) + 1
         else:
+            assert mb is not None and mc is not None  # columns() returns the masks whenever there are holes
             cnt = mb.T @ mc
         upper = np.arange(a, c_end)[None, :] > np.arange(a, b)[:, None]
         meet = (ev_first[a:b, None] <= ev_last[None, a:c_end]) & (ev_first[None, a:c_end] <= ev_last[a:b, None])

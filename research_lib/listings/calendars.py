@@ -68,6 +68,21 @@ class DayZero:
     reason: str
 
 
+def session_index(grid: pd.DatetimeIndex, day: object) -> int:
+    """Position of ``day`` in the sorted, unique session index ``grid``.
+
+    Raises
+    ------
+    EventError
+        If ``day`` is not one of the sessions.
+    """
+    ts = pd.Timestamp(day)  # type: ignore[arg-type]
+    pos = int(grid.searchsorted(ts))
+    if pos >= len(grid) or grid[pos] != ts:
+        raise EventError(f"{ts:%Y-%m-%d} is not a session of this calendar; pass a trading session")
+    return pos
+
+
 def day_zero(announced_at: str | pd.Timestamp | dt.datetime, symbol: str) -> DayZero:
     """Map an announcement timestamp to day 0 on ``symbol``'s own exchange calendar.
 

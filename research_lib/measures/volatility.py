@@ -295,7 +295,7 @@ def abnormal_range(panel: EventPanel, ohlc: OHLCArrays, estimator: str = "parkin
                           "n_est": np.isfinite(y_est).sum(axis=1), "stage": "range"})
     if not keep.any():
         err = NoValidEventsError("no event has a usable range: " + "; ".join(sorted(set(reasons))))
-        err.attrition = table  # type: ignore[attr-defined]
+        err.attrition = table
         raise err
     vp = dataclasses.replace(panel, y_est=y_est, y_evt=y_evt, x_est=np.zeros((n, l1, 0)),
                              x_evt=np.zeros(y_evt.shape + (0,)), r_evt=y_evt, x_names=(), returns_kind="log_range_variance")

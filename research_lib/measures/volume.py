@@ -265,7 +265,7 @@ def abnormal_volume(
     )
     if not keep.any():
         err = NoValidEventsError("every event was excluded from the volume study: " + "; ".join(sorted(set(reasons))))
-        err.attrition = table  # type: ignore[attr-defined]
+        err.attrition = table
         raise err
     ab = fit_model(vp.select(keep), model, conventions)
     ab = dataclasses.replace(ab, model=f"volume_{model}")

@@ -246,7 +246,7 @@ def fit_garch(panel: EventPanel, spec: GarchSpec | None = None) -> GarchResult:
     keep = np.array([f.ok for f in fits])
     if not keep.any():
         err = NoValidEventsError("no GARCH fit succeeded: " + "; ".join(sorted(set(reasons))))
-        err.attrition = table  # type: ignore[attr-defined]
+        err.attrition = table
         raise err
     for row in table[table["status"] != "kept"].itertuples():
         log.info("GARCH %s event %s: %s", row.status, row.event_id, row.reason)

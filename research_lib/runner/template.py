@@ -97,6 +97,13 @@ def run_template(
     events = Path(events_csv).resolve()
     if not events.is_file():
         raise FileNotFoundError(f"events file {events} not found; pass a CSV with event_id,symbol,benchmark,event_date|announced_at")
+    # the design gets the same validation as every other entry point before a kernel is started
+    # (the events file is read and validated in the notebook, whose failing cell is then reported)
+    from research_lib.spec import StudySpec
+
+    StudySpec(estimation_window=tuple(estimation_window), event_window=tuple(event_window),  # type: ignore[arg-type]
+              car_windows=car_windows, model=model, conventions=conventions,  # type: ignore[arg-type]
+              min_estimation=min_estimation)
     nb = Path(template).resolve() if template is not None else TEMPLATE
     if not nb.is_file():
         raise FileNotFoundError(

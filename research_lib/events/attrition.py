@@ -1,0 +1,88 @@
+"""One attrition log for a study: what happened to each event, at which step and why.
+
+Every step of :func:`research_lib.study.event_study` appends to the same
+:class:`Attrition` log: ``read`` (the events table), ``anchor`` (day 0 on the
+listing's calendar), ``prices`` (loading the security and its benchmark) and
+``panel`` (windows, estimation sample, regressors).  An event's status only
+gets worse: once ``excluded`` it stays excluded, and the first reason that
+excluded it is the one reported.
+
+Schema of :meth:`Attrition.table` (one row per input event, input order):
+
+========== ==============================================================
+column     meaning
+========== ==============================================================
+event_id   the event's id as given
+symbol     the security
+status     ``kept``, ``shifted`` (day 0 moved to the next session, with the
+           reason) or ``excluded``
+stage      the step that set the status (``anchor``, ``prices``, ``panel``)
+reason     the explanation, naming dates and the fix where there is one
+========== ==============================================================
+
+:meth:`Attrition.log` gives every entry appended, in order, for an audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+import pandas as pd
+
+Status = Literal["kept", "shifted", "excluded"]
+COLUMNS = ("event_id", "symbol", "status", "stage", "reason")
+_RANK = {"kept": 0, "shifted": 1, "excluded": 2}
+
+__all__ = ["COLUMNS", "Attrition", "Status"]
+
+
+class Attrition:
+    """Append-only log of event statuses (see the module docstring for the schema)."""
+
+    def __init__(self) -> None:
+        self._order: list[str] = []
+        self._state: dict[str, dict[str, str]] = {}
+        self._log: list[dict[str, str]] = []
+
+    def record(self, event_id: object, symbol: object, status: Status, stage: str, reason: str) -> None:
+        """Append one entry; the event's status becomes the worse of its old and the new one."""
+        eid = str(event_id)
+        entry = {"event_id": eid, "symbol": str(symbol), "status": status, "stage": stage, "reason": str(reason)}
+        self._log.append(entry)
+        old = self._state.get(eid)
+        if old is None:
+            self._order.append(eid)
+            self._state[eid] = dict(entry)
+        elif _RANK[status] > _RANK[old["status"]]:
+            self._state[eid] = dict(entry)
+
+    def add_table(self, frame: pd.DataFrame, stage: str | None = None) -> None:
+        """Append a step's table (columns ``event_id, symbol, status, reason`` and optionally ``stage``)."""
+        for row in frame.itertuples(index=False):
+            where = stage or str(getattr(row, "stage", "") or "")
+            self.record(row.event_id, row.symbol, row.status, where, str(row.reason))  # type: ignore[arg-type]
+
+    def exclude(self, event_ids: Iterable[object], stage: str, reason: str) -> None:
+        """Mark events as excluded at ``stage`` with ``reason``."""
+        for eid in event_ids:
+            sym = self._state.get(str(eid), {}).get("symbol", "")
+            self.record(eid, sym, "excluded", stage, reason)
+
+    def excluded_ids(self) -> set[str]:
+        return {e for e, s in self._state.items() if s["status"] == "excluded"}
+
+    def reasons(self) -> str:
+        """``id: reason; ...`` for every excluded event."""
+        return "; ".join(f"{e}: {s['reason']}" for e, s in self._state.items() if s["status"] == "excluded")
+
+    def table(self) -> pd.DataFrame:
+        """The final status of every event (the schema in the module docstring)."""
+        return pd.DataFrame([self._state[e] for e in self._order], columns=list(COLUMNS))
+
+    def log(self) -> pd.DataFrame:
+        """Every entry in the order it was appended."""
+        return pd.DataFrame(self._log, columns=list(COLUMNS))
+
+    def __len__(self) -> int:
+        return len(self._order)
