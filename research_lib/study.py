@@ -13,7 +13,6 @@ event.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -27,7 +26,7 @@ from scipy import stats
 from research_lib.config import get_settings
 from research_lib.conventions import get_conventions
 from research_lib.engine.windows import WindowSpec, anchor_events, build_panel
-from research_lib.errors import DataError, InvalidRequestError, NoValidEventsError, WindowError
+from research_lib.errors import DataError, NoValidEventsError, WindowError
 from research_lib.events.reader import parse_event_date, read_events
 from research_lib.inference.battery import TestBattery
 from research_lib.models.fit import fit_model
@@ -309,19 +308,25 @@ def read_price_table(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[
     return out
 
 
-def _check_writable(out: Path) -> None:
-    """Refuse a --json target that cannot be written, before the study runs."""
-    folder = out.parent if str(out.parent) else Path(".")
-    if out.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
-        why = "is a folder" if out.is_dir() else f"its folder {folder} does not exist or is not writable"
-        raise InvalidRequestError(f"cannot write --json {out}: {why}; choose a writable file path")
+def _check_writable(out: str, inputs: Sequence[str] = ()) -> None:
+    """Refuse a --json target that cannot be written safely, before the study runs (see research_lib.outputs)."""
+    from research_lib.outputs import resolve_target
+
+    resolve_target(out, inputs=inputs)
+
+
+def _as_list(value: object) -> list[str]:
+    if value is None:
+        return []
+    return [str(value)] if isinstance(value, str | os.PathLike) else [str(v) for v in value]  # type: ignore[attr-defined]
 
 
 def study_from_cli(args: argparse.Namespace) -> int:
     """Handler of ``research-lib study``: print the summary, optionally write JSON."""
     path = Path(args.events)
-    if args.json:
-        _check_writable(Path(args.json))
+    inputs = [str(args.events), *(_as_list(getattr(args, "prices", None)))]
+    if args.json is not None:
+        _check_writable(args.json, inputs)
     if not path.is_file():
         raise FileNotFoundError(f"events file {path} not found; pass a CSV with event_id,symbol,benchmark,event_date|announced_at")
     prices = read_price_table(args.prices) if getattr(args, "prices", None) else None
@@ -344,10 +349,8 @@ def study_from_cli(args: argparse.Namespace) -> int:
         tests=tests,
     )
     print(res.summary())
-    if args.json:
-        out = Path(args.json)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(json.dumps(res.to_json_dict(), indent=2))
-        os.replace(tmp, out)
-        print(f"wrote {out}")
+    if args.json is not None:
+        from research_lib.outputs import write_json
+
+        print(f"wrote {write_json(args.json, res.to_json_dict(), inputs=inputs)}")
     return 0
