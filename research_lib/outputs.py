@@ -53,8 +53,10 @@ def _umask() -> int:
     return mask
 
 
-def resolve_target(path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Path:
+def resolve_target(path: PathLike, *, inputs: Iterable[PathLike] = (), what: str = "output") -> Path:
     """Check a target path and return the path that will be written (symlinks resolved).
+
+    ``what`` names the output in messages (``"--json"``).
 
     Raises
     ------
@@ -62,30 +64,30 @@ def resolve_target(path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Path:
         Empty path, a non-regular target, a dangling symlink, a missing folder,
         or a target that is one of ``inputs``.
     """
+    fix = "choose a writable file path"
     if path is None or str(path).strip() == "":
-        raise OutputError("the output path is empty; give a file name, e.g. --json results.json")
+        raise OutputError(f"cannot write {what} {path!r}: the path is empty; {fix}, e.g. results.json")
     target = Path(path)
     if target.is_symlink():
         resolved = target.resolve()
-        if not resolved.exists() and not resolved.parent.is_dir():
-            raise OutputError(f"output {target} is a symbolic link to {resolved}, whose folder does not exist; fix the link")
-        target = resolved
+        if not resolved.parent.is_dir():
+            raise OutputError(f"cannot write {what} {path}: it is a symbolic link to {resolved}, whose folder does not "
+                              f"exist; fix the link or {fix}")
+        target = resolved  # the link's target is written; the link itself stays
     if target.exists():
         mode = target.stat().st_mode
         if not stat.S_ISREG(mode):
             kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else (
                 "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
-            raise OutputError(f"output {path} is {kind}; only regular files are written: give a file path")
+            raise OutputError(f"cannot write {what} {path}: it is {kind} (only regular files are written); {fix}")
     folder = target.parent
-    if not folder.is_dir():
-        raise OutputError(f"cannot write {path}: its folder {folder} does not exist; create it or choose another path")
-    if not os.access(folder, os.W_OK):
-        raise OutputError(f"cannot write {path}: its folder {folder} is not writable; choose another path")
-    _refuse_inputs(target, inputs)
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise OutputError(f"cannot write {what} {path}: its folder {folder} does not exist or is not writable; {fix}")
+    _refuse_inputs(target, inputs, what)
     return target
 
 
-def _refuse_inputs(target: Path, inputs: Iterable[PathLike]) -> None:
+def _refuse_inputs(target: Path, inputs: Iterable[PathLike], what: str) -> None:
     mine = target.resolve()
     st = target.stat() if target.exists() else None
     for item in inputs:
@@ -98,7 +100,8 @@ def _refuse_inputs(target: Path, inputs: Iterable[PathLike]) -> None:
             same = (o.st_dev, o.st_ino) == (st.st_dev, st.st_ino)
         if same:
             raise OutputError(
-                f"output {target} is the input file {item}; writing it would destroy the input: choose another name"
+                f"cannot write {what} {target}: it is the input file {item}, which writing would destroy; "
+                "choose another file name"
             )
 
 

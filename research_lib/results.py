@@ -261,6 +261,9 @@ class Summary:
             cols = list(tf["window"].unique())
             cells = wide.loc[order, cols].map(lambda v: _fmt(v, 3)) + " (" + pv.loc[order, cols].map(lambda v: _fmt(v, 3)) + ")"
             secs.append(("Test statistics (p-value), CAAR by window", cells))
+        sus = r.attrition[r.attrition["status"] == "suspect"] if len(r.attrition) else r.attrition
+        if len(sus):  # kept, but a price in their windows failed the screen (research_lib.data.screen)
+            secs.append(("Suspect prices (events kept; on_suspect='exclude' leaves them out)", sus[["event_id", "reason"]].set_index("event_id")))
         excl = r.excluded
         if len(excl):
             secs.append(("Excluded events", excl[["event_id", "reason"]].set_index("event_id")))

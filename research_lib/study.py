@@ -25,6 +25,7 @@ from scipy import stats
 
 from research_lib.config import get_settings
 from research_lib.conventions import get_conventions
+from research_lib.data.screen import check_on_suspect
 from research_lib.engine.windows import WindowSpec, anchor_events, build_panel
 from research_lib.errors import DataError, NoValidEventsError, WindowError
 from research_lib.events.reader import parse_event_date, read_events
@@ -128,6 +129,7 @@ def event_study(
     snapshot: str | os.PathLike[str] | None = None,
     offline: bool | None = None,
     tests: Sequence[str] | str | None = None,
+    on_suspect: str = "warn",
 ) -> EventStudyResult:
     """Run an event study.
 
@@ -154,6 +156,12 @@ def event_study(
     tests : test names for each CAR window (see :class:`research_lib.inference.battery.TestBattery`):
         ``None`` for the standard battery ``TEST_NAMES``, ``"all"`` to add the extra tests
         (CLM J1/J2, Brown-Warner 1980, Lamb, Corrado-Zivney, modified rank).
+    on_suspect : what to do with an event whose windows hold a price flagged by the
+        screen (:mod:`research_lib.data.screen`: split-like jump, reversing spike,
+        stale run): ``"warn"`` (default, status ``"suspect"`` in the attrition table
+        and a :class:`~research_lib.engine.windows.SuspectPriceWarning`), ``"exclude"``
+        or ``"ignore"``.  Zero variance of a security's estimation returns excludes
+        its event unless ``"ignore"``.
 
     Raises
     ------
@@ -161,6 +169,7 @@ def event_study(
         If every event was excluded; the message lists the reasons.
     """
     conv = get_conventions(conventions)
+    check_on_suspect(on_suspect)
     if not isinstance(events, pd.DataFrame):
         events = read_events(events)
     spec = WindowSpec(tuple(estimation_window), tuple(event_window), int(min_estimation))
@@ -190,7 +199,8 @@ def event_study(
         if not len(anchored):
             raise NoValidEventsError("no event left after anchoring and loading prices")
         panel, build_attr = build_panel(
-            anchored, prices, spec, model=model, factors=factors, returns=returns, after_gap=after_gap, exclude_dates=drop
+            anchored, prices, spec, model=model, factors=factors, returns=returns, after_gap=after_gap, exclude_dates=drop,
+            on_suspect=on_suspect,
         )
     except NoValidEventsError as err:
         attrition = _merge_attrition(attrition, getattr(err, "attrition", None))
@@ -222,6 +232,13 @@ def _merge_attrition(first: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:
     hit = out["event_id"].isin(bad.index)
     out.loc[hit, "status"] = "excluded"
     out.loc[hit, "reason"] = out.loc[hit, "event_id"].map(bad)
+    # screen notes (suspect prices, unscheduled closures) of kept events join the anchoring reason
+    noted = later[(later["status"] != "excluded") & later["reason"].str.contains("suspect |unscheduled closure", regex=True)]
+    extra = noted.set_index("event_id")["reason"]
+    hit = out["event_id"].isin(extra.index) & (out["status"] != "excluded")
+    out.loc[hit, "reason"] = out.loc[hit, "reason"] + "; " + out.loc[hit, "event_id"].map(extra)
+    sus = out["event_id"].isin(noted.loc[noted["status"] == "suspect", "event_id"]) & (out["status"] != "excluded")
+    out.loc[sus, "status"] = "suspect"
     return out
 
 
@@ -312,7 +329,7 @@ def _check_writable(out: str, inputs: Sequence[str] = ()) -> None:
     """Refuse a --json target that cannot be written safely, before the study runs (see research_lib.outputs)."""
     from research_lib.outputs import resolve_target
 
-    resolve_target(out, inputs=inputs)
+    resolve_target(out, inputs=inputs, what="--json")
 
 
 def _as_list(value: object) -> list[str]:

@@ -30,6 +30,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from research_lib.data.screen import (
+    Finding,
+    ScreenConfig,
+    ScreenReport,
+    check_on_suspect,
+    screen_prices,
+    zero_variance_rows,
+)
 from research_lib.engine.panel import EventPanel
 from research_lib.engine.returns import align_benchmark, compute_returns
 from research_lib.errors import (
@@ -380,20 +388,35 @@ class _Series:
 
 
 class _Sources:
-    """Returns of securities and benchmarks, computed once per symbol.
+    """Returns of securities and benchmarks, computed once per symbol, and the screen of their prices.
 
     Prices are cut to ``span`` (the dates the study's windows can reach, with a
     month of margin) before returns are computed, so that data problems far
     from every event (and the work of computing returns there) are skipped.
+    Each series is screened (:func:`research_lib.data.screen.screen_prices`)
+    on the same dates.  A session of an exchange calendar that *no* series of
+    that exchange has, while at least two of them (a security and a benchmark
+    of its own exchange) trade around it, is an unscheduled closure (a typhoon
+    or rainstorm day the calendar does not know): it leaves the grid, so that
+    windows are counted without it (see :meth:`closures`).
     """
 
     def __init__(
-        self, prices: Mapping[str, pd.Series], kind: str, after_gap: str, span: tuple[pd.Timestamp, pd.Timestamp]
+        self,
+        prices: Mapping[str, pd.Series],
+        kind: str,
+        after_gap: str,
+        span: tuple[pd.Timestamp, pd.Timestamp],
+        screen: ScreenConfig | None = None,
     ):
         self.prices, self.kind, self.after_gap, self.span = prices, kind, after_gap, span
+        self.screen = screen or ScreenConfig()
         self.sec: dict[str, _Series | str] = {}
         self.bench_own: dict[str, pd.Series | str] = {}
         self.bench: dict[tuple[str, str], np.ndarray | str] = {}
+        self.reports: dict[str, ScreenReport] = {}
+        self._closed: dict[str, pd.DatetimeIndex] = {}
+        self._cut: dict[str, pd.Series] = {}
 
     def _returns(self, symbol: str, grid: pd.DatetimeIndex) -> tuple[pd.Series, pd.Series]:
         px = _as_prices(self.prices[symbol], symbol)
@@ -401,7 +424,63 @@ class _Sources:
         lo, hi = self.span
         cut = px[(px.index >= lo) & (px.index <= hi)]
         sub = grid[(grid >= lo) & (grid <= hi)]
-        return px.dropna(), compute_returns(cut, sub, kind=self.kind, after_gap=self.after_gap)
+        ret = compute_returns(cut, sub, kind=self.kind, after_gap=self.after_gap)
+        self._cut[symbol] = cut[cut.index.isin(sub)]
+        self.reports[symbol] = screen_prices(self._cut[symbol], symbol, config=self.screen)
+        return px.dropna(), ret
+
+    def grid(self, symbol: str) -> pd.DatetimeIndex:
+        """The listing's sessions without the unscheduled closures of its exchange."""
+        cal = calendar_for(symbol)
+        grid = pd.DatetimeIndex(cal.sessions).as_unit("ns")
+        closed = self.closures(lookup(symbol).calendar)
+        return grid.difference(closed) if len(closed) else grid
+
+    def closures(self, code: str) -> pd.DatetimeIndex:
+        """Sessions of calendar ``code`` in the study's span that every series of that exchange lacks.
+
+        Needs at least two series of the exchange trading on both sides of the
+        date; runs longer than three sessions are missing data, not closures.
+        """
+        if code not in self._closed:
+            self._closed[code] = self._find_closures(code)
+        return self._closed[code]
+
+    def _find_closures(self, code: str) -> pd.DatetimeIndex:
+        lo, hi = self.span
+        sess = pd.DatetimeIndex(get_calendar(code).sessions).as_unit("ns")
+        sess = sess[(sess >= lo) & (sess <= hi)]
+        have = np.zeros(len(sess), dtype=bool)
+        covered = np.zeros(len(sess), dtype=int)
+        for sym, obj in self.prices.items():
+            try:
+                if lookup(sym).calendar != code:
+                    continue
+                px = _as_prices(obj, sym).dropna()
+                idx = pd.DatetimeIndex(px.index).as_unit("ns").normalize()
+            except (UnknownSymbolError, DataError, TypeError, ValueError):
+                continue
+            if idx.empty:
+                continue
+            have |= sess.isin(idx)
+            covered += (sess > idx.min()) & (sess < idx.max())
+        gap = ~have & (covered >= 2)
+        # keep only short runs (1-3 sessions): a long common gap is missing data
+        keep = gap.copy()
+        starts = np.flatnonzero(gap & ~np.concatenate([[False], gap[:-1]]))
+        for s0 in starts:
+            n = 0
+            while s0 + n < len(gap) and gap[s0 + n]:
+                n += 1
+            if n > 3:
+                keep[s0:s0 + n] = False
+        closed = pd.DatetimeIndex(sess[keep], name="date")
+        if len(closed):
+            log.warning(
+                "%s: %d calendar session(s) that no series of the exchange traded (%s) are treated as unscheduled "
+                "closures and left out of every window", code, len(closed), _fmt_dates(closed.values),
+            )
+        return closed
 
     def security(self, sym: str) -> _Series | str:
         """Returns of a security on its calendar, or the reason it has none."""
@@ -411,11 +490,12 @@ class _Sources:
 
     def _load_security(self, sym: str) -> _Series | str:
         try:
-            grid = pd.DatetimeIndex(calendar_for(sym).sessions).as_unit("ns")
+            calendar_for(sym)
         except UnknownSymbolError as exc:
             return f"unknown security symbol: {exc}"
         if sym not in self.prices:
             return f"no prices for the security {sym}; load them or drop the event"
+        grid = self.grid(sym)
         try:
             valid, ret = self._returns(sym, grid)
         except DataError as exc:
@@ -449,16 +529,31 @@ class _Sources:
 
     def _load_benchmark(self, bench: str) -> pd.Series | str:
         try:
-            own = pd.DatetimeIndex(calendar_for(bench).sessions).as_unit("ns")
+            calendar_for(bench)
         except UnknownSymbolError as exc:
             return f"unknown benchmark symbol: {exc}"
         if bench not in self.prices:
             return f"no prices for the benchmark {bench}; load them or choose another benchmark"
         try:
-            _, ret = self._returns(bench, own)
+            _, ret = self._returns(bench, self.grid(bench))
         except DataError as exc:
             return f"unusable prices for the benchmark {bench}: {exc}"
         return ret
+
+    def findings(self, sym: str, bench: object, grid: pd.DatetimeIndex) -> list[Finding]:
+        """Screen findings of a security, judged against its benchmark's returns when it has one, and of
+        the benchmark itself."""
+        report = self.reports.get(sym, ScreenReport(sym))
+        if _missing(bench) or str(bench) not in self.prices or str(bench) == sym or sym not in self._cut:
+            return list(report.findings)
+        b = self.bench_own.get(str(bench))
+        if b is None:
+            b = self.bench_own[str(bench)] = self._load_benchmark(str(bench))
+        if isinstance(b, str):
+            return list(report.findings)
+        on_grid = pd.Series(np.log1p(align_benchmark(b, grid, kind="simple").to_numpy()), index=grid)
+        own = screen_prices(self._cut[sym], sym, benchmark=on_grid, config=self.screen).findings
+        return [*own, *self.reports.get(str(bench), ScreenReport(str(bench))).findings]
 
 
 def _study_span(
@@ -509,6 +604,8 @@ def build_panel(
     *,
     dimson_lags: int = 1,
     exclude_dates: Iterable[str | pd.Timestamp] | None = None,
+    on_suspect: str = "warn",
+    screen: ScreenConfig | None = None,
 ) -> tuple[EventPanel, pd.DataFrame]:
     """Stack the estimation and event windows of all events into arrays.
 
@@ -539,6 +636,12 @@ def build_panel(
         earnings day or a market-wide shock); the window is not shifted, the
         model is fitted on the remaining complete cases and
         ``spec.min_estimation`` applies to what is left.
+    on_suspect, screen
+        What to do with an event whose windows hold a value flagged by the
+        price screen (:mod:`research_lib.data.screen`, thresholds ``screen``):
+        ``"warn"`` keeps it with status ``"suspect"``, ``"exclude"`` excludes
+        it, ``"ignore"`` does neither.  Zero variance of the security's
+        estimation returns excludes the event unless ``"ignore"``.
 
     Returns
     -------
@@ -607,7 +710,7 @@ def build_panel(
     }
     reasons: list[list[str]] = [[] for _ in range(n)]
     day0 = pd.DatetimeIndex(anchored["day0"]).as_unit("ns")
-    sources = _Sources(prices, returns, after_gap, _study_span(anchored, day0, spec, layout))
+    sources = _Sources(prices, returns, after_gap, _study_span(anchored, day0, spec, layout), screen)
     fac_cache: dict[str, pd.DataFrame] = {}
     groups = anchored.groupby(["symbol", "benchmark"], sort=False, dropna=False).indices
     for (sym, bench), rows in groups.items():
@@ -657,7 +760,76 @@ def build_panel(
     if exclude_dates is not None:
         arr["y_est"] = _mask_dates(arr["y_est"], arr["est_dates"], exclude_dates)
     n_est = _check_samples(arr, reasons, spec, layout)
-    return _assemble(anchored, day0, arr, reasons, n_est, tau_est, tau_evt, layout, returns)
+    notes = _screen_events(anchored, arr, reasons, sources, check_on_suspect(on_suspect))
+    panel, attrition = _assemble(anchored, day0, arr, reasons, n_est, tau_est, tau_evt, layout, returns)
+    return panel, _mark_suspects(attrition, notes, on_suspect)
+
+
+def _screen_events(
+    anchored: pd.DataFrame, arr: dict[str, np.ndarray], reasons: list[list[str]], sources: _Sources, on_suspect: str
+) -> list[list[str]]:
+    """Screen findings and unscheduled closures inside each event's windows.
+
+    Returns one list of notes per event.  Under ``"exclude"`` a suspect value
+    is also added to the event's exclusion reasons; zero variance of the
+    security's estimation returns always is, unless ``"ignore"``.
+    """
+    notes: list[list[str]] = [[] for _ in range(len(anchored))]
+    placed = ~np.isnat(arr["est_dates"][:, 0])
+    if on_suspect != "ignore":
+        for i in np.flatnonzero(placed & zero_variance_rows(arr["y_est"])):
+            reasons[i].append(
+                f"zero variance of the security's returns over the estimation sample "
+                f"{_fmt_dates(arr['est_dates'][i][[0]])}..{_fmt_dates(arr['est_dates'][i][[-1]])} (constant or stale "
+                "prices): sigma would be 0 and every t-statistic undefined; check the prices"
+            )
+    lo, est_hi, hi = arr["est_dates"][:, 0], arr["est_dates"][:, -1], arr["evt_dates"][:, -1]
+    groups = anchored.groupby(["symbol", "benchmark"], sort=False, dropna=False).indices
+    for (sym, bench), rows in groups.items():
+        rows = rows[placed[rows]]
+        sec = sources.sec.get(sym)
+        if not len(rows) or not isinstance(sec, _Series):
+            continue
+        found = sources.findings(sym, bench, sec.grid) if on_suspect != "ignore" else []
+        for f in found:
+            first = np.datetime64(f.date.as_unit("ns"))
+            last = np.datetime64((f.last if f.last is not None else f.date).as_unit("ns"))
+            for i in rows[(first <= hi[rows]) & (last >= lo[rows])]:
+                where = "estimation" if last <= est_hi[i] else "event"
+                text = f"{f.describe()} [in the {where} window]"
+                notes[i].append(text)
+                if on_suspect == "exclude":
+                    reasons[i].append(text)
+        closed = sources.closures(lookup(sym).calendar).values
+        for i in rows:
+            inside = closed[(closed >= lo[i]) & (closed <= hi[i])]
+            if len(inside):
+                notes[i].append(
+                    f"unscheduled closure(s) {_fmt_dates(inside)}: {lookup(sym).calendar} calls them sessions but no "
+                    f"series of the exchange traded; the windows are counted without them"
+                )
+    return notes
+
+
+def _mark_suspects(attrition: pd.DataFrame, notes: list[list[str]], on_suspect: str) -> pd.DataFrame:
+    """Kept events with a suspect value get status ``"suspect"``; every note is appended to the reason."""
+    out = attrition.copy()
+    for i, extra in enumerate(notes):
+        if not extra:
+            continue
+        out.loc[i, "reason"] = "; ".join([str(out.loc[i, "reason"]), *extra])
+        if out.loc[i, "status"] == "kept" and any(t.startswith("suspect ") for t in extra) and on_suspect == "warn":
+            out.loc[i, "status"] = "suspect"
+    n = int((out["status"] == "suspect").sum())
+    if n:
+        warnings.warn(SuspectPriceWarning(
+            f"{n} event(s) have suspect prices in their windows (see the attrition table's status 'suspect'); "
+            "fix the prices, or pass on_suspect='exclude' to leave those events out"), stacklevel=3)
+    return out
+
+
+class SuspectPriceWarning(UserWarning):
+    """Prices inside an event's windows look wrong (split-like jump, reversing spike, stale run)."""
 
 
 def _add(reasons: list[list[str]], rows: np.ndarray, text: str) -> None:
@@ -813,7 +985,7 @@ def _assemble(
     return panel, attrition
 
 
-__all__ = ["FACTOR_COLUMNS", "PANEL_MODELS", "WindowSpec", "anchor_events", "build_panel"]
+__all__ = ["FACTOR_COLUMNS", "PANEL_MODELS", "SuspectPriceWarning", "WindowSpec", "anchor_events", "build_panel"]
 
 
 def _mask_dates(values: np.ndarray, dates: np.ndarray, drop: Iterable[str | pd.Timestamp]) -> np.ndarray:
