@@ -161,7 +161,7 @@ def clean_stale_temporaries(folder: PathLike, older_than: float = 3600.0) -> lis
     A killed writer leaves its ``.<name>.*.tmp``; a live writer's file is young,
     so the age limit keeps it.  Returns the files removed.
     """
-    removed = []
+    removed: list[Path] = []
     now = time.time()
     base = Path(folder)
     if not base.is_dir():

@@ -211,11 +211,11 @@ def screen_prices(
     prev_spike = np.concatenate([[False], spike[:-1]])  # the return that undoes a spike
     split = near.any(axis=1) & unmatched & ~spike & ~prev_spike
     out: list[Finding] = []
-    for i in np.flatnonzero(spike):
+    for i in map(int, np.flatnonzero(spike)):
         out.append(Finding(symbol, dates[i + 1], "spike", float(np.exp(r[i])),
                            f"a one-session move of {np.expm1(r[i]):+.1%} reversed on {dates[i + 2]:%Y-%m-%d} "
                            "(a bad tick or a typo, e.g. a price x100)"))
-    for i in np.flatnonzero(split):
+    for i in map(int, np.flatnonzero(split)):
         kind = _split_label(cfg.split_ratios[int(np.argmax(near[i]))], forward=r[i] < 0)
         out.append(Finding(symbol, dates[i + 1], "split", float(np.exp(r[i])),
                            f"a jump of {np.expm1(r[i]):+.1%} that matches an unadjusted {kind} and not the benchmark; "
@@ -245,7 +245,7 @@ def _stale_runs(px: pd.Series, dates: pd.DatetimeIndex, symbol: str, min_run: in
     starts = np.flatnonzero(change)
     lengths = np.diff(np.append(starts, len(v)))
     out = []
-    for s, n in zip(starts, lengths, strict=True):
+    for s, n in zip(starts.tolist(), lengths.tolist(), strict=True):
         if n >= min_run:
             out.append(Finding(symbol, dates[s], "stale", float(n),
                                f"{n} consecutive identical closes of {v[s]:.6g} (stale prices: a suspended or illiquid "

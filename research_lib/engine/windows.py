@@ -42,6 +42,7 @@ from research_lib.engine.panel import EventPanel
 from research_lib.engine.returns import align_benchmark, compute_returns
 from research_lib.errors import (
     DataError,
+    DesignError,
     EventError,
     InvalidRequestError,
     NoValidEventsError,
@@ -370,6 +371,38 @@ def _check_factors(factors: pd.DataFrame | None, layout: _Layout, model: str) ->
     return fac
 
 
+#: exchange calendars of the market that the Ken French US factors describe
+US_CALENDARS = ("XNYS", "XNAS", "XASE", "ARCX", "BATS")
+
+
+class FactorRegionWarning(UserWarning):
+    """Factors of one market fitted to a listing of another (e.g. US Fama-French on a Hong Kong share)."""
+
+
+def _check_factor_region(anchored: pd.DataFrame, fac: pd.DataFrame | None, model: str) -> None:
+    """Warn when the factors' region (``factors.attrs["region"]``, default ``"US"``) is not the listings' market."""
+    if fac is None or not len(anchored):
+        return
+    region = str(fac.attrs.get("region", "US"))
+    if region.upper() not in ("US", "USA", "UNITED STATES"):
+        return  # other regions: the caller said which market they describe; nothing to compare here
+    foreign = {}
+    for sym in dict.fromkeys(anchored["symbol"].astype(str)):
+        try:
+            code = lookup(sym).calendar
+        except UnknownSymbolError:
+            continue
+        if code not in US_CALENDARS:
+            foreign[sym] = code
+    if foreign:
+        shown = ", ".join(f"{s} ({c})" for s, c in list(foreign.items())[:8])
+        warnings.warn(FactorRegionWarning(
+            f"model {model!r} uses {region} factors (Ken French's US files) for listing(s) of another market: {shown}; "
+            "their risk premia and holidays are those of the US (US holidays leave factor returns missing on the "
+            "listing's sessions): use factors of the listing's own region (set factors.attrs['region']) or a "
+            "market model with a local index"), stacklevel=3)
+
+
 # --------------------------------------------------------------------------- series
 def _as_prices(obj: pd.Series | pd.DataFrame, symbol: str) -> pd.Series:
     if isinstance(obj, pd.DataFrame):
@@ -510,6 +543,12 @@ class _Sources:
         if _missing(bench):
             return "no benchmark given; the model needs one (fill the benchmark column)"
         bench = str(bench)
+        if bench.strip().upper() == sym.strip().upper():
+            raise DesignError(
+                f"the benchmark of {sym} is {sym} itself: the market model would fit alpha 0, beta 1 and sigma 0, "
+                f"and every abnormal return would be 0; use a market index as the benchmark (for a "
+                f"{lookup(sym).calendar} listing, e.g. {lookup(sym).benchmark}), or model='constant_mean'"
+            )
         if bench not in self.bench_own:
             self.bench_own[bench] = self._load_benchmark(bench)
         own = self.bench_own[bench]
@@ -696,6 +735,7 @@ def build_panel(
     if lacking:
         raise EventError(f"anchored events lack the column(s) {lacking}; pass the output of anchor_events")
     fac = _check_factors(factors, layout, model)
+    _check_factor_region(anchored, fac, model)
     tau_est, tau_evt = spec.tau_est, spec.tau_evt
     n, l1, l2, q = len(anchored), len(tau_est), len(tau_evt), len(layout.x_names)
     arr = {
@@ -784,8 +824,9 @@ def _screen_events(
                 "prices): sigma would be 0 and every t-statistic undefined; check the prices"
             )
     lo, est_hi, hi = arr["est_dates"][:, 0], arr["est_dates"][:, -1], arr["evt_dates"][:, -1]
-    groups = anchored.groupby(["symbol", "benchmark"], sort=False, dropna=False).indices
-    for (sym, bench), rows in groups.items():
+    pairs: dict[tuple[str, object], np.ndarray] = anchored.groupby(
+        ["symbol", "benchmark"], sort=False, dropna=False).indices  # type: ignore[assignment]
+    for (sym, bench), rows in pairs.items():
         rows = rows[placed[rows]]
         sec = sources.sec.get(sym)
         if not len(rows) or not isinstance(sec, _Series):
@@ -985,7 +1026,7 @@ def _assemble(
     return panel, attrition
 
 
-__all__ = ["FACTOR_COLUMNS", "PANEL_MODELS", "SuspectPriceWarning", "WindowSpec", "anchor_events", "build_panel"]
+__all__ = ["FACTOR_COLUMNS", "PANEL_MODELS", "FactorRegionWarning", "SuspectPriceWarning", "WindowSpec", "anchor_events", "build_panel"]
 
 
 def _mask_dates(values: np.ndarray, dates: np.ndarray, drop: Iterable[str | pd.Timestamp]) -> np.ndarray:
