@@ -28,7 +28,7 @@ from research_lib.conventions import get_conventions
 from research_lib.data.screen import check_on_suspect
 from research_lib.engine.windows import WindowSpec, anchor_events, build_panel
 from research_lib.errors import DataError, NoValidEventsError, WindowError
-from research_lib.events.reader import parse_event_date, read_events
+from research_lib.events.reader import check_events_path, parse_event_date, read_events
 from research_lib.inference.battery import TestBattery
 from research_lib.models.fit import fit_model
 from research_lib.results import EventStudyResult, StudyParameters, Window, _wkey
@@ -344,8 +344,7 @@ def study_from_cli(args: argparse.Namespace) -> int:
     inputs = [str(args.events), *(_as_list(getattr(args, "prices", None)))]
     if args.json is not None:
         _check_writable(args.json, inputs)
-    if not path.is_file():
-        raise FileNotFoundError(f"events file {path} not found; pass a CSV with event_id,symbol,benchmark,event_date|announced_at")
+    check_events_path(args.events)  # missing, a folder or '-': say which
     prices = read_price_table(args.prices) if getattr(args, "prices", None) else None
     tests = getattr(args, "tests", None)
     if tests is not None and len(tests) == 1 and tests[0] == "all":
