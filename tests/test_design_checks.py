@@ -12,8 +12,15 @@ import pytest
 
 from research_lib import event_study
 from research_lib.data.report import data_report
-from research_lib.engine.windows import FactorRegionWarning
-from research_lib.errors import DesignError, NoValidEventsError
+from research_lib.errors import NoValidEventsError
+
+
+def _new(name: str) -> type:
+    """A name added by issue 12, imported where used (so that each test fails alone on older code)."""
+    import research_lib.engine.windows as w
+    import research_lib.errors as e
+
+    return getattr(e, name, None) or getattr(w, name)
 
 
 def _ev(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
@@ -22,7 +29,7 @@ def _ev(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
 
 @pytest.mark.parametrize(("sym", "bench"), [("9988.HK", "9988.HK"), ("MSFT", "MSFT")])
 def test_benchmark_equal_to_security_is_refused(shared_data: Path, sym: str, bench: str) -> None:
-    with pytest.raises(DesignError, match=f"benchmark of {sym} is {sym} itself.*use a market index"):
+    with pytest.raises(_new("DesignError"), match=f"benchmark of {sym} is {sym} itself.*use a market index"):
         event_study(_ev([("a", sym, bench, "2024-05-14")]), snapshot=shared_data, offline=True)
 
 
@@ -36,7 +43,7 @@ def test_us_factors_on_a_hong_kong_listing_warn(shared_data: Path) -> None:
         warnings.simplefilter("always")
         with pytest.raises(NoValidEventsError):  # US holidays also leave factor returns missing in the window
             event_study(_ev([("a", "9988.HK", "^HSI", "2024-05-14")]), model="ff3", snapshot=shared_data, offline=True)
-    msgs = [str(w.message) for w in rec if issubclass(w.category, FactorRegionWarning)]
+    msgs = [str(w.message) for w in rec if issubclass(w.category, _new("FactorRegionWarning"))]
     assert len(msgs) == 1 and "9988.HK (XHKG)" in msgs[0] and "US factors" in msgs[0]
 
 
@@ -44,7 +51,7 @@ def test_us_factors_on_a_us_listing_do_not_warn(shared_data: Path) -> None:
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
         event_study(_ev([("a", "MSFT", "^GSPC", "2024-05-14")]), model="ff3", snapshot=shared_data, offline=True)
-    assert not [w for w in rec if issubclass(w.category, FactorRegionWarning)]
+    assert not [w for w in rec if issubclass(w.category, _new("FactorRegionWarning"))]
 
 
 @pytest.mark.parametrize(("sym", "bench", "day", "closed"), [
@@ -78,3 +85,12 @@ def test_data_report_names_the_closures(shared_data: Path) -> None:
     assert "probable unscheduled closures" in text
     assert "XHKG: 2 session(s) that no symbol of the exchange traded: 2023-09-01, 2023-09-08" in text
     assert "2021-04-06" in text.split("probable unscheduled closures")[1]
+
+
+def test_event_on_the_closure_day_names_it(shared_data: Path) -> None:
+    ev = _ev([("on", "9988.HK", "^HSI", "2023-09-08"), ("near", "9988.HK", "^HSI", "2023-09-12")])
+    res = event_study(ev, snapshot=shared_data, offline=True)
+    att = res.attrition.set_index("event_id")
+    assert att.loc["near", "status"] == "kept"
+    assert att.loc["on", "status"] == "excluded"
+    assert "unscheduled closure" in att.loc["on", "reason"] and "next session 2023-09-11" in att.loc["on", "reason"]

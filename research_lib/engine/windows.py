@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -418,6 +418,7 @@ class _Series:
     ret: np.ndarray  # returns on grid (NaN outside the study's date span)
     first: pd.Timestamp  # first and last date with a price
     last: pd.Timestamp
+    closed: pd.DatetimeIndex = field(default_factory=lambda: pd.DatetimeIndex([]))  # unscheduled closures
 
 
 class _Sources:
@@ -536,7 +537,8 @@ class _Sources:
         if valid.empty:
             return f"no prices for the security {sym} (the series is empty); load them or drop the event"
         full = ret.reindex(grid).to_numpy()
-        return _Series(grid, full, pd.Timestamp(valid.index.min()), pd.Timestamp(valid.index.max()))
+        return _Series(grid, full, pd.Timestamp(valid.index.min()), pd.Timestamp(valid.index.max()),
+                       self.closures(lookup(sym).calendar))
 
     def benchmark(self, bench: object, sym: str, grid: pd.DatetimeIndex) -> np.ndarray | str:
         """Benchmark returns over the security's session intervals (see ``align_benchmark``), or a reason."""
@@ -899,7 +901,14 @@ def _check_positions(
     bad = not_session | outside | too_early | too_late
     for j in np.flatnonzero(bad):
         r, d = rows[j], d0[j]
-        if not_session[j]:
+        if not_session[j] and d in sec.closed:
+            nxt = sec.grid[sec.grid.searchsorted(d)] if sec.grid.searchsorted(d) < len(sec.grid) else None
+            reasons[r].append(
+                f"day 0 {d:%Y-%m-%d} is an unscheduled closure of {sym}'s exchange (a calendar session that no series "
+                f"of the exchange traded); give the next session{f' {nxt:%Y-%m-%d}' if nxt is not None else ''} "
+                "as the event date"
+            )
+        elif not_session[j]:
             reasons[r].append(
                 f"day 0 {d:%Y-%m-%d} is not a session of {sym}'s exchange; anchor events with anchor_events"
             )
