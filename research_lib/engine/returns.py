@@ -109,7 +109,7 @@ def compute_returns(
         grid = values.index
     else:
         grid = _as_date_index(sessions, "sessions")
-        extra = values.index.difference(grid)
+        extra = pd.DatetimeIndex(values.index.difference(grid))
         if len(extra):
             warnings.warn(
                 f"{len(extra)} price(s) of {name} fall on dates that are not sessions "

@@ -606,7 +606,7 @@ def _study_span(
     los, his = [], []
     for sym, rows in anchored.groupby("symbol", sort=False).indices.items():
         try:
-            grid = calendar_for(sym).sessions
+            grid = calendar_for(str(sym)).sessions
         except UnknownSymbolError:
             continue
         pos = grid.get_indexer(day0[rows])
