@@ -180,8 +180,6 @@ class EventStudyResult:
             "parameters": self.parameters.as_dict(),
             "events": events,
             "excluded": [{"event_id": str(r.event_id), "reason": str(r.reason)} for r in self.excluded.itertuples()],
-            "suspect": [{"event_id": str(r.event_id), "reason": str(r.reason)}
-                        for r in self.attrition.itertuples() if r.status == "suspect"],
             "aggregate": {"n_events": self.n_events, "aar": {str(t): _num(a) for t, a in zip(tau, aar, strict=True)},
                           "caar": caar},
         }
