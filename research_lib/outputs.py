@@ -67,6 +67,13 @@ def resolve_target(path: PathLike, *, inputs: Iterable[PathLike] = (), what: str
     fix = "choose a writable file path"
     if path is None or str(path).strip() == "":
         raise OutputError(f"cannot write {what} {path!r}: the path is empty; {fix}, e.g. results.json")
+    try:
+        return _resolve(path, inputs, what, fix)
+    except (OSError, ValueError, RuntimeError) as exc:  # NUL byte, symlink loop, name too long, permission
+        raise OutputError(f"cannot write {what} {path!r}: {exc}; {fix}") from None
+
+
+def _resolve(path: PathLike, inputs: Iterable[PathLike], what: str, fix: str) -> Path:
     target = Path(path)
     if target.is_symlink():
         resolved = target.resolve()

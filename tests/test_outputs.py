@@ -165,3 +165,16 @@ def test_cli_symlink_target_is_written(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 0 and (tmp_path / "link.json").is_symlink()
     assert json.loads(real.read_text())["events"][0]["event_id"] == "x"
     assert _tmps(tmp_path) == []
+
+
+@pytest.mark.parametrize("bad", ["a\0b.json", "x" * 5000 + ".json"])
+def test_unusable_names_are_typed_errors(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(OutputError, match="cannot write"):
+        write_text_atomic(tmp_path / bad, "x")
+
+
+def test_symlink_loop_is_a_typed_error(tmp_path: Path) -> None:
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(OutputError, match="cannot write"):
+        write_text_atomic(tmp_path / "a", "x")

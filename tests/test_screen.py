@@ -222,3 +222,12 @@ def test_data_report_lists_the_screen(shared_data: Path, tmp_path: Path) -> None
     clean = data_report(["MSFT"], "2024-09-01", "2024-12-31", snapshot=shared_data, offline=True)
     assert "no suspect prices" in clean
     shutil.rmtree(snap)
+
+
+def test_screen_refuses_what_it_cannot_read() -> None:
+    with pytest.raises(DataError, match="DatetimeIndex"):
+        screen_prices(pd.Series([1.0, 2.0]), "A")
+    idx = pd.DatetimeIndex(["2024-01-02", "2024-01-02", "2024-01-03"])
+    with pytest.raises(DataError, match="duplicate dates"):
+        screen_prices(pd.Series([1.0, 2.0, 3.0], index=idx), "A")
+    assert screen_prices(pd.Series([1.0], index=idx[:1]), "A").findings == ()  # too short to judge: nothing

@@ -195,6 +195,12 @@ def screen_prices(
     ScreenReport
     """
     cfg = config or ScreenConfig()
+    if not isinstance(prices, pd.Series) or not isinstance(prices.index, pd.DatetimeIndex):
+        raise DataError(f"prices of {symbol} must be a pandas Series indexed by dates (a DatetimeIndex)")
+    if benchmark is not None and not isinstance(benchmark.index, pd.DatetimeIndex):
+        raise DataError(f"the benchmark returns for {symbol} must be indexed by dates (a DatetimeIndex)")
+    if prices.index.has_duplicates:
+        raise DataError(f"prices of {symbol} have duplicate dates; keep one price per session")
     px = check_values(prices, symbol).dropna().sort_index()
     if len(px) < 2:
         return ScreenReport(symbol)
