@@ -59,6 +59,11 @@ class Settings:
 
 def _check_snapshot(path: Path) -> Path:
     path = path.expanduser()
+    if path.exists() and not path.is_dir():
+        raise SnapshotError(
+            f"snapshot {path} is a file, not a folder; set {ENV_SNAPSHOT} (or pass snapshot=) to the folder "
+            "that holds prices/<SYMBOL>.csv (for example the parent folder of prices/)"
+        )
     if not path.is_dir():
         tried = str(path) if path.is_absolute() else f"{path} (from {Path.cwd()}: {path.absolute()})"
         raise SnapshotError(

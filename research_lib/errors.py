@@ -85,3 +85,12 @@ class NoValidEventsError(ResearchLibError):
 
 class CatalogueError(ResearchLibError, ValueError):
     """A row of an events file is invalid."""
+
+
+# --- outputs and study design -------------------------------------------------
+class OutputError(InvalidRequestError):
+    """An output path cannot be written safely (empty, not a regular file, or an input file)."""
+
+
+class DesignError(InvalidRequestError):
+    """The study design is self-defeating (e.g. a benchmark equal to the security)."""

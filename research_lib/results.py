@@ -343,6 +343,10 @@ def _fill_summary(sm: Any, r: EventStudyResult) -> None:
     excl = r.excluded
     if len(excl):
         sm.tables.append(_simple_table(excl[["event_id", "reason"]].set_index("event_id"), "Excluded events"))
+    sus = r.attrition[r.attrition["status"] == "suspect"] if len(r.attrition) else r.attrition
+    if len(sus):  # kept, but a price in their windows failed the screen (research_lib.data.screen)
+        sm.tables.append(_simple_table(sus[["event_id", "reason"]].set_index("event_id"),
+                                       "Suspect prices (events kept; on_suspect='exclude' leaves them out)"))
     note = r.bhar_note()
     if note:
         sm.add_extra_txt([note])

@@ -30,6 +30,7 @@ ConventionsName = Literal["textbook", "estudy2", "eventstudy"]
 ReturnsKind = Literal["simple", "log"]
 AfterGap = Literal["missing", "span"]
 BharBenchmark = Literal["model", "benchmark"]
+OnSuspect = Literal["warn", "exclude", "ignore"]
 
 DEFAULT_CAR_WINDOWS: tuple[Window, ...] = ((0, 0), (0, 1), (-1, 1))
 
@@ -197,6 +198,10 @@ class StudySpec:
     tests : ``None`` (standard battery), ``"all"`` or a tuple of test names.
     bhar_benchmark : the expected return the BHAR compounds: ``"model"`` (the fitted normal
         return, the default) or ``"benchmark"`` (the benchmark's own return).
+    on_suspect : an event whose windows hold a price flagged by the screen
+        (:mod:`research_lib.data.screen`: split-like jump, reversing spike, stale run):
+        ``"warn"`` (default: status ``suspect`` and a warning), ``"exclude"`` or ``"ignore"``.
+        Zero variance of a security's estimation returns excludes its event unless ``"ignore"``.
 
     Raises
     ------
@@ -218,6 +223,7 @@ class StudySpec:
     exclude_dates: tuple[str, ...] = field(default=())
     tests: tuple[str, ...] | str | None = None
     bhar_benchmark: BharBenchmark = "model"
+    on_suspect: OnSuspect = "warn"
 
     def __post_init__(self) -> None:
         est = check_window("estimation_window", self.estimation_window)
@@ -233,6 +239,7 @@ class StudySpec:
         _choice("returns", self.returns, ReturnsKind)
         _choice("after_gap", self.after_gap, AfterGap)
         _choice("bhar_benchmark", self.bhar_benchmark, BharBenchmark)
+        _choice("on_suspect", self.on_suspect, OnSuspect)
         put(self, "confidence", _confidence(self.confidence))
         put(self, "exclude_dates", _exclude_dates(self.exclude_dates))
         put(self, "tests", _tests(self.tests))
@@ -270,6 +277,7 @@ class StudySpec:
             "exclude_dates": list(self.exclude_dates),
             "tests": self.tests if self.tests is None or isinstance(self.tests, str) else list(self.tests),
             "bhar_benchmark": self.bhar_benchmark,
+            "on_suspect": self.on_suspect,
         }
 
 

@@ -114,7 +114,7 @@ def event_study(
         (``estimation_window=(-250, -11)``, ``event_window=(-10, 10)``, ``car_windows=[(0, 1)]``,
         ``model="market"``, ``min_estimation=120``, ``conventions="textbook"``, ``returns="simple"``,
         ``after_gap="missing"``, ``confidence=0.95``, ``exclude_dates=[...]``, ``tests=None``,
-        ``bhar_benchmark="model"``); with ``spec`` they override its fields.
+        ``bhar_benchmark="model"``, ``on_suspect="warn"``); with ``spec`` they override its fields.
 
     Raises
     ------
@@ -178,14 +178,24 @@ def _fit(
             raise NoValidEventsError("no event left after anchoring and loading prices")
         panel, panel_table = build_panel(
             anchored, prices, windows, model=design.model, factors=factors, returns=design.returns,
-            after_gap=design.after_gap, exclude_dates=design.exclude_dates,
+            after_gap=design.after_gap, exclude_dates=design.exclude_dates, on_suspect=design.on_suspect,
         )
     except NoValidEventsError as err:
         if err.attrition is not None:
             attrition.add_table(err.attrition, "panel")
         raise NoValidEventsError(f"no event could be studied ({attrition.reasons()})", attrition.table()) from None
-    attrition.add_table(panel_table, "panel")
+    attrition.add_table(panel_table[panel_table["status"] != "suspect"], "panel")
+    _screen_notes(panel_table, attrition)
     return fit_model(panel, design.model, get_conventions(design.conventions))
+
+
+def _screen_notes(panel_table: pd.DataFrame, attrition: Attrition) -> None:
+    """Screen findings and unscheduled closures of kept events join their reason in the log."""
+    if "notes" not in panel_table.columns:
+        return
+    for row in panel_table[panel_table["status"] != "excluded"].itertuples(index=False):
+        for part in filter(None, str(row.notes).split("\n")):
+            attrition.note(row.event_id, part, suspect=row.status == "suspect" and part.startswith("suspect "))
 
 
 def _bhar(ab: AbnormalReturns, design: StudySpec, start: int, end: int) -> np.ndarray:

@@ -96,7 +96,8 @@ def test_truncated_or_altered_file_is_corrupt(tmp_path: Path) -> None:
     path.write_bytes(data)
     assert len(ch.read_entry(path).frame) == 3
     path.with_suffix(".json").unlink()
-    with pytest.raises(CacheCorruptError, match="manifest"):
+    # issue 12: a complete parquet without its manifest is half an entry (killed writer): absent, not corrupt
+    with pytest.raises(ch.IncompleteEntry, match="manifest"):
         ch.read_entry(path)
 
 
@@ -218,3 +219,96 @@ def test_corrupt_cache_offline_falls_back_to_the_snapshot(online: FakeDownload, 
     with caplog.at_level(logging.WARNING, logger="research_lib.data"):
         s = load_price("BABA", offline=True, snapshot=shared_data)
     assert s.source == "snapshot" and "corrupt" in caplog.text and len(online.calls) == 1
+
+
+# --- issue 12: entries committed as one unit, checked against the request -------------------------
+def _px_frame(start: str, periods: int, level: float = 100.0) -> pd.DataFrame:
+    idx = pd.DatetimeIndex(pd.bdate_range(start, periods=periods), name="date")
+    v = level * np.exp(np.cumsum(np.full(periods, 0.001)))
+    return pd.DataFrame({"open": v, "high": v, "low": v, "close": v, "adj_close": v, "volume": 1.0}, index=idx)
+
+
+def _put(cache_dir: Path, folder_symbol: str, manifest_symbol: str, frame: pd.DataFrame) -> Path:
+    from research_lib.data import yahoo
+
+    path = ch.price_file(cache_dir, folder_symbol, None, None)
+    request = {"symbol": manifest_symbol, "start": None, "end": None, "auto_adjust": yahoo.AUTO_ADJUST}
+    ch.write_entry(path, frame, {"kind": "prices", "source": "yfinance", "request": request}, label=manifest_symbol)
+    return path
+
+
+@pytest.fixture
+def cache_dir() -> Path:
+    return Path(os.environ["RESEARCH_LIB_CACHE"])
+
+
+def test_entry_of_another_symbol_is_refused_and_falls_through(cache_dir: Path, shared_data: Path,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    _put(cache_dir, "MSFT", "BABA", _px_frame("2024-01-02", 300))  # a BABA entry placed under MSFT
+    with caplog.at_level(logging.WARNING, logger="research_lib.data"):
+        s = load_price("MSFT", "2024-01-02", "2024-12-31", snapshot=shared_data, offline=True)
+    assert s.source == "snapshot" and "'BABA', not 'MSFT'" in caplog.text
+
+
+def test_half_entry_is_absent_not_corrupt(cache_dir: Path, shared_data: Path) -> None:
+    path = _put(cache_dir, "MSFT", "MSFT", _px_frame("2024-01-02", 300))
+    ch.manifest_path(path).unlink()  # killed between the parquet's rename and the manifest's
+    s = load_price("MSFT", "2024-01-02", "2024-12-31", snapshot=shared_data, offline=True)
+    assert s.source == "snapshot"
+    assert list(path.parent.glob("*corrupt*")) == []
+    from research_lib.data.snapshot import SymbolNotInSnapshotError
+
+    with pytest.raises(SymbolNotInSnapshotError):  # not CacheCorruptError
+        load_price("MSFT", "2024-01-02", "2024-12-31", snapshot=shared_data / "prices", offline=True)
+
+
+def test_interleaved_writers_leave_an_incomplete_entry_not_a_corrupt_one(tmp_path: Path) -> None:
+    path = tmp_path / "a.parquet"
+    ch.write_entry(path, _frame([1, 2, 3]), {"source": "t"}, label="A")
+    first_manifest = ch.manifest_path(path).read_bytes()
+    ch.write_entry(path, _frame([1, 2, 3, 4]), {"source": "t"}, label="A")
+    ch.manifest_path(path).write_bytes(first_manifest)  # writer 1 renames its manifest last
+    with pytest.raises(ch.IncompleteEntry):
+        ch.read_entry(path)
+    ch.write_entry(path, _frame([1, 2, 3, 4]), {"source": "t"}, label="A")  # the next writer repairs it
+    assert len(ch.read_entry(path).frame) == 4
+    assert [p.name for p in tmp_path.iterdir() if "corrupt" in p.name] == []  # nothing good was moved aside
+
+
+def test_manifest_is_embedded_in_the_parquet(tmp_path: Path) -> None:
+    path = tmp_path / "a.parquet"
+    entry = ch.write_entry(path, _frame([1, 2, 3]), {"source": "t", "request": {"symbol": "A"}}, label="A")
+    inner = ch.embedded_manifest(path.read_bytes())
+    assert inner is not None and inner["request"] == {"symbol": "A"} and inner["write_id"] == entry.manifest["write_id"]
+
+
+def test_stale_temporary_files_are_removed(cache_dir: Path, shared_data: Path) -> None:
+    path = _put(cache_dir, "MSFT", "MSFT", _px_frame("2024-01-02", 300))
+    stale = path.parent / f".{path.name}.abc123.tmp"
+    young = path.parent / f".{path.name}.def456.tmp"
+    stale.write_bytes(b"half")
+    young.write_bytes(b"half")
+    os.utime(stale, (1, 1))
+    load_price("MSFT", "2024-01-02", "2024-12-31", snapshot=shared_data, offline=True)
+    assert not stale.exists() and young.exists()  # a live writer's file is left alone
+
+
+def test_cache_files_respect_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        ch.write_entry(tmp_path / "a.parquet", _frame([1, 2, 3]), {"source": "t"}, label="A")
+    finally:
+        os.umask(old)
+    import stat
+
+    assert {stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()} == {0o644}
+
+
+def test_entry_that_does_not_cover_the_request_falls_back(cache_dir: Path, shared_data: Path, tmp_path: Path) -> None:
+    _put(cache_dir, "MSFT", "MSFT", _px_frame("2024-01-02", 60))  # an old download: Jan-Mar 2024
+    s = load_price("MSFT", "2024-01-02", "2025-06-30", snapshot=shared_data, offline=True)
+    assert s.source == "snapshot" and s.last >= pd.Timestamp("2025-06-27")
+    empty = tmp_path / "empty_snapshot"
+    (empty / "prices").mkdir(parents=True)
+    s = load_price("MSFT", "2024-01-02", "2025-06-30", snapshot=empty, offline=True)
+    assert s.source == "cache"  # nothing else has it: the short entry, with a coverage warning in the log

@@ -74,7 +74,7 @@ def test_cli_refuses_non_iso_dates_and_empty_json(tmp_path, capsys) -> None:  # 
     csv = tmp_path / "events.csv"
     csv.write_text("event_id,symbol,benchmark,event_date\nbaba,BABA,^GSPC,2025-02-24\n")
     assert main(["study", str(csv), "--json", ""]) == 2
-    assert "empty path" in capsys.readouterr().err
+    assert "path is empty" in capsys.readouterr().err
     assert main(["study", str(csv), "--exclude-date", "24/02/2025"]) == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
 

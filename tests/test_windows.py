@@ -366,7 +366,7 @@ def test_missing_factor_is_named_not_blamed_on_the_security(real_prices: dict[st
     prices = {"2330.TW": real_prices["2330.TW"], "^TWII": real_prices["^TWII"]}
     anchored, _ = anchor_events(pd.DataFrame({"event_id": ["tw"], "symbol": ["2330.TW"], "benchmark": ["^TWII"],
                                               "event_date": [pd.Timestamp("2025-02-20")]}))
-    with pytest.raises(NoValidEventsError) as err:
+    with pytest.raises(NoValidEventsError) as err, pytest.warns(FactorRegionWarning, match="2330.TW"):
         build_panel(anchored, prices, WindowSpec(), model="ff3", factors=factors)
     reason = err.value.attrition.loc[0, "reason"]
     assert "missing factor return in the event window on 2025-02-17, 2025-02-18" in reason

@@ -67,6 +67,8 @@ def _add_study(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--bhar-benchmark", choices=("model", "benchmark"), default="model",
                    help="expected return the BHAR compounds: the model's normal return or the benchmark's return")
+    p.add_argument("--on-suspect", choices=("warn", "exclude", "ignore"), default="warn",
+                   help="events whose windows hold a price the screen flags (split-like jump, spike, stale run): %(choices)s")
     p.add_argument("--json", default=None, metavar="PATH", help="write the results as JSON")
 
     def run(args: argparse.Namespace) -> int:

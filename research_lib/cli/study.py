@@ -6,29 +6,28 @@ Only this module (and the rest of :mod:`research_lib.cli`) prints; the library l
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
 import os
 import sys
 from pathlib import Path
 
-from research_lib.errors import InvalidRequestError
+from research_lib.events.reader import check_events_path
+from research_lib.outputs import resolve_target, write_json
 from research_lib.spec import StudySpec
 from research_lib.study import event_study, read_price_table
 
-__all__ = ["check_writable", "spec_from_args", "study_from_cli", "write_json"]
+__all__ = ["check_writable", "spec_from_args", "study_from_cli"]
 
 
-def check_writable(target: str) -> Path:
-    """Refuse a --json target that cannot be written, before the study runs; return it as a Path."""
-    if not target.strip():
-        raise InvalidRequestError("--json was given an empty path; give a file name such as results.json")
-    out = Path(target)
-    folder = out.parent if str(out.parent) else Path(".")
-    if out.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
-        why = "is a folder" if out.is_dir() else f"its folder {folder} does not exist or is not writable"
-        raise InvalidRequestError(f"cannot write --json {out}: {why}; choose a writable file path")
-    return out
+def _inputs(args: argparse.Namespace) -> list[str]:
+    """The files the study reads: an output may never replace one of them."""
+    prices = getattr(args, "prices", None)
+    listed = [] if prices is None else [prices] if isinstance(prices, str | os.PathLike) else list(prices)
+    return [str(args.events), *(str(p) for p in listed)]
+
+
+def check_writable(target: str, inputs: list[str] | None = None) -> Path:
+    """Refuse a --json target that cannot be written safely, before the study runs (see research_lib.outputs)."""
+    return resolve_target(target, inputs=inputs or (), what="--json")
 
 
 def spec_from_args(args: argparse.Namespace) -> StudySpec:
@@ -44,36 +43,21 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
         exclude_dates=tuple(args.exclude_date or ()),
         tests=getattr(args, "tests", None),
         bhar_benchmark=getattr(args, "bhar_benchmark", "model"),
+        on_suspect=getattr(args, "on_suspect", "warn"),
     )
-
-
-def write_json(out: Path, payload: dict[str, object]) -> None:
-    """Write ``payload`` to ``out`` through the package's safe writer when there is one, else atomically."""
-    text = json.dumps(payload, indent=2)
-    try:
-        writer = importlib.import_module("research_lib.outputs").write_text
-    except (ImportError, AttributeError):  # no safe writer in this tree: write a temporary file, then rename
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, out)
-    else:
-        writer(out, text)
 
 
 def study_from_cli(args: argparse.Namespace) -> int:
     """Handler of ``research-lib study``: print the summary, optionally write JSON."""
-    path = Path(args.events)
+    inputs = _inputs(args)
     if args.json is not None:
-        check_writable(args.json)
-    if not path.is_file():
-        raise FileNotFoundError(f"events file {path} not found; pass a CSV with event_id,symbol,benchmark,event_date|announced_at")
+        check_writable(args.json, inputs)
+    path = check_events_path(args.events)  # missing, a folder or '-': say which
     spec = spec_from_args(args)
     prices = read_price_table(args.prices) if getattr(args, "prices", None) else None
     res = event_study(path, spec, snapshot=args.snapshot, offline=args.offline, prices=prices)
     print(res.summary())
     if args.json is not None:
-        out = Path(args.json)
-        write_json(out, res.to_json_dict())
-        print(f"wrote {out}")
+        print(f"wrote {write_json(args.json, res.to_json_dict(), inputs=inputs)}")
     sys.stdout.flush()
     return 0

@@ -15,15 +15,18 @@ from research_lib.data.cache import DataRevisionWarning
 from research_lib.data.factors import load_factors
 from research_lib.data.prices import PriceSeries, PriceSet, load_price, load_prices
 from research_lib.data.report import data_report
+from research_lib.data.screen import ScreenConfig, screen_prices
 from research_lib.data.snapshot import SymbolNotInSnapshotError
 
 __all__ = [
     "DataRevisionWarning",
     "PriceSeries",
     "PriceSet",
+    "ScreenConfig",
     "SymbolNotInSnapshotError",
     "data_report",
     "load_factors",
     "load_price",
     "load_prices",
+    "screen_prices",
 ]

@@ -13,9 +13,15 @@ date range, and the SHA-256 of the parquet file.
 
 Rules
 -----
-* Writes are atomic: bytes go to a temporary file in the same folder, are
-  flushed and ``fsync``-ed, then ``os.replace`` puts them in place.  A failure
-  leaves the previous state (no partial file).
+* Writes are atomic (:func:`research_lib.outputs.write_bytes_atomic`): bytes go
+  to a unique temporary file in the same folder, are flushed and ``fsync``-ed,
+  then ``os.replace`` puts them in place; files get the umask's permissions.
+  An entry is committed as one unit: the parquet embeds its manifest (with a
+  random ``write_id``) and is renamed first, the ``.json`` manifest (which adds
+  the parquet's checksum) last.  A parquet without its own ``.json`` is a half
+  entry (a killed or concurrent writer) and is treated as absent, never as
+  corrupt, and never moved aside.  Temporary files older than
+  :data:`STALE_TMP_SECONDS` (left by a killed writer) are removed.
 * Every read checks the parquet's SHA-256 against the manifest; a mismatch or an
   unreadable file raises :class:`~research_lib.errors.CacheCorruptError`.  The
   loaders then download again when online and refuse when offline: a corrupt
@@ -29,12 +35,11 @@ Rules
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import logging
 import os
-import tempfile
+import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +50,7 @@ import pandas as pd
 
 from research_lib.data._common import fmt_date, package_versions, sha256_bytes, utc_now_iso
 from research_lib.errors import CacheCorruptError
+from research_lib.outputs import clean_stale_temporaries, write_bytes_atomic
 
 log = logging.getLogger(__name__)
 
@@ -86,43 +92,48 @@ class Revision:
 
 
 # --- atomic files -------------------------------------------------------------
+#: Seconds after which a writer's temporary file in a cache folder is stale (its writer was killed).
+STALE_TMP_SECONDS = 600.0
+_META_KEY = b"research_lib.manifest"
+
+
+class IncompleteEntry(LookupError):
+    """A cache entry whose parquet and manifest do not belong to one write (a writer was killed or is
+    between its two renames).  Readers treat it as absent: it is neither used nor called corrupt."""
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, ``os.replace``).
+    """Write ``data`` to ``path`` atomically with :func:`research_lib.outputs.write_bytes_atomic`.
 
     On any failure the temporary file is removed and the exception propagates;
     ``path`` is then either absent or still holds its previous content.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_folder(path.parent)
+    write_bytes_atomic(path, data, mkdir=True)
 
 
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename durable where the platform allows it (POSIX); best effort."""
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+def frame_to_parquet_bytes(frame: pd.DataFrame, manifest: dict[str, Any] | None = None) -> bytes:
+    """Serialise a frame (index included) to parquet bytes with pyarrow, optionally embedding a manifest
+    in the file's key-value metadata (so that the data and the facts about it are renamed as one file)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-
-def frame_to_parquet_bytes(frame: pd.DataFrame) -> bytes:
-    """Serialise a frame (index included) to parquet bytes with pyarrow."""
+    table = pa.Table.from_pandas(frame, preserve_index=True)
+    if manifest is not None:
+        meta = dict(table.schema.metadata or {})
+        meta[_META_KEY] = json.dumps(manifest, sort_keys=True).encode("utf-8")
+        table = table.replace_schema_metadata(meta)
     buf = io.BytesIO()
-    frame.to_parquet(buf, engine="pyarrow", index=True)
+    pq.write_table(table, buf)
     return buf.getvalue()
+
+
+def embedded_manifest(data: bytes) -> dict[str, Any] | None:
+    """The manifest embedded in parquet bytes (``None`` if there is none); raises if unreadable."""
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(io.BytesIO(data)).schema_arrow.metadata or {}
+    raw = meta.get(_META_KEY)
+    return None if raw is None else dict(json.loads(raw.decode("utf-8")))
 
 
 def manifest_path(parquet: Path) -> Path:
@@ -137,33 +148,67 @@ def _corrupt(path: Path, why: str) -> CacheCorruptError:
     )
 
 
+def _read_manifest(parquet: Path) -> tuple[dict[str, Any] | None, str]:
+    try:
+        manifest = json.loads(manifest_path(parquet).read_text(encoding="utf-8"))
+        return dict(manifest), str(manifest["sha256"])
+    except FileNotFoundError:
+        return None, "missing"
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return None, f"unreadable: {exc}"
+
+
 def read_entry(parquet: Path) -> CacheEntry:
     """Read a cache file after checking it against its manifest.
 
+    Notes
+    -----
+    A write renames the parquet (which embeds its manifest and a random
+    ``write_id``) first and the ``.json`` manifest second.  A parquet whose
+    ``.json`` is missing, or carries another ``write_id``, is half an entry
+    (a writer was killed, or another one is between its two renames) and
+    raises :class:`IncompleteEntry`, which callers treat as "not cached".
+
     Raises
     ------
+    IncompleteEntry
+        The parquet is missing, or complete but without its own manifest.
     CacheCorruptError
-        Manifest missing or unreadable, parquet missing, checksum mismatch, or
-        parquet unreadable.
+        The parquet is unreadable, or fails the checksum of its own manifest.
     """
     parquet = Path(parquet)
     try:
-        manifest = json.loads(manifest_path(parquet).read_text(encoding="utf-8"))
-        expected = str(manifest["sha256"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise _corrupt(parquet, f"manifest {manifest_path(parquet).name} missing or unreadable: {exc}") from exc
-    try:
         data = parquet.read_bytes()
+    except FileNotFoundError as exc:
+        raise IncompleteEntry(f"{parquet} does not exist") from exc
     except OSError as exc:
         raise _corrupt(parquet, f"cannot read it: {exc}") from exc
+    manifest, expected = _read_manifest(parquet)
     actual = sha256_bytes(data)
-    if actual != expected:
-        raise _corrupt(parquet, f"SHA-256 {actual[:12]}... does not match the manifest's {expected[:12]}...")
+    if manifest is None or actual != expected:
+        try:
+            inner = embedded_manifest(data)
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a bad file
+            why = f"SHA-256 {actual[:12]}... does not match the manifest's {expected[:12]}..." if manifest else (
+                f"manifest {manifest_path(parquet).name} {expected} and the parquet is unreadable: {exc}")
+            raise _corrupt(parquet, why) from exc
+        same_write = inner is not None and manifest is not None and inner.get("write_id") == manifest.get("write_id")
+        if inner is None and manifest is not None or same_write:
+            raise _corrupt(parquet, f"SHA-256 {actual[:12]}... does not match the manifest's {expected[:12]}...")
+        raise IncompleteEntry(f"{parquet} has no manifest of its own ({expected}); treated as not cached")
     try:
         frame = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a bad file
         raise _corrupt(parquet, f"parquet unreadable: {exc}") from exc
     return CacheEntry(frame=frame, path=parquet, sha256=actual, manifest=manifest)
+
+
+def clean_stale(folder: Path, older_than: float = STALE_TMP_SECONDS) -> list[Path]:
+    """Remove temporary files left by killed writers in a cache folder (see :mod:`research_lib.outputs`)."""
+    removed = clean_stale_temporaries(folder, older_than)
+    for path in removed:
+        log.info("removed the stale temporary file %s (left by an interrupted write)", path)
+    return removed
 
 
 # --- revisions ----------------------------------------------------------------
@@ -251,12 +296,13 @@ def write_entry(
         When rows held by both copies changed or dates disappeared.
     """
     parquet = Path(parquet)
-    data = frame_to_parquet_bytes(frame)
-    checksum = sha256_bytes(data)
+    clean_stale(parquet.parent)
     supersedes = None
     if parquet.exists() or manifest_path(parquet).exists():
         try:
             old = read_entry(parquet)
+        except IncompleteEntry as exc:
+            log.info("%s; replacing it", exc)
         except CacheCorruptError as exc:
             moved = _move_aside(parquet, "corrupt")
             log.warning("%s; kept it as %s and writing a fresh copy", exc, moved)
@@ -279,18 +325,22 @@ def write_entry(
                 )
             else:
                 log.info("%s: %d new row(s) appended to the cached copy; old copy kept as %s", label, rev.n_added, supersedes)
-    full = {
+    full: dict[str, Any] = {
         "format": MANIFEST_FORMAT,
         **manifest,
         "retrieved_at": manifest.get("retrieved_at") or utc_now_iso(),
         "versions": package_versions(),
         "file": parquet.name,
-        "sha256": checksum,
         "rows": len(frame),
         "first": fmt_date(frame.index.min()) if len(frame) else None,
         "last": fmt_date(frame.index.max()) if len(frame) else None,
         "supersedes": supersedes,
+        "write_id": uuid.uuid4().hex,
     }
+    # one unit: the parquet carries its manifest; the .json (with the checksum) is renamed last
+    data = frame_to_parquet_bytes(frame, full)
+    checksum = sha256_bytes(data)
+    full["sha256"] = checksum
     atomic_write_bytes(parquet, data)
     atomic_write_bytes(manifest_path(parquet), (json.dumps(full, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     return CacheEntry(frame=frame, path=parquet, sha256=checksum, manifest=full)
@@ -324,6 +374,7 @@ def find_price_files(cache_dir: Path, symbol: str, start: pd.Timestamp | None, e
     folder = exact.parent
     if not folder.is_dir():
         return []
+    clean_stale(folder)
     found = []
     for path in sorted(folder.glob("yahoo_*.parquet")):
         req = _parse_request(path.name)

@@ -167,6 +167,8 @@ def _load_file(spec: FactorFile, settings: Settings) -> tuple[pd.DataFrame, dict
     if target.exists():
         try:
             entry = cache.read_entry(target)
+        except cache.IncompleteEntry as exc:
+            log.info("%s", exc)
         except CacheCorruptError as exc:
             if settings.offline:
                 raise

@@ -301,17 +301,35 @@ Found = tuple[pd.DataFrame, str, str, str]
 
 
 def _from_cache(sym: str, start: pd.Timestamp | None, end: pd.Timestamp | None, settings: Settings) -> Found | None:
+    """The first verified cache entry of ``sym`` that covers the request.
+
+    An entry is used only when its own manifest names ``sym`` and a request that
+    covers ``[start, end]`` (a file copied under another symbol's folder is
+    refused), and when its rows reach the request's ends (within
+    :data:`COVERAGE_TOLERANCE_DAYS`).  An entry that falls short is used only if
+    no later source (the snapshot, or yfinance online) has the symbol.
+    Half-written entries are skipped as absent.
+    """
+    short: Found | None = None
     for path in cache.find_price_files(settings.cache_dir, sym, start, end):
         try:
             entry = cache.read_entry(path)
+        except cache.IncompleteEntry as exc:
+            log.info("%s", exc)
+            continue
         except CacheCorruptError as exc:
             if settings.offline and not _in_snapshot(sym, settings):
                 raise
             # never used; the snapshot (or, online, a fresh download) takes its place
             log.warning("%s; %s %s instead", exc, "reading the snapshot's" if settings.offline else "downloading", sym)
             return None
+        request = entry.manifest.get("request", {}) if isinstance(entry.manifest.get("request"), dict) else {}
+        mismatch = _manifest_mismatch(sym, request, start, end)
+        if mismatch:
+            log.warning("cache file %s is not used: %s", path, mismatch)
+            continue
         wanted = yahoo.AUTO_ADJUST
-        if entry.manifest.get("request", {}).get("auto_adjust", wanted) != wanted:
+        if request.get("auto_adjust", wanted) != wanted:
             log.info("cache file %s was downloaded with another adjustment setting; not used", path)
             continue
         frame = _conform(entry.frame)
@@ -319,8 +337,36 @@ def _from_cache(sym: str, start: pd.Timestamp | None, end: pd.Timestamp | None, 
             log.info("cache file %s was downloaded before %s and may lack later sessions; downloading again", path,
                      fmt_date(end))
             continue
-        return frame, "cache", str(path), entry.sha256
+        found = (frame, "cache", str(path), entry.sha256)
+        if _covers(frame, start, end):
+            return found
+        log.info("cache file %s does not cover %s .. %s; trying the next source", path, fmt_date(start), fmt_date(end))
+        short = short or found
+    if short is not None and not _in_snapshot(sym, settings) and settings.offline:
+        return short  # nothing else can serve it: the coverage warning says what is lacking
     return None
+
+
+def _manifest_mismatch(sym: str, request: dict, start: pd.Timestamp | None, end: pd.Timestamp | None) -> str | None:
+    """Why a manifest's request does not match this one (``None`` if it does)."""
+    if str(request.get("symbol", "")).upper() != sym:
+        return f"its manifest is for symbol {request.get('symbol')!r}, not {sym!r} (a misplaced file)"
+    try:
+        lo = None if request.get("start") is None else pd.Timestamp(request["start"])
+        hi = None if request.get("end") is None else pd.Timestamp(request["end"])
+    except (TypeError, ValueError):
+        return f"its manifest's request range {request.get('start')!r} .. {request.get('end')!r} is unreadable"
+    if (lo is not None and (start is None or lo > start)) or (hi is not None and (end is None or hi < end)):
+        return (f"its manifest's request {fmt_date(lo) or 'first'} .. {fmt_date(hi) or 'latest'} does not cover "
+                f"{fmt_date(start) or 'first'} .. {fmt_date(end) or 'latest'}")
+    return None
+
+
+def _covers(frame: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None) -> bool:
+    if frame.empty:
+        return False
+    tol = pd.Timedelta(days=COVERAGE_TOLERANCE_DAYS)
+    return not ((start is not None and frame.index[0] - start > tol) or (end is not None and end - frame.index[-1] > tol))
 
 
 def _in_snapshot(sym: str, settings: Settings) -> bool:

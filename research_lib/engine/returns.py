@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from research_lib.data.screen import check_values
 from research_lib.errors import DataError, InvalidRequestError
 
 RETURN_KINDS = ("simple", "log")
@@ -101,19 +102,14 @@ def compute_returns(
     if dates.has_duplicates:
         dup = dates[dates.duplicated()].strftime("%Y-%m-%d").tolist()[:5]
         raise DataError(f"adjusted closes of {name} have duplicate dates {dup}; keep one price per session")
-    values = pd.to_numeric(pd.Series(np.asarray(adj_close, dtype=float), index=dates), errors="coerce")
-    bad = values[values <= 0]
-    if len(bad):
-        raise DataError(
-            f"adjusted closes of {name} are not positive on {pd.DatetimeIndex(bad.index).strftime('%Y-%m-%d').tolist()[:5]}; "
-            "returns need positive prices: fix or drop those rows in the price data"
-        )
+    # the one check of price values for the engine (research_lib.data.screen): numbers, finite, positive
+    values = check_values(pd.Series(np.asarray(adj_close, dtype=object), index=dates), str(name))
     values = values.dropna().sort_index()
     if sessions is None:
         grid = values.index
     else:
         grid = _as_date_index(sessions, "sessions")
-        extra = values.index.difference(grid)
+        extra = pd.DatetimeIndex(values.index.difference(grid))
         if len(extra):
             warnings.warn(
                 f"{len(extra)} price(s) of {name} fall on dates that are not sessions "

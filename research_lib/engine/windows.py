@@ -31,10 +31,19 @@ from typing import Any, Literal, cast
 import numpy as np
 import pandas as pd
 
+from research_lib.data.screen import (
+    Finding,
+    ScreenConfig,
+    ScreenReport,
+    check_on_suspect,
+    screen_prices,
+    zero_variance_rows,
+)
 from research_lib.engine.panel import EventPanel
 from research_lib.engine.returns import align_benchmark, compute_returns
 from research_lib.errors import (
     DataError,
+    DesignError,
     EventError,
     InvalidRequestError,
     NoValidEventsError,
@@ -370,6 +379,38 @@ def _check_factors(factors: pd.DataFrame | None, layout: _Layout, model: str) ->
     return fac
 
 
+#: exchange calendars of the market that the Ken French US factors describe
+US_CALENDARS = ("XNYS", "XNAS", "XASE", "ARCX", "BATS")
+
+
+class FactorRegionWarning(UserWarning):
+    """Factors of one market fitted to a listing of another (e.g. US Fama-French on a Hong Kong share)."""
+
+
+def _check_factor_region(anchored: pd.DataFrame, fac: pd.DataFrame | None, model: str) -> None:
+    """Warn when the factors' region (``factors.attrs["region"]``, default ``"US"``) is not the listings' market."""
+    if fac is None or not len(anchored):
+        return
+    region = str(fac.attrs.get("region", "US"))
+    if region.upper() not in ("US", "USA", "UNITED STATES"):
+        return  # other regions: the caller said which market they describe; nothing to compare here
+    foreign = {}
+    for sym in dict.fromkeys(anchored["symbol"].astype(str)):
+        try:
+            code = lookup(sym).calendar
+        except UnknownSymbolError:
+            continue
+        if code not in US_CALENDARS:
+            foreign[sym] = code
+    if foreign:
+        shown = ", ".join(f"{s} ({c})" for s, c in list(foreign.items())[:8])
+        warnings.warn(FactorRegionWarning(
+            f"model {model!r} uses {region} factors (Ken French's US files) for listing(s) of another market: {shown}; "
+            "their risk premia and holidays are those of the US (US holidays leave factor returns missing on the "
+            "listing's sessions): use factors of the listing's own region (set factors.attrs['region']) or a "
+            "market model with a local index"), stacklevel=3)
+
+
 # --------------------------------------------------------------------------- series
 def _as_prices(obj: pd.Series | pd.DataFrame, symbol: str) -> pd.Series:
     if isinstance(obj, pd.DataFrame):
@@ -385,23 +426,39 @@ class _Series:
     ret: np.ndarray  # returns on grid (NaN outside the study's date span)
     first: pd.Timestamp  # first and last date with a price
     last: pd.Timestamp
+    closed: pd.DatetimeIndex = field(default_factory=lambda: pd.DatetimeIndex([]))  # unscheduled closures
 
 
 class _Sources:
-    """Returns of securities and benchmarks, computed once per symbol.
+    """Returns of securities and benchmarks, computed once per symbol, and the screen of their prices.
 
     Prices are cut to ``span`` (the dates the study's windows can reach, with a
     month of margin) before returns are computed, so that data problems far
     from every event (and the work of computing returns there) are skipped.
+    Each series is screened (:func:`research_lib.data.screen.screen_prices`)
+    on the same dates.  A session of an exchange calendar that *no* series of
+    that exchange has, while at least two of them (a security and a benchmark
+    of its own exchange) trade around it, is an unscheduled closure (a typhoon
+    or rainstorm day the calendar does not know): it leaves the grid, so that
+    windows are counted without it (see :meth:`closures`).
     """
 
     def __init__(
-        self, prices: Mapping[str, pd.Series], kind: str, after_gap: str, span: tuple[pd.Timestamp, pd.Timestamp]
+        self,
+        prices: Mapping[str, pd.Series],
+        kind: str,
+        after_gap: str,
+        span: tuple[pd.Timestamp, pd.Timestamp],
+        screen: ScreenConfig | None = None,
     ):
         self.prices, self.kind, self.after_gap, self.span = prices, kind, after_gap, span
+        self.screen = screen or ScreenConfig()
         self.sec: dict[str, _Series | str] = {}
         self.bench_own: dict[str, pd.Series | str] = {}
         self.bench: dict[tuple[str, str], np.ndarray | str] = {}
+        self.reports: dict[str, ScreenReport] = {}
+        self._closed: dict[str, pd.DatetimeIndex] = {}
+        self._cut: dict[str, pd.Series] = {}
 
     def _returns(self, symbol: str, grid: pd.DatetimeIndex) -> tuple[pd.Series, pd.Series]:
         px = _as_prices(self.prices[symbol], symbol)
@@ -409,7 +466,63 @@ class _Sources:
         lo, hi = self.span
         cut = px[(px.index >= lo) & (px.index <= hi)]
         sub = grid[(grid >= lo) & (grid <= hi)]
-        return px.dropna(), compute_returns(cut, sub, kind=self.kind, after_gap=self.after_gap)
+        ret = compute_returns(cut, sub, kind=self.kind, after_gap=self.after_gap)
+        self._cut[symbol] = cut[cut.index.isin(sub)]
+        self.reports[symbol] = screen_prices(self._cut[symbol], symbol, config=self.screen)
+        return px.dropna(), ret
+
+    def grid(self, symbol: str) -> pd.DatetimeIndex:
+        """The listing's sessions without the unscheduled closures of its exchange."""
+        cal = calendar_for(symbol)
+        grid = pd.DatetimeIndex(cal.sessions).as_unit("ns")
+        closed = self.closures(lookup(symbol).calendar)
+        return grid.difference(closed) if len(closed) else grid
+
+    def closures(self, code: str) -> pd.DatetimeIndex:
+        """Sessions of calendar ``code`` in the study's span that every series of that exchange lacks.
+
+        Needs at least two series of the exchange trading on both sides of the
+        date; runs longer than three sessions are missing data, not closures.
+        """
+        if code not in self._closed:
+            self._closed[code] = self._find_closures(code)
+        return self._closed[code]
+
+    def _find_closures(self, code: str) -> pd.DatetimeIndex:
+        lo, hi = self.span
+        sess = pd.DatetimeIndex(get_calendar(code).sessions).as_unit("ns")
+        sess = sess[(sess >= lo) & (sess <= hi)]
+        have = np.zeros(len(sess), dtype=bool)
+        covered = np.zeros(len(sess), dtype=int)
+        for sym, obj in self.prices.items():
+            try:
+                if lookup(sym).calendar != code:
+                    continue
+                px = _as_prices(obj, sym).dropna()
+                idx = pd.DatetimeIndex(px.index).as_unit("ns").normalize()
+            except (UnknownSymbolError, DataError, TypeError, ValueError):
+                continue
+            if idx.empty:
+                continue
+            have |= sess.isin(idx)
+            covered += (sess > idx.min()) & (sess < idx.max())
+        gap = ~have & (covered >= 2)
+        # keep only short runs (1-3 sessions): a long common gap is missing data
+        keep = gap.copy()
+        starts = np.flatnonzero(gap & ~np.concatenate([[False], gap[:-1]]))
+        for s0 in starts:
+            n = 0
+            while s0 + n < len(gap) and gap[s0 + n]:
+                n += 1
+            if n > 3:
+                keep[s0:s0 + n] = False
+        closed = pd.DatetimeIndex(sess[keep], name="date")
+        if len(closed):
+            log.warning(
+                "%s: %d calendar session(s) that no series of the exchange traded (%s) are treated as unscheduled "
+                "closures and left out of every window", code, len(closed), _fmt_dates(closed.values),
+            )
+        return closed
 
     def security(self, sym: str) -> _Series | str:
         """Returns of a security on its calendar, or the reason it has none."""
@@ -419,11 +532,12 @@ class _Sources:
 
     def _load_security(self, sym: str) -> _Series | str:
         try:
-            grid = pd.DatetimeIndex(calendar_for(sym).sessions).as_unit("ns")
+            calendar_for(sym)
         except UnknownSymbolError as exc:
             return f"unknown security symbol: {exc}"
         if sym not in self.prices:
             return f"no prices for the security {sym}; load them or drop the event"
+        grid = self.grid(sym)
         try:
             valid, ret = self._returns(sym, grid)
         except DataError as exc:
@@ -431,13 +545,20 @@ class _Sources:
         if valid.empty:
             return f"no prices for the security {sym} (the series is empty); load them or drop the event"
         full = ret.reindex(grid).to_numpy()
-        return _Series(grid, full, pd.Timestamp(valid.index.min()), pd.Timestamp(valid.index.max()))
+        return _Series(grid, full, pd.Timestamp(valid.index.min()), pd.Timestamp(valid.index.max()),
+                       self.closures(lookup(sym).calendar))
 
     def benchmark(self, bench: object, sym: str, grid: pd.DatetimeIndex) -> np.ndarray | str:
         """Benchmark returns over the security's session intervals (see ``align_benchmark``), or a reason."""
         if _missing(bench):
             return "no benchmark given; the model needs one (fill the benchmark column)"
         bench = str(bench)
+        if bench.strip().upper() == sym.strip().upper():
+            raise DesignError(
+                f"the benchmark of {sym} is {sym} itself: the market model would fit alpha 0, beta 1 and sigma 0, "
+                f"and every abnormal return would be 0; use a market index as the benchmark (for a "
+                f"{lookup(sym).calendar} listing, e.g. {lookup(sym).benchmark}), or model='constant_mean'"
+            )
         if bench not in self.bench_own:
             self.bench_own[bench] = self._load_benchmark(bench)
         own = self.bench_own[bench]
@@ -457,16 +578,31 @@ class _Sources:
 
     def _load_benchmark(self, bench: str) -> pd.Series | str:
         try:
-            own = pd.DatetimeIndex(calendar_for(bench).sessions).as_unit("ns")
+            calendar_for(bench)
         except UnknownSymbolError as exc:
             return f"unknown benchmark symbol: {exc}"
         if bench not in self.prices:
             return f"no prices for the benchmark {bench}; load them or choose another benchmark"
         try:
-            _, ret = self._returns(bench, own)
+            _, ret = self._returns(bench, self.grid(bench))
         except DataError as exc:
             return f"unusable prices for the benchmark {bench}: {exc}"
         return ret
+
+    def findings(self, sym: str, bench: object, grid: pd.DatetimeIndex) -> list[Finding]:
+        """Screen findings of a security, judged against its benchmark's returns when it has one, and of
+        the benchmark itself."""
+        report = self.reports.get(sym, ScreenReport(sym))
+        if _missing(bench) or str(bench) not in self.prices or str(bench) == sym or sym not in self._cut:
+            return list(report.findings)
+        b = self.bench_own.get(str(bench))
+        if b is None:
+            b = self.bench_own[str(bench)] = self._load_benchmark(str(bench))
+        if isinstance(b, str):
+            return list(report.findings)
+        on_grid = pd.Series(np.log1p(align_benchmark(b, grid, kind="simple").to_numpy()), index=grid)
+        own = screen_prices(self._cut[sym], sym, benchmark=on_grid, config=self.screen).findings
+        return [*own, *self.reports.get(str(bench), ScreenReport(str(bench))).findings]
 
 
 def date_ranges(
@@ -541,6 +677,8 @@ def build_panel(
     *,
     dimson_lags: int = 1,
     exclude_dates: Iterable[str | pd.Timestamp] | None = None,
+    on_suspect: str = "warn",
+    screen: ScreenConfig | None = None,
 ) -> tuple[EventPanel, pd.DataFrame]:
     """Stack the estimation and event windows of all events into arrays.
 
@@ -573,6 +711,12 @@ def build_panel(
         earnings day or a market-wide shock); the window is not shifted, the
         model is fitted on the remaining complete cases and
         ``spec.min_estimation`` applies to what is left.
+    on_suspect, screen
+        What to do with an event whose windows hold a value flagged by the
+        price screen (:mod:`research_lib.data.screen`, thresholds ``screen``):
+        ``"warn"`` keeps it with status ``"suspect"``, ``"exclude"`` excludes
+        it, ``"ignore"`` does neither.  Zero variance of the security's
+        estimation returns excludes the event unless ``"ignore"``.
 
     Returns
     -------
@@ -622,14 +766,16 @@ def build_panel(
     layout = _layout(model, dimson_lags)
     _check_panel_request(anchored, spec, layout, model)
     day0 = pd.DatetimeIndex(anchored["day0"]).as_unit("ns")
+    fac = _check_factors(factors, layout, model)
+    _check_factor_region(anchored, fac, model)
     job = _PanelJob(
         arr=_empty_arrays(len(anchored), len(spec.tau_est), len(spec.tau_evt), len(layout.x_names)),
         reasons=[[] for _ in range(len(anchored))],
-        sources=_Sources(prices, returns, after_gap, _study_span(anchored, day0, spec, layout)),
+        sources=_Sources(prices, returns, after_gap, _study_span(anchored, day0, spec, layout), screen),
         day0=day0,
         spec=spec,
         layout=layout,
-        fac=_check_factors(factors, layout, model),
+        fac=fac,
     )
     for sym, bench, rows in _symbol_groups(anchored):
         _fill_group(job, sym, bench, rows)
@@ -638,7 +784,9 @@ def build_panel(
     if exclude_dates is not None:
         job.arr["y_est"] = _mask_dates(job.arr["y_est"], job.arr["est_dates"], exclude_dates)
     n_est = _check_samples(job.arr, job.reasons, spec, layout)
-    return _assemble(anchored, day0, job.arr, job.reasons, n_est, spec.tau_est, spec.tau_evt, layout, returns)
+    notes = _screen_events(anchored, job.arr, job.reasons, job.sources, check_on_suspect(on_suspect))
+    panel, attrition = _assemble(anchored, day0, job.arr, job.reasons, n_est, spec.tau_est, spec.tau_evt, layout, returns)
+    return panel, _mark_suspects(attrition, notes, on_suspect)
 
 
 @dataclass
@@ -747,6 +895,75 @@ def _fill_factors(
     return f_on_grid["rf"].to_numpy()
 
 
+def _screen_events(
+    anchored: pd.DataFrame, arr: dict[str, np.ndarray], reasons: list[list[str]], sources: _Sources, on_suspect: str
+) -> list[list[str]]:
+    """Screen findings and unscheduled closures inside each event's windows.
+
+    Returns one list of notes per event.  Under ``"exclude"`` a suspect value
+    is also added to the event's exclusion reasons; zero variance of the
+    security's estimation returns always is, unless ``"ignore"``.
+    """
+    notes: list[list[str]] = [[] for _ in range(len(anchored))]
+    placed = ~np.isnat(arr["est_dates"][:, 0])
+    if on_suspect != "ignore":
+        for i in np.flatnonzero(placed & zero_variance_rows(arr["y_est"])):
+            reasons[i].append(
+                f"zero variance of the security's returns over the estimation sample "
+                f"{_fmt_dates(arr['est_dates'][i][[0]])}..{_fmt_dates(arr['est_dates'][i][[-1]])} (constant or stale "
+                "prices): sigma would be 0 and every t-statistic undefined; check the prices"
+            )
+    lo, est_hi, hi = arr["est_dates"][:, 0], arr["est_dates"][:, -1], arr["evt_dates"][:, -1]
+    pairs: dict[tuple[str, object], np.ndarray] = anchored.groupby(
+        ["symbol", "benchmark"], sort=False, dropna=False).indices  # type: ignore[assignment]
+    for (sym, bench), rows in pairs.items():
+        rows = rows[placed[rows]]
+        sec = sources.sec.get(sym)
+        if not len(rows) or not isinstance(sec, _Series):
+            continue
+        found = sources.findings(sym, bench, sec.grid) if on_suspect != "ignore" else []
+        for f in found:
+            first = np.datetime64(f.date.as_unit("ns"))
+            last = np.datetime64((f.last if f.last is not None else f.date).as_unit("ns"))
+            for i in rows[(first <= hi[rows]) & (last >= lo[rows])]:
+                where = "estimation" if last <= est_hi[i] else "event"
+                text = f"{f.describe()} [in the {where} window]"
+                notes[i].append(text)
+                if on_suspect == "exclude":
+                    reasons[i].append(text)
+        closed = sources.closures(lookup(sym).calendar).values
+        for i in rows:
+            inside = closed[(closed >= lo[i]) & (closed <= hi[i])]
+            if len(inside):
+                notes[i].append(
+                    f"unscheduled closure(s) {_fmt_dates(inside)}: {lookup(sym).calendar} calls them sessions but no "
+                    f"series of the exchange traded; the windows are counted without them"
+                )
+    return notes
+
+
+def _mark_suspects(attrition: pd.DataFrame, notes: list[list[str]], on_suspect: str) -> pd.DataFrame:
+    """Kept events with a suspect value get status ``"suspect"``; every note is appended to the reason."""
+    out = attrition.copy()
+    out["notes"] = ["\n".join(extra) for extra in notes]  # the screen's own notes, one per line
+    for i, extra in enumerate(notes):
+        if not extra:
+            continue
+        out.loc[i, "reason"] = "; ".join([str(out.loc[i, "reason"]), *extra])
+        if out.loc[i, "status"] == "kept" and any(t.startswith("suspect ") for t in extra) and on_suspect == "warn":
+            out.loc[i, "status"] = "suspect"
+    n = int((out["status"] == "suspect").sum())
+    if n:
+        warnings.warn(SuspectPriceWarning(
+            f"{n} event(s) have suspect prices in their windows (see the attrition table's status 'suspect'); "
+            "fix the prices, or pass on_suspect='exclude' to leave those events out"), stacklevel=3)
+    return out
+
+
+class SuspectPriceWarning(UserWarning):
+    """Prices inside an event's windows look wrong (split-like jump, reversing spike, stale run)."""
+
+
 def _add(reasons: list[list[str]], rows: np.ndarray, text: str) -> None:
     for r in rows:
         reasons[r].append(text)
@@ -772,7 +989,15 @@ def _check_positions(
     bad = not_session | outside | too_early | too_late
     for j in np.flatnonzero(bad):
         r, d = rows[j], d0[int(j)]
-        if not_session[j]:
+        if not_session[j] and d in sec.closed:
+            k = int(sec.grid.searchsorted(d))
+            nxt = sec.grid[k] if k < len(sec.grid) else None
+            reasons[r].append(
+                f"day 0 {d:%Y-%m-%d} is an unscheduled closure of {sym}'s exchange (a calendar session that no series "
+                f"of the exchange traded); give the next session{f' {nxt:%Y-%m-%d}' if nxt is not None else ''} "
+                "as the event date"
+            )
+        elif not_session[j]:
             reasons[r].append(
                 f"day 0 {d:%Y-%m-%d} is not a session of {sym}'s exchange; anchor events with anchor_events"
             )
@@ -897,7 +1122,7 @@ def _assemble(
     return panel, attrition
 
 
-__all__ = ["FACTOR_COLUMNS", "PANEL_MODELS", "LeadLag", "WindowSpec", "anchor_events", "build_panel"]  # noqa: F822 (module __getattr__)
+__all__ = ["FACTOR_COLUMNS", "PANEL_MODELS", "FactorRegionWarning", "LeadLag", "SuspectPriceWarning", "WindowSpec", "anchor_events", "build_panel"]  # noqa: F822 (module __getattr__)
 
 
 def _mask_dates(values: np.ndarray, dates: np.ndarray, drop: Iterable[str | pd.Timestamp]) -> np.ndarray:

@@ -15,8 +15,9 @@ column     meaning
 event_id   the event's id as given
 symbol     the security
 status     ``kept``, ``shifted`` (day 0 moved to the next session, with the
-           reason) or ``excluded``
-stage      the step that set the status (``anchor``, ``prices``, ``panel``)
+           reason), ``suspect`` (kept, but a price in its windows failed the
+           screen of :mod:`research_lib.data.screen`) or ``excluded``
+stage      the step that set the status (``anchor``, ``prices``, ``panel``, ``screen``)
 reason     the explanation, naming dates and the fix where there is one
 ========== ==============================================================
 
@@ -30,9 +31,9 @@ from typing import Literal
 
 import pandas as pd
 
-Status = Literal["kept", "shifted", "excluded"]
+Status = Literal["kept", "shifted", "suspect", "excluded"]
 COLUMNS = ("event_id", "symbol", "status", "stage", "reason")
-_RANK = {"kept": 0, "shifted": 1, "excluded": 2}
+_RANK = {"kept": 0, "shifted": 1, "suspect": 2, "excluded": 3}
 
 __all__ = ["COLUMNS", "Attrition", "Status"]
 
@@ -68,6 +69,22 @@ class Attrition:
         for eid in event_ids:
             sym = self._state.get(str(eid), {}).get("symbol", "")
             self.record(eid, sym, "excluded", stage, reason)
+
+    def note(self, event_id: object, text: str, *, suspect: bool = False) -> None:
+        """Add ``text`` to a kept event's reason (a screen finding, an unscheduled closure).
+
+        With ``suspect=True`` the event's status becomes ``suspect``: it stays in the study, but a
+        price in its windows failed the screen (:mod:`research_lib.data.screen`).  Excluded events
+        keep their exclusion reason unchanged.
+        """
+        state = self._state.get(str(event_id))
+        if state is None or state["status"] == "excluded":
+            return
+        if text and text not in state["reason"]:
+            state["reason"] = f"{state['reason']}; {text}" if state["reason"] else text
+        if suspect:
+            state["status"] = "suspect"
+        self._log.append({**state, "stage": "screen", "reason": text})
 
     def excluded_ids(self) -> set[str]:
         return {e for e, s in self._state.items() if s["status"] == "excluded"}

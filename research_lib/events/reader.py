@@ -160,23 +160,60 @@ def _read_table(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, str, l
         frame = source.reset_index(drop=True).copy()
         frame.columns = [str(c).strip() for c in frame.columns]
         return frame, "events table", [f"row {i + 1}" for i in range(len(frame))]
-    path = Path(source)
+    path = check_events_path(source)
     name = str(path)
-    if not path.is_file():
-        raise CatalogueError(f"{name}: file not found; check the path")
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
         raise CatalogueError(f"{name}: the file is empty; write a header line and one row per event") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except pd.errors.ParserError as exc:
+        if "EOF inside string" in str(exc):
+            line = re.search(r"row (\d+)", str(exc))
+            where = f" starting on line {int(line.group(1)) + 1}" if line else ""
+            raise CatalogueError(
+                f"{name}: a quote (\") is opened{where} and never closed; close it or remove it "
+                "(a value with a comma must be wrapped in a pair of quotes)"
+            ) from None
+        raise CatalogueError(f"{name}: not a readable CSV file ({exc}); save it as CSV (UTF-8)") from exc
+    except UnicodeDecodeError as exc:
         raise CatalogueError(f"{name}: not a readable UTF-8 CSV file ({exc}); save it as CSV (UTF-8)") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
+    _check_delimiter(name, list(frame.columns))
     _check_field_counts(path, name, len(frame.columns))
     # Line numbers as a spreadsheet shows them: the header is line 1, the first row line 2.
     labels = [f"line {i + 2}" for i in range(len(frame))]
     keep = [i for i in range(len(frame)) if not all(_blank(v) for v in frame.iloc[i])]
     frame = frame.iloc[keep].reset_index(drop=True)
     return frame, name, [labels[i] for i in keep]
+
+
+def check_events_path(source: str | Path) -> Path:
+    """The events file's path, or a :class:`CatalogueError` saying what it is instead (missing, a folder, ``-``)."""
+    if str(source).strip() == "-":
+        raise CatalogueError(
+            "'-' (standard input) cannot be the events file; save the events as a CSV file and pass its path"
+        )
+    path = Path(source)
+    if path.is_dir():
+        raise CatalogueError(f"{path}: is a folder, not a file; pass the events CSV file inside it (e.g. {path / 'events.csv'})")
+    if not path.is_file():
+        if path.exists():
+            raise CatalogueError(f"{path}: is not a regular file (a FIFO or device?); save the events as a CSV file")
+        raise CatalogueError(f"{path}: file not found; check the path")
+    return path
+
+
+def _check_delimiter(name: str, columns: list[str]) -> None:
+    """A one-column header holding ';' or a tab: the file uses another separator than the comma."""
+    if len(columns) != 1:
+        return
+    for sep, label in ((";", "semicolon"), ("\t", "tab")):
+        if sep in columns[0] and len(columns[0].split(sep)) >= 3:
+            raise CatalogueError(
+                f"{name}: looks {label}-separated (header {columns[0]!r}); save it with commas as separators "
+                f"(in a spreadsheet: 'CSV UTF-8 (comma delimited)'), or convert it with "
+                f"pandas.read_csv(path, sep={sep!r}).to_csv(new_path, index=False)"
+            )
 
 
 def _check_field_counts(path: Path, name: str, width: int) -> None:

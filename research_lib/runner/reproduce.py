@@ -77,7 +77,7 @@ def execute_notebook(path: Path, out_dir: Path, timeout: int = 1200, parameters:
     from nbclient.exceptions import CellExecutionError
     from nbconvert import HTMLExporter
 
-    nb = nbformat.read(path, as_version=4)
+    nb = _read_notebook(path)
     if parameters:
         _inject_parameters(nb, parameters)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
@@ -105,6 +105,26 @@ def execute_notebook(path: Path, out_dir: Path, timeout: int = 1200, parameters:
     html_path = executed.with_suffix(".html")
     html_path.write_text(html, encoding="utf-8")
     return NotebookRun(path.name, seconds, executed, html_path)
+
+
+def _read_notebook(path: Path):  # noqa: ANN202 (nbformat node)
+    """Read and validate a notebook; a broken file raises NotebookExecutionError naming it (not a raw traceback)."""
+    import warnings
+
+    import nbformat
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # MissingIDFieldWarning and the like: validity is checked below
+            nb = nbformat.read(path, as_version=4)
+            nbformat.validate(nb)
+    except Exception as exc:  # noqa: BLE001 - nbformat raises JSON, validation and conversion errors
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NotebookExecutionError(
+            f"{path}: not a valid Jupyter notebook ({type(exc).__name__}: {why}); restore it from version control "
+            "or open and save it in Jupyter"
+        ) from None
+    return nb
 
 
 def _failing_cell(nb) -> tuple[int, str]:  # noqa: ANN001
