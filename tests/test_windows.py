@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research_lib.engine.windows import WindowSpec, anchor_events, build_panel
+from research_lib.engine.windows import FactorRegionWarning, WindowSpec, anchor_events, build_panel
 from research_lib.errors import DataError, EventError, InvalidRequestError, NoValidEventsError, WindowError
 from research_lib.listings.calendars import get_calendar, sessions
 
