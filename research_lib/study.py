@@ -19,13 +19,16 @@ import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from research_lib.analysis.columns import with_extra_columns
 from research_lib.config import get_settings
 from research_lib.conventions import get_conventions
+from research_lib.data.user_study import needs_user_path, study_with_user_data
 from research_lib.engine.windows import WindowSpec, anchor_events, build_panel
 from research_lib.errors import DataError, InvalidRequestError, NoValidEventsError, WindowError
 from research_lib.events.reader import parse_event_date, read_events
@@ -129,6 +132,10 @@ def event_study(
     snapshot: str | os.PathLike[str] | None = None,
     offline: bool | None = None,
     tests: Sequence[str] | str | None = None,
+    data: pd.DataFrame | str | os.PathLike[str] | None = None,
+    registry: Any = None,
+    portfolios: Any = None,
+    default_calendar: str | None = None,
 ) -> EventStudyResult:
     """Run an event study.
 
@@ -155,12 +162,29 @@ def event_study(
     tests : test names for each CAR window (see :class:`research_lib.inference.battery.TestBattery`):
         ``None`` for the standard battery ``TEST_NAMES``, ``"all"`` to add the extra tests
         (CLM J1/J2, Brown-Warner 1980, Lamb, Corrado-Zivney, modified rank).
+    data : your own returns or prices, a DataFrame or a CSV/parquet path in long format
+        ``symbol,date,ret|price[,dlret,volume,calendar,mcap]`` or wide ``date,SYM1,...``
+        (:func:`research_lib.data.user.read_user_data`); identifiers not in it come from the data layer.
+    registry : a :class:`research_lib.listings.registry.SymbolRegistry`, a mapping
+        identifier -> calendar code, or a CSV ``symbol,calendar,timezone,currency``.
+    portfolios : named basket benchmarks, a CSV ``portfolio,member,weight``
+        (:mod:`research_lib.data.basket`); ``EW(..)``/``VW(..)``/``W(..)`` need none.
+    default_calendar : calendar of identifiers no rule knows (default XNYS when ``data`` is
+        given; ``"none"`` refuses them).
+
+    Every column of the events table besides the standard ones is carried into
+    ``result.events`` and ``result.attrition``.
 
     Raises
     ------
     NoValidEventsError
         If every event was excluded; the message lists the reasons.
     """
+    user_kw = {"data": data, "registry": registry, "portfolios": portfolios, "default_calendar": default_calendar}
+    if any(v is not None for v in user_kw.values()) or needs_user_path(events, prices):
+        # your own data, calendars or baskets: prepared in research_lib.data.user_study, then this function again
+        rest = {k: v for k, v in locals().items() if k not in (*user_kw, "user_kw", "events")}
+        return study_with_user_data(event_study, events, rest, **user_kw)
     conv = get_conventions(conventions)
     if not isinstance(events, pd.DataFrame):
         events = read_events(events)
@@ -203,8 +227,9 @@ def event_study(
     battery = TestBattery(ab)
     by_window = {_wkey(w): battery.window(*w, tests) for w in wins}
     daily = _daily_table(ab, battery)
-    table = _events_table(ab, wins, returns)
-    return EventStudyResult(params, ab, table, daily, by_window, attrition.reset_index(drop=True), sources)
+    table = with_extra_columns(_events_table(ab, wins, returns), events)
+    attrition = with_extra_columns(attrition.reset_index(drop=True), events)
+    return EventStudyResult(params, ab, table, daily, by_window, attrition, sources)
 
 
 def _exclude_date(value: object) -> pd.Timestamp:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from research_lib.data.sources import PriceSource
 from research_lib.engine.panel import EventPanel
 from research_lib.engine.returns import align_benchmark, compute_returns
 from research_lib.errors import (
@@ -396,7 +397,10 @@ class _Sources:
         self.bench: dict[tuple[str, str], np.ndarray | str] = {}
 
     def _returns(self, symbol: str, grid: pd.DatetimeIndex) -> tuple[pd.Series, pd.Series]:
-        px = _as_prices(self.prices[symbol], symbol)
+        obj = self.prices[symbol]
+        if isinstance(obj, PriceSource):  # returns given directly (user return data, baskets): no price round trip
+            return obj.returns_on(grid, self.kind, self.span)
+        px = _as_prices(obj, symbol)
         px.index = pd.DatetimeIndex(px.index).as_unit("ns")
         lo, hi = self.span
         cut = px[(px.index >= lo) & (px.index <= hi)]
