@@ -349,6 +349,9 @@ def study_from_cli(args: argparse.Namespace) -> int:
         _check_writable(Path(args.json))
     if not path.is_file():
         raise FileNotFoundError(f"events file {path} not found; pass a CSV with event_id,symbol,benchmark,event_date|announced_at")
+    from research_lib.cli.user_options import after_study, check_out, study_kwargs
+
+    check_out(args)
     prices = read_price_table(args.prices) if getattr(args, "prices", None) else None
     tests = getattr(args, "tests", None)
     if tests is not None and len(tests) == 1 and tests[0] == "all":
@@ -367,8 +370,11 @@ def study_from_cli(args: argparse.Namespace) -> int:
         offline=args.offline,
         prices=prices,
         tests=tests,
+        **study_kwargs(args),
     )
     print(res.summary())
+    for line in after_study(res, args):
+        print(line)
     if args.json:
         out = Path(args.json)
         tmp = out.with_name(out.name + ".tmp")

@@ -60,6 +60,9 @@ def _add_study(sub: argparse._SubParsersAction) -> None:
         "corrado_zivney, modified_rank) or test names; default: the standard battery",
     )
     p.add_argument("--json", default=None, metavar="PATH", help="write the results as JSON")
+    from research_lib.cli.user_options import add_user_options
+
+    add_user_options(p)
 
     def run(args: argparse.Namespace) -> int:
         from research_lib.study import study_from_cli

@@ -36,14 +36,14 @@ __all__ = ["SymbolRegistry", "check_calendar_code", "use_registry"]
 
 
 def check_calendar_code(code: object, where: str = "") -> str:
-    """``code`` upper-cased if it is an ``exchange_calendars`` calendar, else a typed error with the fix."""
+    """The ``exchange_calendars`` calendar named ``code`` (aliases resolved), else a typed error with the fix."""
     import exchange_calendars as xcals
 
     text = str(code).strip()
     names = set(xcals.get_calendar_names(include_aliases=True))
     for cand in (text, text.upper()):
         if cand in names:
-            return cand
+            return str(xcals.resolve_alias(cand))  # an alias (XNAS) is its calendar (XNYS)
     at = f" ({where})" if where else ""
     raise InvalidRequestError(
         f"unknown calendar code {text!r}{at}; use an exchange_calendars code such as XNYS, XNAS, XHKG, XLON, "
