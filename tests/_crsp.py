@@ -22,7 +22,6 @@ def prices_long(seed: int = 11) -> pd.DataFrame:
     days = sessions()
     m = rng.normal(0.0004, 0.01, len(days))
     rows = []
-    level = {MARKET: 100.0}
     series = {MARKET: 100 * np.cumprod(1 + m)}
     for k, p in enumerate(PERMNOS):
         r = 0.0002 * k + (0.6 + 0.3 * k) * m + rng.normal(0, 0.015, len(days))
@@ -34,7 +33,6 @@ def prices_long(seed: int = 11) -> pd.DataFrame:
         if sym == PERMNOS[3]:
             px = px[: len(days) - 20]  # delisted 20 sessions before the end
         rows.append(pd.DataFrame({"symbol": sym, "date": days[: len(px)], "price": px}))
-    del level
     return pd.concat(rows, ignore_index=True)
 
 
@@ -43,7 +41,7 @@ def returns_long(seed: int = 11, dlret: float = -0.3) -> tuple[pd.DataFrame, pd.
     and the matching prices (the delisting return folded into the last price)."""
     px = prices_long(seed)
     out = []
-    for sym, grp in px.groupby("symbol", sort=False):
+    for _, grp in px.groupby("symbol", sort=False):
         p = grp["price"].to_numpy()
         r = np.full(len(p), np.nan)
         r[1:] = p[1:] / p[:-1] - 1  # NaN next to a missing price, as a gap gives

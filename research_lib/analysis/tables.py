@@ -179,6 +179,10 @@ def to_excel(result: EventStudyResult, path: str | os.PathLike[str], tests: Sequ
     return out
 
 
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
 def _csv(frame: pd.DataFrame, path: Path) -> None:
     _atomic(path, lambda tmp: frame.to_csv(tmp, index=False))
 
@@ -276,8 +280,8 @@ def write_outputs(
     _csv(tidy_tests(result), dest / "tests.csv")
     _csv(result.attrition, dest / "attrition.csv")
     tex = to_latex(result, tests)
-    _atomic(dest / "caar.tex", lambda tmp: tmp.write_text(tex, encoding="utf-8"))
+    _atomic(dest / "caar.tex", lambda tmp: _write_text(tmp, tex))
     to_excel(result, dest / "results.xlsx", tests)
     doc = json.dumps(results_json(result), indent=2)
-    _atomic(dest / "results.json", lambda tmp: tmp.write_text(doc, encoding="utf-8"))
+    _atomic(dest / "results.json", lambda tmp: _write_text(tmp, doc))
     return [dest / n for n in OUT_FILES]

@@ -72,7 +72,7 @@ class ReturnSeries:
         idx = pd.DatetimeIndex(r.index).as_unit("ns")
         r = pd.Series(np.asarray(r, dtype=float), index=idx, name=self.name)
         valid = r.dropna()
-        extra = valid.index.difference(grid)
+        extra = pd.DatetimeIndex(valid.index.difference(grid))
         if len(extra):
             warnings.warn(
                 f"{len(extra)} return(s) of {self.name} fall on dates that are not sessions of its calendar "

@@ -169,10 +169,11 @@ def _check_returns(frame: pd.DataFrame, origin: str) -> None:
                 f"data {origin}: {len(low)} {col} value(s) below -100% (e.g. {row['symbol']} {row['date']:%Y-%m-%d}: "
                 f"{low.iloc[0]:.4g}); a simple return cannot lose more than everything: check the data (percent? log?)"
             )
-    v = frame["ret"].dropna().to_numpy()
-    if v.size and (np.mean(v > 1.5) > 0.5 or (v.min() >= 0 and np.median(v) > 1.5)):
+    vals = frame["ret"].dropna().to_numpy()
+    if vals.size and (np.mean(vals > 1.5) > 0.5 or (vals.min() >= 0 and np.median(vals) > 1.5)):
         raise DataError(
-            f"data {origin}: the ret column looks like prices (median {np.median(v):.4g}, {np.mean(v > 1.5):.0%} above 1.5); "
+            f"data {origin}: the ret column looks like prices (median {np.median(vals):.4g}, "
+            f"{np.mean(vals > 1.5):.0%} above 1.5); "
             "if these are adjusted closes rename the column to price; if they are percent returns divide by 100"
         )
 

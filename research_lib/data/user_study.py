@@ -126,7 +126,7 @@ def study_with_user_data(
         basket_cals = _basket_calendars(baskets)
     cols = SymbolRegistry({**dict(cols.entries), **basket_cals})
     with use_registry(registry, columns=cols, default_calendar=default):
-        frame = read_events(events)
+        frame = read_events(events if isinstance(events, pd.DataFrame) else Path(events))
         table: dict[str, Any] = dict(user.mapping()) if user is not None else {}
         table.update(kw.get("prices") or {})
         members = sorted({m for b in baskets.values() for m in b.members})
