@@ -378,7 +378,7 @@ def study_from_cli(args: argparse.Namespace) -> int:
     if args.json:
         out = Path(args.json)
         tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(json.dumps(res.to_json_dict(), indent=2))
+        tmp.write_text(json.dumps(res.to_results_json(), indent=2))  # the --json keys plus schema_version, dates, attrition, columns
         os.replace(tmp, out)
         print(f"wrote {out}")
     return 0
