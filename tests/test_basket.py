@@ -63,6 +63,27 @@ def test_basket_benchmark_equals_the_hand_compounded_basket(bench: str, weights:
     assert np.isnan(p.x_est[0, :, 0]).any()  # London sessions next to a US holiday have no benchmark return
     note = res.sources[res.sources["source"] == "basket"]["origin"].iloc[0]
     assert "2 of" in note and "renormalised" in note  # the two missing returns of 14593
+    assert res.attrition["reason"].str.contains(r"benchmark basket .*: 2 of \d+ days with weights renormalised").all()
+
+
+def test_cli_basket_from_a_portfolio_file_and_a_registry(tmp_path, capsys) -> None:  # noqa: ANN001
+    from research_lib.cli.app import main
+
+    ret, _ = returns_long()
+    ret["symbol"] = ret["symbol"].replace({"VWRETD": "^SPX"})
+    ret.to_csv(tmp_path / "crsp.csv", index=False)
+    events().iloc[3:].assign(benchmark="PEERS").to_csv(tmp_path / "ev.csv", index=False)
+    (tmp_path / "p.csv").write_text("portfolio,member,weight\npeers,10107,1\npeers,^SPX,1\n")
+    (tmp_path / "r.csv").write_text("symbol,calendar\n^SPX,XNYS\n")
+    argv = ["study", str(tmp_path / "ev.csv"), "--data", str(tmp_path / "crsp.csv"), "--portfolios", str(tmp_path / "p.csv"),
+            "--registry", str(tmp_path / "r.csv"), "--calendar", "none", "--estimation-window", "-120", "-11",
+            "--event-window", "-5", "5", "--min-estimation", "60", "--json", str(tmp_path / "o.json")]
+    assert main(argv) == 0
+    doc = __import__("json").loads((tmp_path / "o.json").read_text())
+    assert doc["events"][0]["benchmark"] == "PEERS" and doc["schema_version"] == "1.0"
+    capsys.readouterr()
+    (tmp_path / "r.csv").write_text("symbol,calendar\n^SPX,XWHAT\n")
+    assert main(argv) == 2 and "unknown calendar code 'XWHAT'" in capsys.readouterr().err
 
 
 def test_renormalised_weights_and_value_weights() -> None:

@@ -145,7 +145,21 @@ def study_with_user_data(
             notes.append(note)
         frame["benchmark"] = [b.replace(" ", "") if is_basket(b, ports) else b for b in frame["benchmark"]]
         res = run(frame, **{**kw, "prices": table})
-    return replace(res, sources=_sources(user, sources, notes))
+    return replace(res, sources=_sources(user, sources, notes), attrition=_basket_reasons(res.attrition, frame, notes))
+
+
+def _basket_reasons(attrition: pd.DataFrame, events: pd.DataFrame, notes: list[dict[str, object]]) -> pd.DataFrame:
+    """Each event measured against a basket says how often the basket's weights were renormalised."""
+    if not notes or not len(attrition):
+        return attrition
+    text = {str(n["basket"]): (f"benchmark basket {n['basket']}: {n['renormalised_days']} of {n['days']} days with "
+                               "weights renormalised over the members present") for n in notes}
+    bench = attrition["event_id"].map(events.set_index("event_id")["benchmark"])
+    add = bench.map(text)
+    out = attrition.copy()
+    hit = add.notna() & (out["status"] != "excluded")
+    out.loc[hit, "reason"] = out.loc[hit, "reason"].astype(str) + "; " + add[hit]
+    return out
 
 
 def _basket_calendars(baskets: Mapping[str, Basket]) -> dict[str, Any]:
