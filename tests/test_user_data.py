@@ -119,3 +119,11 @@ def test_bad_data_is_refused_with_the_fix(frame: pd.DataFrame, words: str) -> No
 def test_a_missing_file_names_the_path(tmp_path) -> None:  # noqa: ANN001
     with pytest.raises(DataError, match="not found"):
         read_user_data(tmp_path / "nope.csv")
+
+
+def test_crsp_missing_codes_are_missing_with_a_warning() -> None:
+    frame = pd.DataFrame({"symbol": ["10107"] * 4, "date": ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07"],
+                          "ret": ["0.01", "C", "-99", "0.02"]})
+    with pytest.warns(UserWarning, match="2 ret value.*CRSP missing-value codes"):
+        got = read_user_data(frame).values["10107"]
+    np.testing.assert_array_equal(got.to_numpy(), [0.01, np.nan, np.nan, 0.02])

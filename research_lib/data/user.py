@@ -8,7 +8,10 @@ Formats read (CSV or parquet, or a DataFrame):
   compounded with the day's return, R = (1 + ret)(1 + dlret) - 1; where ``ret``
   is missing on that day the delisting return alone is the day's return
   (Shumway 1997, JF 52, 327-340: the delisting return completes the holding
-  period).  Missing returns stay missing (they are never filled or bridged).
+  period).  Missing returns stay missing (they are never filled or bridged);
+  CRSP's missing-value codes in ``ret``/``dlret`` (the letters ``A``-``Z`` and
+  the numbers -44, -55, -66, -77, -88, -99) are read as missing, with a warning
+  that counts them.
 * **long prices**: ``symbol,date,price`` (adjusted closes), optional ``volume``;
 * either may carry a ``calendar`` column (an ``exchange_calendars`` code per
   identifier, see :mod:`research_lib.listings.registry`) and ``mcap`` (market
@@ -25,6 +28,7 @@ price round trip, so the returns used are exactly those given.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,12 +153,35 @@ def _clean_long(frame: pd.DataFrame, origin: str, kind: str) -> pd.DataFrame:
         ex = out.loc[dup, ["symbol", "date"]].drop_duplicates().head(5)
         pairs = [f"{s} {d:%Y-%m-%d}" for s, d in zip(ex["symbol"], ex["date"], strict=True)]
         raise DataError(f"data {origin} has {int(dup.sum())} rows with a duplicate (symbol, date), e.g. {pairs}; keep one row per symbol and date")
+    for col in ("ret", "dlret"):
+        if col in out.columns:
+            out[col] = _crsp_missing(out[col], col, origin)
     for col in (kind, "dlret", "volume", "mcap"):
         if col in out.columns:
             out[col] = _numeric(out, col, origin)
     if "dlret" in out.columns and kind == "price":
         raise DataError(f"data {origin} has dlret with prices; a delisting return belongs to return data (ret), or fold it into the last price")
     return out.sort_values(["symbol", "date"], kind="stable")
+
+
+_CRSP_CODES = (-44.0, -55.0, -66.0, -77.0, -88.0, -99.0)
+
+
+def _crsp_missing(values: pd.Series, col: str, origin: str) -> pd.Series:
+    """CRSP's missing-value codes (a letter, or -44 ... -99) as NaN, with a warning that counts them."""
+    text = values.astype(str).str.strip()
+    letter = text.str.fullmatch(r"[A-Za-z]")
+    num = pd.to_numeric(values, errors="coerce")
+    code = num.isin(_CRSP_CODES)
+    hit = (letter & values.notna()) | code
+    if hit.any():
+        warnings.warn(
+            f"data {origin}: {int(hit.sum())} {col} value(s) are CRSP missing-value codes "
+            f"({sorted(set(text[hit]))[:5]}); they are read as missing returns",
+            UserWarning,
+            stacklevel=4,
+        )
+    return values.where(~hit, np.nan)
 
 
 def _check_returns(frame: pd.DataFrame, origin: str) -> None:

@@ -35,11 +35,13 @@ def _raw_events(events: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:
 
 
 def needs_user_path(events: object, prices: Mapping[str, Any] | None) -> bool:
-    """True if the events name a basket benchmark that ``prices`` does not already hold."""
+    """True if the events give calendars or name a basket benchmark that ``prices`` does not already hold."""
     try:
         raw = _raw_events(events)  # type: ignore[arg-type]
     except (OSError, ValueError):
         return False  # the normal path reports the unreadable file
+    if "calendar" in raw.columns and (raw["calendar"].astype(str).str.strip() != "").any():
+        return True  # calendars given in the events file
     if "benchmark" not in raw.columns:
         return False
     have = set(prices or {})

@@ -523,7 +523,9 @@ def build_panel(
         ``benchmark``, ``day0``).
     prices
         Symbol -> adjusted closes (Series, or a frame with ``adj_close``),
-        indexed by exchange-local trading date.
+        indexed by exchange-local trading date, or a
+        :class:`~research_lib.data.sources.PriceSource` that gives its returns
+        directly (user return data, basket benchmarks).
     spec
         The windows, in sessions relative to day 0.
     model
