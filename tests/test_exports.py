@@ -95,7 +95,9 @@ def test_cli_out_writes_every_file_and_refuses_a_used_folder(tmp_path, capsys) -
     assert main(argv) == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["events.csv", "daily.csv", "tests.csv", "attrition.csv", "caar.tex", "results.xlsx", "results.json"])
-    jsonschema.validate(json.loads((out / "results.json").read_text()), load_schema())
+    doc = json.loads((out / "results.json").read_text())
+    jsonschema.validate(doc, load_schema())
+    assert doc["events"][1]["columns"] == {"region": "EU", "amount_usd_bn": 2.0}  # numbers read from the file stay numbers
     ev = pd.read_csv(out / "events.csv", dtype={"symbol": str})
     assert list(ev["region"]) == ["US", "EU", "US", "EU"]
     assert pd.read_csv(out / "attrition.csv")["amount_usd_bn"].tolist() == [1.5, 2.0, 0.5, 3.0]
