@@ -16,6 +16,8 @@ from research_lib.data.factors import load_factors
 from research_lib.data.prices import PriceSeries, PriceSet, load_price, load_prices
 from research_lib.data.report import data_report
 from research_lib.data.snapshot import SymbolNotInSnapshotError
+from research_lib.data.sources import PriceSource, ReturnSeries
+from research_lib.data.user import UserData, read_user_data
 
 __all__ = [
     "DataRevisionWarning",
@@ -26,4 +28,8 @@ __all__ = [
     "load_factors",
     "load_price",
     "load_prices",
+    "PriceSource",
+    "ReturnSeries",
+    "UserData",
+    "read_user_data",
 ]
