@@ -67,3 +67,14 @@ def test_calendar_column_of_the_data_decides_the_sessions() -> None:
         other = event_study(ev.assign(calendar="XLON"), data=ret, **KW)
     assert pd.DatetimeIndex(other.abnormal.panel.est_dates[0]).difference(
         pd.DatetimeIndex(base.abnormal.panel.est_dates[0])).size > 0
+
+
+def test_a_calendar_column_in_the_events_file_alone_is_enough() -> None:
+    _, px = returns_long()
+    px["symbol"] = px["symbol"].replace({PERMNOS[0]: "^ONE"})
+    prices = {s: g.set_index("date")["price"] for s, g in px.groupby("symbol")}
+    ev = events().replace({PERMNOS[0]: "^ONE"})
+    without = event_study(ev, prices=prices, **KW)  # the library's own rules do not know ^ONE
+    assert without.n_events == 3 and "^ONE" in without.excluded["reason"].iloc[0]
+    res = event_study(ev.assign(calendar=["XNYS", "", "", ""]), prices=prices, **KW)
+    assert res.n_events == 4 and "calendar" not in res.to_frame().columns

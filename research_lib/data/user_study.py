@@ -146,7 +146,8 @@ def study_with_user_data(
             table[b.name] = src
             notes.append(note)
         frame["benchmark"] = [b.replace(" ", "") if is_basket(b, ports) else b for b in frame["benchmark"]]
-        res = run(frame, **{**kw, "prices": table})
+        # the calendars are active now: the engine reads them from the registry, not from the column
+        res = run(frame.drop(columns=["calendar"], errors="ignore"), **{**kw, "prices": table})
     return replace(res, sources=_sources(user, sources, notes), attrition=_basket_reasons(res.attrition, frame, notes))
 
 
