@@ -211,6 +211,55 @@ class EventStudyResult:
         beta = market_beta(self.abnormal)
         return None if beta is None else float(beta[i])
 
+    # ------------------------------------------------------- groups, regressions, paper tables
+    def by(self, column: str, windows: Any = None, tests: Any = None) -> Any:
+        """Per-group CAAR with the battery and Welch / rank-sum differences (:func:`research_lib.analysis.groups.compare_groups`)."""
+        from research_lib.analysis.groups import DEFAULT_GROUP_TESTS, compare_groups
+
+        return compare_groups(self, column, windows, DEFAULT_GROUP_TESTS if tests is None else tests)
+
+    def cross_section(self, formula: str, cov_type: str = "HC1", cluster: str | None = None, weights: str | None = None) -> Any:
+        """statsmodels OLS/WLS of a CAR on event columns (:func:`research_lib.analysis.cross_section.cross_section`)."""
+        from research_lib.analysis.cross_section import cross_section
+
+        return cross_section(self, formula, cov_type=cov_type, cluster=cluster, weights=weights)
+
+    def caar_table(self, tests: Any = None) -> pd.DataFrame:
+        """CAAR (%), N, statistic, p-value and stars per window (:mod:`research_lib.analysis.tables`)."""
+        from research_lib.analysis.tables import caar_table
+
+        return caar_table(self, tests)
+
+    def tidy(self) -> pd.DataFrame:
+        """Tests in long form ``event_id, window, quantity, value``."""
+        from research_lib.analysis.tables import tidy_tests
+
+        return tidy_tests(self)
+
+    def to_latex(self, tests: Any = None, caption: str | None = None) -> str:
+        """The CAAR table as a LaTeX tabular with the significance legend."""
+        from research_lib.analysis.tables import to_latex
+
+        return to_latex(self, tests, caption)
+
+    def to_excel(self, path: Any, tests: Any = None) -> Any:
+        """Workbook with sheets caar, events, daily, tests, attrition (openpyxl); returns the path."""
+        from research_lib.analysis.tables import to_excel
+
+        return to_excel(self, path, tests)
+
+    def to_csv(self, folder: Any, tests: Any = None) -> Any:
+        """caar.csv, events.csv, daily.csv, tests.csv, attrition.csv in ``folder``; returns the paths."""
+        from research_lib.analysis.tables import to_csv
+
+        return to_csv(self, folder, tests)
+
+    def to_results_json(self) -> dict[str, Any]:
+        """The ``--json`` layout plus schema_version, event-day dates, attrition and the events' own columns."""
+        from research_lib.analysis.tables import results_json
+
+        return results_json(self)
+
     def plot(self, kind: str = "car", ax: Any = None, event: int | str | None = None, level: float | None = None) -> Any:
         """Draw ``kind="car"`` (CAR/CAAR path with band) or ``kind="ar"`` (AR/AAR bars) into ``ax``; return ``ax``."""
         from research_lib.plotting import plot_ar, plot_car

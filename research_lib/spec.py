@@ -310,6 +310,9 @@ def check_prices(prices: object) -> dict[str, pd.Series] | None:
     for sym, series in prices.items():
         if isinstance(series, pd.DataFrame) and "adj_close" in series.columns:
             series = series["adj_close"]
+        if callable(getattr(series, "returns_on", None)):  # a PriceSource (user returns, a basket): passed as is
+            out[str(sym)] = series
+            continue
         if not isinstance(series, pd.Series):
             raise DataError(f"prices[{sym!r}] is a {type(series).__name__}, not a pandas Series; give adjusted closes "
                             f"indexed by date, e.g. pd.Series(values, index=pd.to_datetime(dates))")

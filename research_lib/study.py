@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from research_lib.analysis.columns import with_extra_columns
 from research_lib.config import get_settings
 from research_lib.conventions import get_conventions
+from research_lib.data.user_study import needs_user_path, study_with_user_data
 from research_lib.engine.panel import AbnormalReturns
 from research_lib.engine.windows import WindowSpec, anchor_events, build_panel, date_ranges
 from research_lib.errors import DataError, InvalidRequestError, NoValidEventsError
@@ -95,6 +97,10 @@ def event_study(
     factors: pd.DataFrame | None = None,
     snapshot: str | os.PathLike[str] | None = None,
     offline: bool | None = None,
+    data: pd.DataFrame | str | os.PathLike[str] | None = None,
+    registry: Any = None,
+    portfolios: Any = None,
+    default_calendar: str | None = None,
     **options: Any,
 ) -> EventStudyResult:
     """Run an event study.
@@ -115,6 +121,18 @@ def event_study(
         ``model="market"``, ``min_estimation=120``, ``conventions="textbook"``, ``returns="simple"``,
         ``after_gap="missing"``, ``confidence=0.95``, ``exclude_dates=[...]``, ``tests=None``,
         ``bhar_benchmark="model"``, ``on_suspect="warn"``); with ``spec`` they override its fields.
+    data : your own returns or prices, a DataFrame or a CSV/parquet path in long format
+        ``symbol,date,ret|price[,dlret,volume,calendar,mcap]`` or wide ``date,SYM1,...``
+        (:func:`research_lib.data.user.read_user_data`); identifiers not in it come from the data layer.
+    registry : a :class:`research_lib.listings.registry.SymbolRegistry`, a mapping
+        identifier -> calendar code, or a CSV ``symbol,calendar,timezone,currency``.
+    portfolios : named basket benchmarks, a CSV ``portfolio,member,weight``
+        (:mod:`research_lib.data.basket`); ``EW(..)``/``VW(..)``/``W(..)`` need none.
+    default_calendar : calendar of identifiers no rule knows (default XNYS when ``data`` is
+        given; ``"none"`` refuses them).
+
+    Every column of the events table besides the standard ones is carried into
+    ``result.events`` and ``result.attrition``.
 
     Raises
     ------
@@ -124,7 +142,13 @@ def event_study(
         For invalid events, windows, options or prices, with the fix in the message.
     """
     design = _resolve_spec(spec, options)
-    table = read_events(check_events_argument(events))
+    events = check_events_argument(events)
+    user_kw = {"data": data, "registry": registry, "portfolios": portfolios, "default_calendar": default_calendar}
+    if any(v is not None for v in user_kw.values()) or needs_user_path(events, prices):
+        # your own data, calendars or baskets: prepared in research_lib.data.user_study, then this function again
+        rest = {"spec": design, "prices": prices, "factors": factors, "snapshot": snapshot, "offline": offline}
+        return study_with_user_data(event_study, events, rest, **user_kw)
+    table = read_events(events)
     price_map = check_prices(prices)
     attrition = Attrition()
     windows = WindowSpec(design.estimation_window, design.event_window, design.min_estimation)
@@ -146,8 +170,9 @@ def event_study(
         get_conventions(design.conventions).name, design.returns, design.after_gap, design.confidence,
         design.exclude_dates,
     )
-    return EventStudyResult(params, ab, _events_table(ab, design), _daily_table(ab, battery, design.confidence),
-                            by_window, attrition.table(), sources, spec=design)
+    events_table = with_extra_columns(_events_table(ab, design), table)  # the user's own columns ride along
+    return EventStudyResult(params, ab, events_table, _daily_table(ab, battery, design.confidence),
+                            by_window, with_extra_columns(attrition.table(), table), sources, spec=design)
 
 
 def _anchor(table: pd.DataFrame, attrition: Attrition) -> pd.DataFrame:

@@ -34,6 +34,7 @@ from research_lib.errors import CacheCorruptError
 from research_lib.outputs import clean_stale_temporaries, write_json
 
 CTX = mp.get_context("fork")
+
 RUNS: dict[str, int] = {}
 OUTCOMES: dict[str, int] = {}
 FINDINGS: list[str] = []
@@ -226,6 +227,9 @@ def test_fault_tally() -> None:
     """Summary of this module's runs (all earlier tests in the module ran first)."""
     if not RUNS:
         pytest.skip("run with the whole module to get the tally")
-    assert sum(RUNS.values()) >= 40 and FINDINGS == [], (RUNS, OUTCOMES, FINDINGS)
+    assert FINDINGS == [], (RUNS, OUTCOMES, FINDINGS)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # under pytest-xdist the module's tests are spread over workers: each counts only its own runs
+    assert sum(RUNS.values()) >= 40, (RUNS, OUTCOMES)
     assert OUTCOMES.get("cache kill: whole entry", 0) > 0  # the kills landed both after and before the commit
     assert OUTCOMES.get("cache kill: half entry, read as absent", 0) + OUTCOMES.get("cache kill: nothing renamed yet", 0) > 0

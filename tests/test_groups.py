@@ -127,3 +127,65 @@ def test_bad_selections_are_clear_errors(study) -> None:  # noqa: ANN001
         select_events(study, np.zeros(9, dtype=bool))
     with pytest.raises(InvalidRequestError, match="no included event has a label"):
         subgroup_table(study, pd.Series({"zz": "a"}))
+
+
+# ----------------------------------------------------------------------------- result.by(column)
+@pytest.fixture(scope="module")
+def crsp_study():  # noqa: ANN201
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _crsp import events, returns_long
+
+    ev = events()
+    ev = pd.concat([ev, ev.assign(event_id=ev["event_id"] + "b", event_date=pd.to_datetime(ev["event_date"]) - pd.Timedelta(days=14))])
+    ev["event_date"] = pd.to_datetime(ev["event_date"]).dt.strftime("%Y-%m-%d")
+    ev["region"] = ["US", "EU", "US", "EU", "EU", "US", "EU", "US"]
+    return event_study(ev, data=returns_long()[0], estimation_window=(-120, -11), event_window=(-5, 5), min_estimation=60)
+
+
+def test_by_column_equals_scipy_on_the_per_event_cars(crsp_study) -> None:  # noqa: ANN001
+    res = crsp_study
+    cmp = res.by("region")
+    ev = res.to_frame()
+    assert "region" in ev.columns and "region" in res.attrition.columns
+    for w in res.parameters.car_windows:
+        key = f"{w[0]},{w[1]}"
+        us = ev.loc[ev["region"] == "US", f"car[{key}]"].to_numpy()
+        eu = ev.loc[ev["region"] == "EU", f"car[{key}]"].to_numpy()
+        rows = cmp.table[cmp.table["window"] == f"[{key}]"].set_index("group")
+        assert rows.loc["US", "caar"] == pytest.approx(us.mean(), abs=1e-15)
+        assert rows.loc["EU", "n"] == eu.size
+        t_us = us.mean() / (us.std(ddof=1) / np.sqrt(us.size))
+        assert rows.loc["US", "t_cross_sectional"] == pytest.approx(t_us, rel=1e-12)
+        d = cmp.differences[cmp.differences["window"] == f"[{key}]"].set_index("test")
+        welch = stats.ttest_ind(eu, us, equal_var=False)
+        ranks = stats.mannwhitneyu(eu, us, alternative="two-sided")
+        assert (d.loc["welch_t", "stat"], d.loc["welch_t", "p"]) == pytest.approx((welch.statistic, welch.pvalue), rel=1e-12)
+        assert (d.loc["wilcoxon_rank_sum", "stat"], d.loc["wilcoxon_rank_sum", "p"]) == pytest.approx(
+            (ranks.statistic, ranks.pvalue), rel=1e-12)
+        assert "mean CARs are equal" in d.loc["welch_t", "null"] and "as likely to exceed" in d.loc["wilcoxon_rank_sum", "null"]
+    assert "Groups by region" in str(cmp)
+
+
+def test_by_an_unknown_column_names_the_columns(crsp_study) -> None:  # noqa: ANN001
+    with pytest.raises(InvalidRequestError, match="no column 'sector'.*region"):
+        crsp_study.by("sector")
+
+
+def test_cli_group_by_prints_the_groups(tmp_path, crsp_study, capsys) -> None:  # noqa: ANN001
+    import sys
+    from pathlib import Path
+
+    from research_lib.cli.app import main
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _crsp import events, returns_long
+
+    events().to_csv(tmp_path / "ev.csv", index=False)
+    returns_long()[0].to_csv(tmp_path / "crsp.csv", index=False)
+    code = main(["study", str(tmp_path / "ev.csv"), "--data", str(tmp_path / "crsp.csv"), "--estimation-window", "-120", "-11",
+                 "--event-window", "-5", "5", "--min-estimation", "60", "--group-by", "region"])
+    out = capsys.readouterr().out
+    assert code == 0 and "Groups by region" in out and "wilcoxon_rank_sum" in out

@@ -88,3 +88,31 @@ def test_cli_study_on_the_same_events(events_csv, tmp_path, capsys) -> None:  # 
     bmp = expected.tests["0,1"]["bmp"]
     assert d["aggregate"]["caar"]["0,1"]["tests"]["bmp"]["stat"] == pytest.approx(bmp.stat, rel=1e-12)
     assert d["parameters"]["car_windows"] == [[0, 1]]
+
+
+def test_template_on_your_own_data_with_groups_writes_an_html_report(tmp_path) -> None:  # noqa: ANN001
+    pytest.importorskip("papermill")
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _crsp import events, returns_long
+
+    ev, data = tmp_path / "ev.csv", tmp_path / "crsp.csv"
+    events().to_csv(ev, index=False)
+    returns_long()[0].to_csv(data, index=False)
+    kw = {"estimation_window": (-120, -11), "event_window": (-5, 5), "min_estimation": 60}
+    expected = event_study(ev, data=data, car_windows=WINDOWS, **kw)
+    out = run_template(ev, tmp_path / "r" / "study.ipynb", car_windows=[list(w) for w in WINDOWS], data=data,
+                       group_by="region", **kw)
+    nb = json.loads(out.read_text())
+    assert not [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    html = out.with_suffix(".html").read_text()
+    assert "Groups by" in html and "wilcoxon_rank_sum" in html
+    caar = expected.caar_table()
+    assert f"{caar['caar_pct'].iloc[0]:.2f}%" in html  # the paper table, CAAR in percent
+    car = expected.events["car[-1,1]"].iloc[0]
+    assert f"{car:.2%}" in html  # per-event CARs read in percent
+    printed = _printed(nb)
+    found = re.search(r"CAAR\[-1,1\] = (-?\d+\.\d+) \(N = 4\)", printed)
+    assert found and float(found.group(1)) == pytest.approx(expected.abnormal.car(-1, 1)[0].mean(), abs=1e-10)

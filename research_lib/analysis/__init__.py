@@ -10,8 +10,11 @@ from research_lib.analysis.calendar_time import (
     calendar_time_portfolio,
     holdings_from_result,
 )
+from research_lib.analysis.cross_section import cross_section
 from research_lib.analysis.groups import (
     DEFAULT_GROUP_TESTS,
+    GroupComparison,
+    compare_groups,
     group_difference,
     median_split,
     select_events,
@@ -38,6 +41,7 @@ from research_lib.analysis.robustness import (
     plot_robustness,
     robustness_table,
 )
+from research_lib.analysis.tables import caar_table, results_json, tidy_tests, to_csv, to_excel, to_latex, write_outputs
 
 __all__ = [
     "CalendarTimeResult",
@@ -47,6 +51,16 @@ __all__ = [
     "calendar_time_portfolio",
     "holdings_from_result",
     "DEFAULT_GROUP_TESTS",
+    "GroupComparison",
+    "compare_groups",
+    "cross_section",
+    "caar_table",
+    "results_json",
+    "tidy_tests",
+    "to_csv",
+    "to_excel",
+    "to_latex",
+    "write_outputs",
     "group_difference",
     "median_split",
     "select_events",

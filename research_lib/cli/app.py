@@ -70,6 +70,9 @@ def _add_study(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--on-suspect", choices=("warn", "exclude", "ignore"), default="warn",
                    help="events whose windows hold a price the screen flags (split-like jump, spike, stale run): %(choices)s")
     p.add_argument("--json", default=None, metavar="PATH", help="write the results as JSON")
+    from research_lib.cli.user_options import add_user_options
+
+    add_user_options(p)
 
     def run(args: argparse.Namespace) -> int:
         from research_lib.cli.study import study_from_cli

@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from research_lib.cli.user_options import after_study, check_out, study_kwargs
 from research_lib.events.reader import check_events_path
 from research_lib.outputs import resolve_target, write_json
 from research_lib.spec import StudySpec
@@ -53,11 +54,15 @@ def study_from_cli(args: argparse.Namespace) -> int:
     if args.json is not None:
         check_writable(args.json, inputs)
     path = check_events_path(args.events)  # missing, a folder or '-': say which
+    check_out(args)  # an --out folder holding other files is refused before the study runs
     spec = spec_from_args(args)
     prices = read_price_table(args.prices) if getattr(args, "prices", None) else None
-    res = event_study(path, spec, snapshot=args.snapshot, offline=args.offline, prices=prices)
+    res = event_study(path, spec, snapshot=args.snapshot, offline=args.offline, prices=prices, **study_kwargs(args))
     print(res.summary())
+    for line in after_study(res, args):
+        print(line)
     if args.json is not None:
-        print(f"wrote {write_json(args.json, res.to_json_dict(), inputs=inputs)}")
+        # the --json keys, plus schema_version, the dates of each event day, the attrition and the user's columns
+        print(f"wrote {write_json(args.json, res.to_results_json(), inputs=inputs)}")
     sys.stdout.flush()
     return 0

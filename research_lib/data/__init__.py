@@ -17,6 +17,8 @@ from research_lib.data.prices import PriceSeries, PriceSet, load_price, load_pri
 from research_lib.data.report import data_report
 from research_lib.data.screen import ScreenConfig, screen_prices
 from research_lib.data.snapshot import SymbolNotInSnapshotError
+from research_lib.data.sources import PriceSource, ReturnSeries
+from research_lib.data.user import UserData, read_user_data
 
 __all__ = [
     "DataRevisionWarning",
@@ -29,4 +31,8 @@ __all__ = [
     "load_price",
     "load_prices",
     "screen_prices",
+    "PriceSource",
+    "ReturnSeries",
+    "UserData",
+    "read_user_data",
 ]

@@ -39,6 +39,7 @@ from research_lib.data.screen import (
     screen_prices,
     zero_variance_rows,
 )
+from research_lib.data.sources import PriceSource
 from research_lib.engine.panel import EventPanel
 from research_lib.engine.returns import align_benchmark, compute_returns
 from research_lib.errors import (
@@ -461,7 +462,10 @@ class _Sources:
         self._cut: dict[str, pd.Series] = {}
 
     def _returns(self, symbol: str, grid: pd.DatetimeIndex) -> tuple[pd.Series, pd.Series]:
-        px = _as_prices(self.prices[symbol], symbol)
+        obj = self.prices[symbol]
+        if isinstance(obj, PriceSource):  # returns given directly (user return data, baskets): no price round trip
+            return obj.returns_on(grid, self.kind, self.span)
+        px = _as_prices(obj, symbol)
         px.index = pd.DatetimeIndex(px.index).as_unit("ns")
         lo, hi = self.span
         cut = px[(px.index >= lo) & (px.index <= hi)]
@@ -498,7 +502,13 @@ class _Sources:
             try:
                 if lookup(sym).calendar != code:
                     continue
-                px = _as_prices(obj, sym).dropna()
+                if isinstance(obj, PriceSource):  # given returns (a basket has none of its own: skipped)
+                    own = getattr(obj, "returns", None)
+                    if not isinstance(own, pd.Series):
+                        continue
+                    px = own.dropna()
+                else:
+                    px = _as_prices(obj, sym).dropna()
                 idx = pd.DatetimeIndex(px.index).as_unit("ns").normalize()
             except (UnknownSymbolError, DataError, TypeError, ValueError):
                 continue
@@ -689,7 +699,9 @@ def build_panel(
         ``benchmark``, ``day0``).
     prices
         Symbol -> adjusted closes (Series, or a frame with ``adj_close``),
-        indexed by exchange-local trading date.
+        indexed by exchange-local trading date, or a
+        :class:`~research_lib.data.sources.PriceSource` that gives its returns
+        directly (user return data, basket benchmarks).
     spec
         The windows, in sessions relative to day 0.
     model

@@ -11,6 +11,7 @@ from research_lib.listings.calendars import (
     get_calendar,
     sessions,
 )
+from research_lib.listings.registry import SymbolRegistry, use_registry
 from research_lib.listings.symbols import (
     SymbolInfo,
     lookup,
@@ -26,4 +27,6 @@ __all__ = [
     "check_against_calendar",
     "SymbolInfo",
     "lookup",
+    "SymbolRegistry",
+    "use_registry",
 ]

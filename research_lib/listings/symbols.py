@@ -15,9 +15,15 @@ calendar cannot be guessed.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from research_lib.errors import UnknownSymbolError
+
+#: calendars given by the user for a study (set by :func:`research_lib.listings.registry.use_registry`):
+#: explicit entries are looked up before the rules below, a default calendar after them.
+ACTIVE_RESOLUTION: ContextVar[Any] = ContextVar("research_lib_active_resolution", default=None)
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,26 @@ def lookup(symbol: str) -> SymbolInfo:
     sym = symbol.strip().upper() if isinstance(symbol, str) else ""  # Yahoo symbols are upper case
     if not sym:
         raise UnknownSymbolError(f"empty symbol {symbol!r}; pass a Yahoo-style symbol such as 'BABA' or '9988.HK'")
+    active = ACTIVE_RESOLUTION.get()
+    if active is None:
+        return _yahoo_rules(sym)
+    hit = active.lookup(sym)  # a calendar column or the user's SymbolRegistry
+    if hit is not None:
+        return hit
+    try:
+        return _yahoo_rules(sym)
+    except UnknownSymbolError as exc:
+        hit = active.fallback(sym)
+        if hit is None:
+            raise UnknownSymbolError(
+                f"identifier {sym!r} has no calendar: {exc}; or give it one with a calendar column in the data or "
+                "events file, a SymbolRegistry (registry=, --registry PATH) or a default (default_calendar=, --calendar CODE)"
+            ) from None
+        return hit
+
+
+def _yahoo_rules(sym: str) -> SymbolInfo:
+    """The rules of the module docstring for an upper-cased symbol."""
     if sym in KNOWN:
         cal, cur, kind, bench, tz = KNOWN[sym]
         return SymbolInfo(sym, cal, cur, kind, bench, tz)

@@ -3,10 +3,12 @@
 ``research_lib/runner/template_event_study.ipynb`` is a parameterised notebook: its
 cell tagged ``parameters`` sets ``events_file``, ``estimation_window``,
 ``event_window``, ``car_windows``, ``model``, ``conventions``,
-``min_estimation`` and ``json_out``.  :func:`run_template` executes it with
+``min_estimation``, ``json_out``, and for your own data ``data_file``,
+``registry_file``, ``portfolios_file``, ``default_calendar`` and ``group_by``
+(CAAR per group and the difference tests).  :func:`run_template` executes it with
 :func:`papermill.execute_notebook` (which inserts the values after that cell)
-into a new notebook, so a researcher gets a complete, executed report of a
-study of their own events::
+into a new notebook, and writes an HTML report beside it (nbconvert), so a
+researcher gets a complete, executed report of a study of their own events::
 
     from research_lib.runner.template import run_template
     run_template("my_events.csv", "my_study.ipynb", car_windows=[[0, 1], [-1, 1]])
@@ -25,11 +27,16 @@ import os
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from research_lib.config import absolute_environment
 from research_lib.errors import InvalidRequestError, ResearchLibError
 
-__all__ = ["TEMPLATE", "TemplateExecutionError", "run_template"]
+__all__ = ["TEMPLATE", "TemplateExecutionError", "readable", "run_template"]
+
+#: columns shown in percent (returns); p-values and statistics get 3 decimals
+_PERCENT_PREFIXES = ("car[", "se[", "caar", "aar", "ar", "ar_se", "bhar", "median_car", "diff", "alpha", "sigma",
+                     "share_positive", "car")
 
 #: The template notebook of the project (present in a source checkout).
 # Package data: the template ships inside the wheel (importlib.resources), not beside a checkout.
@@ -38,6 +45,42 @@ TEMPLATE = Path(str(resources.files("research_lib") / "runner" / "template_event
 
 class TemplateExecutionError(ResearchLibError):
     """A cell of the template notebook raised; the message names the error and the partly executed output."""
+
+
+def _is_percent(col: str) -> bool:
+    return col in _PERCENT_PREFIXES or col.startswith(("car[", "se["))
+
+
+def readable(frame: Any) -> Any:
+    """``frame`` styled for reading: returns in percent (2 decimals), CAAR% as is, statistics and p-values 3 decimals."""
+    import pandas as pd
+
+    fmt: dict[str, Any] = {}
+    for col in frame.columns:
+        name = str(col)
+        if not pd.api.types.is_float_dtype(frame[col]):
+            continue
+        if name == "caar_pct":
+            fmt[col] = "{:.2f}%".format
+        elif _is_percent(name):
+            fmt[col] = "{:.2%}".format
+        else:
+            fmt[col] = "{:.3f}".format
+    return frame.style.format(fmt, na_rep="-").hide(axis="index")
+
+
+def write_html(notebook: str | os.PathLike[str]) -> Path:
+    """The executed notebook as an HTML report beside it (nbconvert; written atomically)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    src = Path(notebook)
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(str(src), as_version=4))
+    out = src.with_suffix(".html")
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(body, encoding="utf-8")
+    os.replace(tmp, out)
+    return out
 
 
 def _window(w: Sequence[int], name: str) -> list[int]:
@@ -58,6 +101,12 @@ def run_template(
     conventions: str = "textbook",
     min_estimation: int = 120,
     json_out: str | os.PathLike[str] | None = None,
+    data: str | os.PathLike[str] | None = None,
+    registry: str | os.PathLike[str] | None = None,
+    portfolios: str | os.PathLike[str] | None = None,
+    default_calendar: str | None = None,
+    group_by: str | None = None,
+    html: bool = True,
     template: str | os.PathLike[str] | None = None,
     kernel_name: str | None = None,
     timeout: int = 600,
@@ -74,6 +123,13 @@ def run_template(
         As in :func:`research_lib.study.event_study`.
     json_out
         If given, the notebook also writes ``result.to_json_dict()`` there.
+    data, registry, portfolios, default_calendar
+        Your returns or prices, calendars and named baskets (files), as in
+        :func:`research_lib.study.event_study`.
+    group_by
+        An events column: the report shows CAAR per group and the difference tests.
+    html
+        Also write the executed notebook as ``output_path`` with suffix ``.html`` (nbconvert).
     template
         Another template notebook (default: :data:`TEMPLATE`).
     kernel_name
@@ -123,6 +179,11 @@ def run_template(
         "conventions": str(conventions),
         "min_estimation": int(min_estimation),
         "json_out": None if json_out is None else str(Path(json_out).resolve()),
+        "data_file": _abs(data),
+        "registry_file": _abs(registry),
+        "portfolios_file": _abs(portfolios),
+        "default_calendar": default_calendar,
+        "group_by": group_by,
     }
     if params["car_windows"] is None:
         params["car_windows"] = [[0, 0], [0, 1], [-1, 1]]
@@ -139,4 +200,15 @@ def run_template(
             f"the template failed in cell {exc.exec_count} with {exc.ename}: {exc.evalue}; "
             f"fix the events file or the parameters (the partly executed notebook is {out})"
         ) from None
+    if html:
+        write_html(out)
     return out
+
+
+def _abs(path: str | os.PathLike[str] | None) -> str | None:
+    if path is None:
+        return None
+    p = Path(path).resolve()
+    if not p.is_file():
+        raise FileNotFoundError(f"{p} not found; pass an existing file")
+    return str(p)
