@@ -275,37 +275,49 @@ def test_wilcoxon_large_sample_uses_normal_approximation() -> None:
 
 
 # ----------------------------------------------------------------------------- KP correlation
-def _kp_loop(est: np.ndarray, dates: np.ndarray, win: np.ndarray | None = None, min_overlap: int = 30) -> float:
-    """Kolari-Pynnönen r by a plain loop over pairs: pandas' Pearson correlation on the common
-    estimation dates (>= min_overlap, else 0) times o_ij / L, o_ij the calendar dates the two CAR
-    windows share (every pair o_ij = L without ``win``), averaged over all N(N-1)/2 pairs."""
+def _rho_loop(est: np.ndarray, dates: np.ndarray, min_overlap: int = 30) -> np.ndarray:
+    """Pairwise Pearson correlations of the residuals on each pair's common dates, by a plain
+    loop (pandas; 0 with fewer than ``min_overlap`` common dates)."""
     n = est.shape[0]
     series = [pd.Series(est[i], index=pd.to_datetime(dates[i])).dropna() for i in range(n)]
+    rho = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            common = series[i].index.intersection(series[j].index)
+            if len(common) >= min_overlap:
+                c = series[i][common].corr(series[j][common])
+                rho[i, j] = 0.0 if np.isnan(c) else c
+    return rho
+
+
+def _kp_loop(rho: np.ndarray, win: np.ndarray | None = None) -> float:
+    """Kolari-Pynnönen r by a plain loop over pairs: rho_ij o_ij / L averaged over all N(N-1)/2 pairs,
+    o_ij the calendar dates the two CAR windows share (o_ij = L for every pair without ``win``)."""
+    n = rho.shape[0]
     length = 1 if win is None else win.shape[1]
     total = 0.0
     for i in range(n):
         for j in range(i + 1, n):
-            both = pd.concat([series[i], series[j]], axis=1, join="inner")
-            o = length if win is None else len(set(pd.to_datetime(win[i])) & set(pd.to_datetime(win[j])))
-            if len(both) >= min_overlap and o > 0:
-                rho = both.iloc[:, 0].corr(both.iloc[:, 1])
-                total += (0.0 if np.isnan(rho) else rho) * o / length
+            o = length if win is None else len(set(win[i].tolist()) & set(win[j].tolist()))
+            total += rho[i, j] * o / length
     return total / (n * (n - 1) / 2)
 
 
 @pytest.mark.parametrize("missing", [0.0, 0.1])
-@pytest.mark.parametrize("block", [256, 5])  # one block / many blocks with partners across them
-def test_kp_r_follows_the_car_window_and_matches_a_pair_loop(missing: float, block: int) -> None:
+@pytest.mark.parametrize(("block", "pair_elements"), [(256, 0), (5, 0), (256, 10**9)])
+def test_kp_r_follows_the_car_window_and_matches_a_pair_loop(missing: float, block: int, pair_elements: int) -> None:
+    """Matrix products in one block, in many blocks with partners across them, and gathered per pair."""
     ab = make_ab(40, 60, 5, seed=8, spread_days=90, rho=0.3, missing=missing)
     est, dates = ab.est_resid, ab.panel.est_dates
+    rho = _rho_loop(est, dates)
     for win in [(0, 0), (-1, 1), (-2, 2), (1, 2)]:
         wd = ab.panel.evt_dates[:, ab.window_index(*win)]
-        r, pairs = kolari_pynnonen_r(est, dates, wd, block=block)
-        assert float(r) == pytest.approx(_kp_loop(est, dates, wd), rel=1e-10, abs=1e-14), win
+        r, pairs = kolari_pynnonen_r(est, dates, wd, block=block, pair_elements=pair_elements)
+        assert float(r) == pytest.approx(_kp_loop(rho, wd), rel=1e-10, abs=1e-14), win
         assert 0 < pairs < 40 * 39 // 2  # staggered events: some CAR windows do not meet
         assert TestBattery(ab).correlation(*win) == pytest.approx(float(r), rel=1e-12)
     r_one, _ = mean_cross_correlation(est, dates)  # no windows: every pair as if on one date
-    assert r_one == pytest.approx(_kp_loop(est, dates), rel=1e-10)
+    assert r_one == pytest.approx(_kp_loop(rho), rel=1e-10)
 
 
 def test_kp_r_with_a_leading_samples_axis() -> None:
@@ -315,7 +327,7 @@ def test_kp_r_with_a_leading_samples_axis() -> None:
     r, pairs = kolari_pynnonen_r(est, dates, wd.reshape(3, 10, -1))
     assert r.shape == pairs.shape == (3,)
     for s in range(3):
-        assert r[s] == pytest.approx(_kp_loop(est[s], dates[s], wd.reshape(3, 10, -1)[s]), rel=1e-10, abs=1e-14)
+        assert r[s] == pytest.approx(_kp_loop(_rho_loop(est[s], dates[s]), wd.reshape(3, 10, -1)[s]), rel=1e-10, abs=1e-14)
 
 
 def test_mean_cross_correlation_common_dates_equals_pearson() -> None:
@@ -553,7 +565,7 @@ def test_kp_correlation_counts_only_pairs_whose_event_windows_meet() -> None:
     common = slice(60, 200)  # events 0 and 1 share shocks 60..199 (140 dates)
     rho = np.corrcoef(shocks[common], shocks[common])[0, 1]
     assert pairs == 1 and r == pytest.approx(rho * 6 / 11 / 3, rel=1e-12)
-    assert r == pytest.approx(_kp_loop(est, est_dates, evt_meet), rel=1e-12)
+    assert r == pytest.approx(_kp_loop(_rho_loop(est, est_dates), evt_meet), rel=1e-12)
 
 
 def test_patell_scaling_for_the_market_adjusted_model_uses_its_variance_df() -> None:

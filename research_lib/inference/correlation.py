@@ -65,11 +65,18 @@ from research_lib.errors import InvalidRequestError
 
 #: minimum number of common estimation dates for a pair to get a correlation (else rho_ij = 0)
 MIN_OVERLAP = 30
+#: below this many (pairs whose CAR windows meet) x (estimation days), sums are gathered pair by pair
+PAIR_ELEMENTS = 2_000_000
 
 
 def _day_numbers(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Integer day numbers of datetime64 values and their validity (not NaT)."""
-    dd = np.asarray(d).astype("datetime64[D]")
+    dd = np.asarray(d)
+    if dd.dtype == np.dtype("datetime64[ns]"):  # the panel's dtype: integer division beats a unit cast
+        raw = dd.view(np.int64)
+        ok = raw != np.iinfo(np.int64).min
+        return np.where(ok, raw // 86_400_000_000_000, 0), ok
+    dd = dd.astype("datetime64[D]")
     ok = ~np.isnat(dd)
     return np.where(ok, dd.astype(np.int64), 0), ok
 
@@ -109,36 +116,63 @@ def _pair_correlations(z: np.ndarray, m: np.ndarray, nb: int, min_overlap: int) 
     return np.where(good, rho, 0.0), np.where(good, cnt, 0)
 
 
-def _one_sample(e: np.ndarray, d: np.ndarray, w: np.ndarray, min_overlap: int, block: int) -> tuple[float, int]:
-    """r and the number of contributing pairs for one sample (2-d inputs)."""
-    n_all, length = e.shape[0], w.shape[1]
-    if n_all < 2 or length == 0:
-        return 0.0, 0
-    ed, d_ok = _day_numbers(d)
-    wd, w_ok = _day_numbers(w)
-    valid = np.isfinite(e) & d_ok
-    z, sd_ok = _standardise(e, valid)
-    keep = (valid.sum(axis=1) >= min_overlap) & sd_ok & w_ok.any(axis=1)
-    if keep.sum() < 2:
-        return 0.0, 0
-    w_first = np.where(w_ok, wd, np.iinfo(np.int64).max).min(axis=1)
-    w_last = np.where(w_ok, wd, np.iinfo(np.int64).min).max(axis=1)
-    idx = np.flatnonzero(keep)
-    idx = idx[np.argsort(w_first[idx], kind="stable")]
-    z, valid, ed, wd, w_ok = z[idx], valid[idx], ed[idx], wd[idx], w_ok[idx]
-    w_first, w_last = w_first[idx], w_last[idx]
-    if not np.any(w_first[1:] <= np.maximum.accumulate(w_last)[:-1]):
-        return 0.0, 0  # no two CAR windows meet
-    grid, inv = np.unique(ed[valid], return_inverse=True)
+def _pair_terms(
+    z: np.ndarray, valid: np.ndarray, ed: np.ndarray, wd: np.ndarray, w_ok: np.ndarray, min_overlap: int,
+    ii: np.ndarray, jj: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """rho_ij o_ij of each listed pair and whether it has a correlation: the sums of the block
+    products gathered pair by pair (cheaper when few pairs have CAR windows that meet).
+
+    Each event's valid dates are keyed as event * span + day in one sorted array, so the
+    dates of event j matching those of event i are found with one ``searchsorted`` for all pairs.
+    """
+    def matches(day: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.unique(jj)  # only the partner events need to be looked up
+        base = int(day[ok].min())
+        span = int(day[ok].max()) - base + 2
+        sub = ok[rows]
+        key = (np.arange(rows.size)[:, None] * span + (day[rows] - base))[sub]
+        srt = np.argsort(key, kind="stable")  # already sorted when dates ascend within each event
+        flat_idx = np.flatnonzero(sub.ravel())[srt]  # position in the (rows x days) block
+        key = key[srt]
+        q = np.searchsorted(rows, jj)[:, None] * span + (day[ii] - base)
+        at = np.clip(np.searchsorted(key, q), 0, key.size - 1)
+        row_of, col_of = np.divmod(flat_idx[at], day.shape[1])
+        return ok[ii] & (key[at] == q), rows[row_of] * day.shape[1] + col_of
+
+    hit_w, _ = matches(wd, w_ok)
+    o = hit_w.sum(axis=1)
+    hit, where = matches(ed, valid)
+    hit &= (o > 0)[:, None]
+    x = np.where(hit, z[ii], 0.0)
+    y = np.where(hit, z.ravel()[where], 0.0)
+    n = hit.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sx, sy = x.sum(axis=1), y.sum(axis=1)
+        cov = np.einsum("ij,ij->i", x, y) - sx * sy / n
+        vx = np.einsum("ij,ij->i", x, x) - sx * sx / n
+        vy = np.einsum("ij,ij->i", y, y) - sy * sy / n
+        rho = cov / np.sqrt(vx * vy)
+    good = (o > 0) & (n >= min_overlap) & (vx > 0) & (vy > 0) & np.isfinite(rho)
+    return np.where(good, rho * o, 0.0), good
+
+
+def _blocks(
+    z: np.ndarray, valid: np.ndarray, ed: np.ndarray, wd: np.ndarray, w_ok: np.ndarray,
+    w_first: np.ndarray, w_last: np.ndarray, min_overlap: int, block: int,
+) -> tuple[float, int]:
+    """sum of rho_ij o_ij and the contributing pairs of one sample by blocked matrix products
+    (events sorted by the first date of their CAR window)."""
+    n = z.shape[0]
+    _, inv = np.unique(ed[valid], return_inverse=True)
     pos = np.full(ed.shape, -1, dtype=np.int64)
     pos[valid] = inv
-    wgrid, winv = np.unique(wd[w_ok], return_inverse=True)
+    _, winv = np.unique(wd[w_ok], return_inverse=True)
     wpos = np.full(wd.shape, -1, dtype=np.int64)
     wpos[w_ok] = winv
     big = np.iinfo(np.int64).max
     p_lo, p_hi = np.where(valid, pos, big).min(axis=1), pos.max(axis=1)
     q_lo, q_hi = np.where(w_ok, wpos, big).min(axis=1), wpos.max(axis=1)
-    n = idx.size
     total, pairs = 0.0, 0
     for a in range(0, n, block):
         b = min(n, a + block)
@@ -147,8 +181,7 @@ def _one_sample(e: np.ndarray, d: np.ndarray, w: np.ndarray, min_overlap: int, b
             continue
         wg = _local_grid(wpos[a:c], w_ok[a:c], int(q_lo[a:c].min()), int(q_hi[a:c].max()))
         overlap = wg[:, : b - a].T @ wg  # o_ij: calendar dates the two CAR windows share
-        upper = np.arange(a, c)[None, :] > np.arange(a, b)[:, None]
-        meet = upper & (overlap > 0)
+        meet = (np.arange(a, c)[None, :] > np.arange(a, b)[:, None]) & (overlap > 0)
         if not meet.any():
             continue
         lo, hi = int(p_lo[a:c].min()), int(p_hi[a:c].max())
@@ -158,6 +191,57 @@ def _one_sample(e: np.ndarray, d: np.ndarray, w: np.ndarray, min_overlap: int, b
         use = meet & (cnt > 0)
         total += float(np.sum(rho[use] * overlap[use]))
         pairs += int(use.sum())
+    return total, pairs
+
+
+def _stacked(
+    e: np.ndarray, d: np.ndarray, w: np.ndarray, min_overlap: int, block: int, pair_elements: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """r and contributing pairs of S samples (S, N, .) at once.
+
+    Few pairs whose CAR windows meet over all samples (at most ``pair_elements`` pair x date
+    cells): their sums are gathered pair by pair (:func:`_pair_terms`) for every sample in one
+    pass; otherwise blocked matrix products sample by sample (:func:`_blocks`).
+    """
+    n_s, n_all, l1 = e.shape
+    length = w.shape[-1]
+    sample = np.repeat(np.arange(n_s), n_all)
+    e, d, w = e.reshape(-1, l1), d.reshape(-1, l1), w.reshape(-1, length)
+    ed, d_ok = _day_numbers(d)
+    wd, w_ok = _day_numbers(w)
+    valid = np.isfinite(e) & d_ok
+    z, sd_ok = _standardise(e, valid)
+    keep = (valid.sum(axis=1) >= min_overlap) & sd_ok & w_ok.any(axis=1)
+    total, pairs = np.zeros(n_s), np.zeros(n_s, dtype=np.int64)
+    if keep.sum() < 2:
+        return total, pairs
+    w_first = np.where(w_ok, wd, np.iinfo(np.int64).max).min(axis=1)
+    w_last = np.where(w_ok, wd, np.iinfo(np.int64).min).max(axis=1)
+    idx = np.flatnonzero(keep)
+    idx = idx[np.lexsort((w_first[idx], sample[idx]))]  # by sample, then by first window date
+    z, valid, ed, wd, w_ok, samp = z[idx], valid[idx], ed[idx], wd[idx], w_ok[idx], sample[idx]
+    w_first, w_last = w_first[idx], w_last[idx]
+    base = int(w_first.min())
+    span = int(w_last.max()) - base + 2
+    # partners of event i: the next events of its sample whose window starts before i's ends
+    reach = np.searchsorted(samp * span + (w_first - base), samp * span + (w_last - base), side="right")
+    count = np.maximum(reach - np.arange(idx.size) - 1, 0)
+    n_meet = int(count.sum())
+    if n_meet == 0:
+        return total, pairs
+    if n_meet * l1 <= pair_elements:
+        ii = np.repeat(np.arange(idx.size), count)
+        first = np.repeat(np.cumsum(count) - count, count)
+        jj = ii + 1 + (np.arange(n_meet) - first)
+        terms, good = _pair_terms(z, valid, ed, wd, w_ok, min_overlap, ii, jj)
+        total = np.bincount(samp[ii], weights=terms, minlength=n_s)
+        pairs = np.bincount(samp[ii][good], minlength=n_s)
+    else:
+        bounds = np.searchsorted(samp, np.arange(n_s + 1))
+        for s in np.flatnonzero(np.bincount(samp, weights=count, minlength=n_s) > 0):
+            sl = slice(bounds[s], bounds[s + 1])
+            total[s], pairs[s] = _blocks(z[sl], valid[sl], ed[sl], wd[sl], w_ok[sl], w_first[sl], w_last[sl],
+                                         min_overlap, block)
     return total / (length * n_all * (n_all - 1) / 2.0), pairs
 
 
@@ -179,6 +263,7 @@ def kolari_pynnonen_r(
     window_dates: np.ndarray,
     min_overlap: int = MIN_OVERLAP,
     block: int = 256,
+    pair_elements: int = PAIR_ELEMENTS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Kolari-Pynnönen mean correlation r of the SCARs of a CAR window (see the module docstring).
 
@@ -189,6 +274,9 @@ def kolari_pynnonen_r(
     window_dates : (..., N, L) datetime64 calendar dates of each event's CAR window (NaT = none).
     min_overlap : common estimation dates a pair needs for a correlation (default 30).
     block : events per block of matrix products.
+    pair_elements : with at most this many (pairs whose CAR windows meet) x L1 cells the
+        sums are gathered pair by pair instead (same numbers, cheaper for sparse overlaps;
+        0 forces the matrix products).
 
     Returns
     -------
@@ -215,8 +303,8 @@ def kolari_pynnonen_r(
         if fast.any():
             r[fast] = _common_dates_samples(e[fast], d[fast], w[fast], min_overlap)
             pairs[fast] = n * (n - 1) // 2 if l1 >= min_overlap else 0
-        for s in np.flatnonzero(~fast):
-            r[s], pairs[s] = _one_sample(e[s], d[s], w[s], min_overlap, block)
+        if (~fast).any():
+            r[~fast], pairs[~fast] = _stacked(e[~fast], d[~fast], w[~fast], min_overlap, block, pair_elements)
     return r.reshape(lead), pairs.reshape(lead)
 
 

@@ -10,6 +10,7 @@ returns; a window's test then costs a sum.  Formulas and references: see
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,8 +91,10 @@ class RankScores:
     l1: int
 
 
-def _cross_sum(x: np.ndarray, estudy2: bool) -> np.ndarray:
+def _cross_sum(x: np.ndarray, estudy2: bool, complete: bool) -> np.ndarray:
     """Sum over events (axis -2) of each day; estudy2: nanmean * N (its quirk); nan where no event."""
+    if complete:  # every event present every day: both conventions are the plain sum
+        return x.sum(axis=-2)
     cnt = np.isfinite(x).sum(axis=-2)
     tot = np.nansum(x, axis=-2)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -100,28 +103,41 @@ def _cross_sum(x: np.ndarray, estudy2: bool) -> np.ndarray:
         return np.where(cnt > 0, tot, np.nan)
 
 
-def rank_scores(est: np.ndarray, ar: np.ndarray, estudy2: bool = False) -> RankScores:
+RANK_SCORES: tuple[str, ...] = ("corrado", "modified", "zivney")
+
+
+def rank_scores(est: np.ndarray, ar: np.ndarray, estudy2: bool = False, which: Sequence[str] = RANK_SCORES) -> RankScores:
     """Ranks, standardised ranks and median signs of each event over its estimation + event days.
 
     Parameters
     ----------
     est : (..., N, L1) estimation residuals; ar : (..., N, L2) abnormal returns (nan = missing).
     estudy2 : reproduce the R package estudy2's aggregation (see ``TestBattery``).
+    which : scores to compute, of ``"corrado"`` (dbar, s_k), ``"modified"`` (zu, s_u) and
+        ``"zivney"`` (zg, s_g); the others are left empty (size 0).
     """
     comb = np.concatenate([est, ar], axis=-1)
     k, srt, m_i = rank_rows(comb)
-    n_t = np.isfinite(comb).sum(axis=-2).astype(float)
+    present = np.isfinite(comb)
+    complete = bool(present.all())
+    n_t = present.sum(axis=-2).astype(float)
+    days = n_t > 0
+    t_days = np.mean(m_i, axis=-1) if estudy2 else days.sum(axis=-1).astype(float)
+    empty = np.empty(0)
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     with np.errstate(invalid="ignore", divide="ignore"):
-        d = k - (m_i[..., None] + 1.0) / 2.0
-        u = k / (m_i[..., None] + 1.0) - 0.5
-        g = np.sign(comb - row_median(srt, m_i)[..., None])
-        days = n_t > 0
-        t_days = np.mean(m_i, axis=-1) if estudy2 else days.sum(axis=-1).astype(float)
-        dbar = _cross_sum(d, estudy2) / n_t
-        zu = _cross_sum(u, estudy2) / np.sqrt(n_t)
-        zg = _cross_sum(g, estudy2) / np.sqrt(n_t)
-        scales = [np.sqrt(np.sum(np.where(days, x, 0.0) ** 2, axis=-1) / t_days) for x in (dbar, zu, zg)]
-    return RankScores(dbar, zu, zg, scales[0], scales[1], scales[2], n_t, int(est.shape[-1]))
+        for name in which:
+            if name == "corrado":
+                daily = _cross_sum(k - (m_i[..., None] + 1.0) / 2.0, estudy2, complete) / n_t
+            elif name == "modified":
+                daily = _cross_sum(k / (m_i[..., None] + 1.0) - 0.5, estudy2, complete) / np.sqrt(n_t)
+            else:
+                g = np.sign(comb - row_median(srt, m_i)[..., None])
+                daily = _cross_sum(g, estudy2, complete) / np.sqrt(n_t)
+            out[name] = (daily, np.sqrt(np.sum(np.where(days, daily, 0.0) ** 2, axis=-1) / t_days))
+    get = {name: out.get(name, (empty, empty)) for name in RANK_SCORES}
+    return RankScores(get["corrado"][0], get["modified"][0], get["zivney"][0], get["corrado"][1], get["modified"][1],
+                      get["zivney"][1], n_t, int(est.shape[-1]))
 
 
 def _rank_family(per_day: np.ndarray, scale: np.ndarray, n: np.ndarray | int) -> Statistic:

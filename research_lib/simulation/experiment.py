@@ -466,6 +466,8 @@ def _sample_quantile(per: PerSampleTests, car: np.ndarray) -> tuple[np.ndarray, 
     return quantile, p_two, p_up
 
 
+#: rank tests -> the rank scores they need (computed only for the tests asked)
+_RANK_TESTS = {"corrado_rank": "corrado", "modified_rank": "modified", "corrado_zivney": "zivney"}
 #: single-firm tests of the simulator (one event per sample)
 SINGLE_FIRM_REGISTRY = {"single_t": _single_t, "sample_quantile": _sample_quantile}
 
@@ -589,8 +591,8 @@ class PerSampleTests:
         sar = ar / self.sd_ar
         scar = sar[:, self.days[0]].reshape(s, n) if self.length == 1 else car / np.sqrt(self.car_var)
         csar = sar[:, self.mask].sum(axis=1).reshape(s, n)
-        need_ranks = any(t in ("corrado_rank", "modified_rank", "corrado_zivney") for t in names)
-        ranks = rank_scores(self.est3, ar.reshape(s, n, -1), self._estudy2) if need_ranks else None
+        which = [score for test, score in _RANK_TESTS.items() if test in names]
+        ranks = rank_scores(self.est3, ar.reshape(s, n, -1), self._estudy2, which) if which else None
         return WindowInputs(
             car=car, car_var=self.car_var, scar=scar, csar=csar, v=self.v, sigma2=self.sigma2, n_est=self.n_est,
             length=self.length, s_aar=self.s_aar, n_aar=self.n_aar, p_hat=self.p_hat, r=self.r,
