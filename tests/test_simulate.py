@@ -297,3 +297,37 @@ def test_simulated_detectable_size_interpolates(plain_universe) -> None:  # noqa
     j = int(np.flatnonzero(rate >= 0.5)[0])
     assert abs(sizes[j - 1]) <= d <= abs(sizes[j])
     assert np.isnan(res.detectable("clm_j1", 0.99999)) or rate.max() >= 0.99999
+
+
+# --------------------------------------------------------------------------- one battery
+def test_simulator_and_study_share_the_battery(universe) -> None:  # noqa: ANN001
+    """The simulator dispatches through the battery's REGISTRY: the same function objects, and on
+    every sample slice the same statistics and one-sided p-values as TestBattery (all tests, two windows)."""
+    import research_lib.inference.battery as battery_module
+    from research_lib.simulation import experiment
+
+    assert PerSampleTests.registry is battery_module.REGISTRY
+    assert experiment.REGISTRY is battery_module.REGISTRY
+    for gone in ("_row_ranks", "_wilcoxon_tails", "_wilcoxon_scipy", "_t_pvalues", "_z_pvalues"):
+        assert not hasattr(experiment, gone), gone  # the re-implemented copies are deleted
+    assert not any(name.startswith("_test_") for name in vars(TestBattery))
+    names = list(battery_module.ALL_TEST_NAMES)
+    calls: dict[str, int] = {}
+    original = dict(battery_module.REGISTRY)
+    try:
+        for name, fn in original.items():  # count calls made through the shared registry
+            battery_module.REGISTRY[name] = (lambda f, k: lambda w: (calls.__setitem__(k, calls.get(k, 0) + 1), f(w))[1])(fn, name)
+        _, _, ab = _stacked(universe, 3, 12, True, seed=21, size=0.004, c=1.3)
+        for window in [(0, 0), (-1, 2)]:
+            calls.clear()
+            res = PerSampleTests(ab, 3, window).evaluate(tests=names)
+            assert set(calls) == set(names)  # every simulated test went through the registry
+            for s in range(3):
+                ref = TestBattery(sample_slice(ab, s, 12)).window(*window, names)
+                for name in names:
+                    stat, p_two, p_up = res[name]
+                    np.testing.assert_allclose(stat[s], ref[name].stat, rtol=1e-10, atol=1e-12, err_msg=name)
+                    np.testing.assert_allclose(p_two[s], ref[name].pvalue, rtol=1e-10, atol=1e-12, err_msg=name)
+                    np.testing.assert_allclose(p_up[s], ref[name].pvalue_for("greater"), rtol=1e-10, atol=1e-12, err_msg=name)
+    finally:
+        battery_module.REGISTRY.update(original)

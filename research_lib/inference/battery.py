@@ -264,6 +264,24 @@ def positive_fraction(est: np.ndarray, pooled: bool = False) -> np.ndarray:
     return mean
 
 
+def forecast_factor(ar_var: np.ndarray, sigma2: np.ndarray, n_est: np.ndarray, estudy2: bool = False) -> np.ndarray:
+    """Lamb's forecast-error factor c_t = mean_i S_it^2 / s_i^2 of each event day, (..., N, L2) -> (..., L2).
+
+    ``estudy2``: estudy2 puts 1/mean(M_i) into the factor where the mean of the
+    events' own factors has mean(1/M_i); the market term is common to all
+    events under its full-window market moments, so swapping the two
+    reproduces its Lamb exactly.
+    """
+    ratio = finite(ar_var / sigma2[..., None])
+    cnt = np.isfinite(ratio).sum(axis=-2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = np.where(cnt > 0, np.nansum(ratio, axis=-2) / np.maximum(cnt, 1), np.nan)
+        if estudy2 and c.size:
+            m = np.where(n_est > 0, n_est, np.nan)
+            c = c - (np.nanmean(1.0 / m, axis=-1) - 1.0 / np.nanmean(m, axis=-1))[..., None]
+    return c
+
+
 # kept importable under their former private names (tests and notebooks used them)
 _rank_rows = rank_rows
 _row_median = row_median
@@ -399,26 +417,13 @@ class TestBattery:
         # estimation-window AAR series in event time (Brown-Warner 1985, Lamb)
         s_aar, n_aar = aar_sd(est)
         self._s_aar, self._n_aar_est = float(s_aar), int(n_aar)
-        self._lamb_c = self._lamb_factor()
+        self._lamb_c = forecast_factor(self._ar_var, self._sigma2, self._m, self._estudy2 and ab.conventions.forecast_error)
         self._ranks = rank.rank_scores(est, ar, self._estudy2) if n > 0 else None
         self._p_hat = float(positive_fraction(est, pooled=self._estudy2))
         self._gr = rank.generalized_rank_inputs(est, self._sigma2)
         self._r_cache: dict[tuple[int, int], tuple[float, int]] = {}
 
     # ------------------------------------------------------------------ precomputation
-    def _lamb_factor(self) -> np.ndarray:
-        """Forecast-error factor c_t = mean_i S_it^2 / s_i^2 of each event day (Lamb)."""
-        ab = self.ab
-        with np.errstate(invalid="ignore", divide="ignore"):
-            c = _nanmean_rows(finite(self._ar_var / self._sigma2[:, None]))
-        if self._estudy2 and ab.conventions.forecast_error and c.size:
-            # estudy2 puts 1/mean(M_i) into the factor where the mean of the events' own
-            # factors has mean(1/M_i); the market term is common to all events under its
-            # full-window market moments, so swapping the two reproduces its Lamb exactly.
-            m = self._m[self._m > 0]
-            c = c - np.mean(1.0 / m) + 1.0 / np.mean(m)
-        return c
-
     # ------------------------------------------------------------------ Kolari-Pynnönen r
     def correlation(self, start: int, stop: int) -> float:
         """Kolari-Pynnönen r of the CAR window [start, stop] (see :func:`kolari_pynnonen_r`)."""
@@ -532,6 +537,7 @@ __all__ = [
     "TestResult",
     "WindowInputs",
     "aar_sd",
+    "forecast_factor",
     "mean_cross_correlation",
     "positive_fraction",
     "run_tests",

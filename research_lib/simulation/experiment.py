@@ -64,6 +64,7 @@ from research_lib.inference.battery import (
     TEST_NAMES,
     WindowInputs,
     aar_sd,
+    forecast_factor,
     positive_fraction,
 )
 from research_lib.inference.correlation import kolari_pynnonen_r
@@ -545,8 +546,8 @@ class PerSampleTests:
         self.s_aar, self.n_aar = aar_sd(self.est3)
         self.p_hat = positive_fraction(self.est3, pooled=self._estudy2)
         self.gr = generalized_rank_inputs(self.est3, self.sigma2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            lamb = (ab.ar_var / ab.sigma2[:, None]).reshape(s, n, -1).mean(axis=1)
+        lamb = forecast_factor(ab.ar_var.reshape(s, n, -1), self.sigma2, self.n_est,
+                               self._estudy2 and ab.conventions.forecast_error)
         self.lamb_factor = lamb[:, self.days]
         self.r = np.zeros(s)
         self._kp = bool(kolari_pynnonen and n >= 2)
