@@ -145,13 +145,13 @@ def calendar_time_portfolio(returns: pd.DataFrame, holdings: pd.DataFrame) -> pd
     missing = sorted(set(holdings["symbol"]) - set(returns.columns))
     if missing:
         raise InvalidRequestError(f"no returns for {missing}; add their columns to the returns table")
-    long = returns.rename_axis(index="date", columns="symbol").stack().rename("r").reset_index()
+    long = pd.Series(returns.rename_axis(index="date", columns="symbol").stack(), name="r").reset_index()
     hold = holdings[["symbol", "start", "end"]].assign(start=lambda d: pd.to_datetime(d["start"]),
                                                        end=lambda d: pd.to_datetime(d["end"]))
     merged = long.merge(hold, on="symbol")
     inside = merged[(merged["date"] >= merged["start"]) & (merged["date"] <= merged["end"]) & merged["r"].notna()]
     inside = inside.drop_duplicates(["date", "symbol"])
-    out = inside.groupby("date")["r"].agg(ret="mean", n="count")
+    out = pd.DataFrame(inside.groupby("date")["r"].agg(ret="mean", n="count"))
     out["n"] = out["n"].astype(int)
     return out
 
@@ -365,7 +365,7 @@ def calendar_time_abnormal(result: EventStudyResult, window: Sequence[int] = (0,
     New York session of the same date are the same observation.
     """
     frame = _long_window(result, window, None).dropna(subset=["ar"])
-    daily = frame.groupby("date")["ar"].agg(ctar="mean", n="count")
+    daily = pd.DataFrame(frame.groupby("date")["ar"].agg(ctar="mean", n="count"))
     x = daily["ctar"].to_numpy()
     if x.size < 2:
         raise InvalidRequestError("fewer than two dates with abnormal returns; widen the window or add events")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy import stats
 
@@ -28,7 +30,7 @@ def moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return n, mean, sd
 
 
-def t_dist(df: np.ndarray | float) -> object:
+def t_dist(df: np.ndarray | float) -> Any:
     """Frozen Student t with ``df`` (nan where df <= 0)."""
     d = np.asarray(df, dtype=float)
     return stats.t(np.where(d > 0, d, np.nan))
@@ -37,7 +39,7 @@ def t_dist(df: np.ndarray | float) -> object:
 NORMAL = stats.norm()
 
 
-def scalar_note(*pairs: tuple[object, str]) -> str:
+def scalar_note(*pairs: tuple[Any, str]) -> str:
     """The first text whose (0-d) condition holds; '' for arrays (notes describe one sample)."""
     for cond, text in pairs:
         if np.ndim(cond) == 0 and bool(cond):
@@ -45,6 +47,6 @@ def scalar_note(*pairs: tuple[object, str]) -> str:
     return ""
 
 
-def f4(x: object) -> str:
+def f4(x: Any) -> str:
     """A 0-d value with four decimals (notes); arrays as 'per sample'."""
     return f"{float(np.asarray(x)):.4f}" if np.ndim(x) == 0 else "(per sample)"

@@ -212,7 +212,8 @@ def _stacked(
     valid = np.isfinite(e) & d_ok
     z, sd_ok = _standardise(e, valid)
     keep = (valid.sum(axis=1) >= min_overlap) & sd_ok & w_ok.any(axis=1)
-    total, pairs = np.zeros(n_s), np.zeros(n_s, dtype=np.int64)
+    total: np.ndarray = np.zeros(n_s)
+    pairs: np.ndarray = np.zeros(n_s, dtype=np.int64)
     if keep.sum() < 2:
         return total, pairs
     w_first = np.where(w_ok, wd, np.iinfo(np.int64).max).min(axis=1)
@@ -234,8 +235,8 @@ def _stacked(
         first = np.repeat(np.cumsum(count) - count, count)
         jj = ii + 1 + (np.arange(n_meet) - first)
         terms, good = _pair_terms(z, valid, ed, wd, w_ok, min_overlap, ii, jj)
-        total = np.bincount(samp[ii], weights=terms, minlength=n_s)
-        pairs = np.bincount(samp[ii][good], minlength=n_s)
+        total = np.bincount(samp[ii], weights=terms, minlength=n_s).astype(float)
+        pairs = np.bincount(samp[ii][good], minlength=n_s).astype(np.int64)
     else:
         bounds = np.searchsorted(samp, np.arange(n_s + 1))
         for s in np.flatnonzero(np.bincount(samp, weights=count, minlength=n_s) > 0):

@@ -140,7 +140,7 @@ def rank_scores(est: np.ndarray, ar: np.ndarray, estudy2: bool = False, which: S
                       get["zivney"][1], n_t, int(est.shape[-1]))
 
 
-def _rank_family(per_day: np.ndarray, scale: np.ndarray, n: np.ndarray | int) -> Statistic:
+def _rank_family(per_day: np.ndarray, scale: np.ndarray | float, n: np.ndarray | int) -> Statistic:
     """sum over the window of the daily scores / (sqrt(L) scale), N(0,1)."""
     length = per_day.shape[-1]
     s = np.asarray(scale, dtype=float)

@@ -46,6 +46,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -271,7 +272,8 @@ def snapshot_universe(
             f"{other} do not trade on the {cal} calendar of {market}; simulate each exchange separately "
             f"(pass only {cal} listings, or a market index of their exchange)"
         )
-    loaded = load_prices([*names, market], start, end, snapshot=snapshot, offline=offline, progress=False)
+    loaded = load_prices([*names, market], start, end, snapshot=None if snapshot is None else Path(snapshot),
+                         offline=offline, progress=False)
     first = min(loaded[s].first for s in names)  # the securities' span; the market may cover more
     last = max(loaded[s].last for s in names)
     grid = sessions(market, first, last)
