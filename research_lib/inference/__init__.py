@@ -23,6 +23,7 @@ from research_lib.inference.results import Statistic, TestResult, critical_value
 from research_lib.inference.single_firm import (
     SampleQuantileTest,
     rolling_sums,
+    sample_quantile_pvalues,
     sample_quantile_test,
 )
 
@@ -42,5 +43,6 @@ __all__ = [
     "run_tests",
     "SampleQuantileTest",
     "rolling_sums",
+    "sample_quantile_pvalues",
     "sample_quantile_test",
 ]
