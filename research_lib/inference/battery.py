@@ -60,7 +60,13 @@ from research_lib.engine.panel import AbnormalReturns
 from research_lib.errors import InvalidRequestError
 from research_lib.inference import parametric, rank, sign
 from research_lib.inference._arrays import finite, moments
-from research_lib.inference.correlation import MIN_OVERLAP, kolari_pynnonen_r, mean_cross_correlation
+from research_lib.inference.correlation import (
+    MIN_OVERLAP,
+    PreparedResiduals,
+    kolari_pynnonen_r,
+    mean_cross_correlation,
+    prepare_residuals,
+)
 from research_lib.inference.rank import GeneralizedRankInputs, RankScores, rank_rows, row_median
 from research_lib.inference.results import Statistic, TestResult
 
@@ -422,6 +428,7 @@ class TestBattery:
         self._p_hat = float(positive_fraction(est, pooled=self._estudy2))
         self._gr = rank.generalized_rank_inputs(est, self._sigma2)
         self._r_cache: dict[tuple[int, int], tuple[float, int]] = {}
+        self._kp_prep: PreparedResiduals | None = None
 
     # ------------------------------------------------------------------ precomputation
     # ------------------------------------------------------------------ Kolari-Pynnönen r
@@ -433,8 +440,10 @@ class TestBattery:
         key = (int(start), int(stop))
         if key not in self._r_cache:
             days = self.ab.window_index(*key)
+            if self._kp_prep is None:  # standardised residuals and day numbers, once for every window
+                self._kp_prep = prepare_residuals(self._est, self.ab.panel.est_dates, self.min_overlap)
             r, pairs = kolari_pynnonen_r(self._est, self.ab.panel.est_dates, self.ab.panel.evt_dates[:, days],
-                                         self.min_overlap)
+                                         self.min_overlap, prepared=self._kp_prep)
             self._r_cache[key] = (float(r), int(pairs))
         return self._r_cache[key]
 

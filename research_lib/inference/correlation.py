@@ -63,6 +63,8 @@ correlation of abnormal returns. Review of Financial Studies 23(11), 3996-4025.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from research_lib.errors import InvalidRequestError
@@ -198,24 +200,46 @@ def _blocks(
     return total, pairs
 
 
+@dataclass(frozen=True)
+class PreparedResiduals:
+    """Estimation residuals made ready for :func:`kolari_pynnonen_r` once (rows: events, flattened over samples).
+
+    z : residuals centred and scaled on each event's own dates (0 where missing);
+    valid : residual present; days : integer day numbers; usable : at least
+    ``min_overlap`` residuals and a positive SD.
+    """
+
+    z: np.ndarray
+    valid: np.ndarray
+    days: np.ndarray
+    usable: np.ndarray
+    min_overlap: int
+
+
+def prepare_residuals(est_resid: np.ndarray, est_dates: np.ndarray, min_overlap: int = MIN_OVERLAP) -> PreparedResiduals:
+    """Standardise (..., N, L1) residuals and number their dates, for several windows' r."""
+    e = np.asarray(est_resid, dtype=float)
+    e = e.reshape(-1, e.shape[-1])
+    days, d_ok = _day_numbers(np.asarray(est_dates).reshape(e.shape))
+    valid = np.isfinite(e) & d_ok
+    z, sd_ok = _standardise(e, valid)
+    return PreparedResiduals(z, valid, days, (valid.sum(axis=1) >= min_overlap) & sd_ok, int(min_overlap))
+
+
 def _stacked(
-    e: np.ndarray, d: np.ndarray, w: np.ndarray, min_overlap: int, block: int, pair_elements: int
+    prep: PreparedResiduals, w: np.ndarray, n_s: int, n_all: int, block: int, pair_elements: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """r and contributing pairs of S samples (S, N, .) at once.
+    """r and contributing pairs of S samples at once (``prep`` rows and ``w`` (S N, L) sample-major).
 
     Few pairs whose CAR windows meet over all samples (at most ``pair_elements`` pair x date
     cells): their sums are gathered pair by pair (:func:`_pair_terms`) for every sample in one
     pass; otherwise blocked matrix products sample by sample (:func:`_blocks`).
     """
-    n_s, n_all, l1 = e.shape
     length = w.shape[-1]
+    l1 = prep.z.shape[1]
     sample = np.repeat(np.arange(n_s), n_all)
-    e, d, w = e.reshape(-1, l1), d.reshape(-1, l1), w.reshape(-1, length)
-    ed, d_ok = _day_numbers(d)
     wd, w_ok = _day_numbers(w)
-    valid = np.isfinite(e) & d_ok
-    z, sd_ok = _standardise(e, valid)
-    keep = (valid.sum(axis=1) >= min_overlap) & sd_ok & w_ok.any(axis=1)
+    keep = prep.usable & w_ok.any(axis=1)
     total: np.ndarray = np.zeros(n_s)
     pairs: np.ndarray = np.zeros(n_s, dtype=np.int64)
     if keep.sum() < 2:
@@ -224,12 +248,11 @@ def _stacked(
     w_last = np.where(w_ok, wd, np.iinfo(np.int64).min).max(axis=1)
     idx = np.flatnonzero(keep)
     idx = idx[np.lexsort((w_first[idx], sample[idx]))]  # by sample, then by first window date
-    z, valid, ed, wd, w_ok, samp = z[idx], valid[idx], ed[idx], wd[idx], w_ok[idx], sample[idx]
-    w_first, w_last = w_first[idx], w_last[idx]
-    base = int(w_first.min())
-    span = int(w_last.max()) - base + 2
+    samp, first_s, last_s = sample[idx], w_first[idx], w_last[idx]
+    base = int(first_s.min())
+    span = int(last_s.max()) - base + 2
     # partners of event i: the next events of its sample whose window starts before i's ends
-    reach = np.searchsorted(samp * span + (w_first - base), samp * span + (w_last - base), side="right")
+    reach = np.searchsorted(samp * span + (first_s - base), samp * span + (last_s - base), side="right")
     count = np.maximum(reach - np.arange(idx.size) - 1, 0)
     n_meet = int(count.sum())
     if n_meet == 0:
@@ -238,15 +261,15 @@ def _stacked(
         ii = np.repeat(np.arange(idx.size), count)
         first = np.repeat(np.cumsum(count) - count, count)
         jj = ii + 1 + (np.arange(n_meet) - first)
-        terms, good = _pair_terms(z, valid, ed, wd, w_ok, min_overlap, ii, jj)
+        terms, good = _pair_terms(prep.z, prep.valid, prep.days, wd, w_ok, prep.min_overlap, idx[ii], idx[jj])
         total = np.bincount(samp[ii], weights=terms, minlength=n_s).astype(float)
         pairs = np.bincount(samp[ii][good], minlength=n_s).astype(np.int64)
     else:
         bounds = np.searchsorted(samp, np.arange(n_s + 1))
         for s in np.flatnonzero(np.bincount(samp, weights=count, minlength=n_s) > 0):
-            sl = slice(bounds[s], bounds[s + 1])
-            total[s], pairs[s] = _blocks(z[sl], valid[sl], ed[sl], wd[sl], w_ok[sl], w_first[sl], w_last[sl],
-                                         min_overlap, block)
+            rows = idx[bounds[s] : bounds[s + 1]]
+            total[s], pairs[s] = _blocks(prep.z[rows], prep.valid[rows], prep.days[rows], wd[rows], w_ok[rows],
+                                         w_first[rows], w_last[rows], prep.min_overlap, block)
     return total / (length * n_all * (n_all - 1) / 2.0), pairs
 
 
@@ -269,6 +292,7 @@ def kolari_pynnonen_r(
     min_overlap: int = MIN_OVERLAP,
     block: int = 256,
     pair_elements: int = PAIR_ELEMENTS,
+    prepared: PreparedResiduals | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Kolari-Pynnönen mean correlation r of the SCARs of a CAR window (see the module docstring).
 
@@ -282,6 +306,7 @@ def kolari_pynnonen_r(
     pair_elements : with at most this many (pairs whose CAR windows meet) x L1 cells the
         sums are gathered pair by pair instead (same numbers, cheaper for sparse overlaps;
         0 forces the matrix products).
+    prepared : :func:`prepare_residuals` of the same residuals (saves redoing it for every window).
 
     Returns
     -------
@@ -309,7 +334,10 @@ def kolari_pynnonen_r(
             r[fast] = _common_dates_samples(e[fast], d[fast], w[fast], min_overlap)
             pairs[fast] = n * (n - 1) // 2 if l1 >= min_overlap else 0
         if (~fast).any():
-            r[~fast], pairs[~fast] = _stacked(e[~fast], d[~fast], w[~fast], min_overlap, block, pair_elements)
+            slow = np.flatnonzero(~fast)
+            if prepared is None or slow.size != e.shape[0]:
+                prepared = prepare_residuals(e[slow], d[slow], min_overlap)
+            r[slow], pairs[slow] = _stacked(prepared, w[slow].reshape(-1, length), slow.size, n, block, pair_elements)
     return r.reshape(lead), pairs.reshape(lead)
 
 
@@ -338,4 +366,4 @@ def mean_cross_correlation(
     return float(r), int(pairs)
 
 
-__all__ = ["MIN_OVERLAP", "PAIR_ELEMENTS", "kolari_pynnonen_r", "mean_cross_correlation"]
+__all__ = ["MIN_OVERLAP", "PAIR_ELEMENTS", "PreparedResiduals", "kolari_pynnonen_r", "mean_cross_correlation", "prepare_residuals"]
