@@ -227,7 +227,7 @@ def prepare_residuals(est_resid: np.ndarray, est_dates: np.ndarray, min_overlap:
 
 
 def _stacked(
-    prep: PreparedResiduals, w: np.ndarray, n_s: int, n_all: int, block: int, pair_elements: int
+    prep: PreparedResiduals, w: np.ndarray, n_s: int, n_all: int, block: int | None, pair_elements: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """r and contributing pairs of S samples at once (``prep`` rows and ``w`` (S N, L) sample-major).
 
@@ -265,6 +265,8 @@ def _stacked(
         total = np.bincount(samp[ii], weights=terms, minlength=n_s).astype(float)
         pairs = np.bincount(samp[ii][good], minlength=n_s).astype(np.int64)
     else:
+        if block is None:  # about the number of partners: wider blocks multiply pairs whose windows never meet
+            block = int(np.clip(2 * np.percentile(count, 90) + 32, 32, 512))
         bounds = np.searchsorted(samp, np.arange(n_s + 1))
         for s in np.flatnonzero(np.bincount(samp, weights=count, minlength=n_s) > 0):
             rows = idx[bounds[s] : bounds[s + 1]]
@@ -290,7 +292,7 @@ def kolari_pynnonen_r(
     est_dates: np.ndarray,
     window_dates: np.ndarray,
     min_overlap: int = MIN_OVERLAP,
-    block: int = 256,
+    block: int | None = None,
     pair_elements: int = PAIR_ELEMENTS,
     prepared: PreparedResiduals | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -302,7 +304,8 @@ def kolari_pynnonen_r(
     est_dates : (..., N, L1) datetime64 calendar dates of those residuals.
     window_dates : (..., N, L) datetime64 calendar dates of each event's CAR window (NaT = none).
     min_overlap : common estimation dates a pair needs for a correlation (default 30).
-    block : events per block of matrix products.
+    block : events per block of matrix products; default: twice the 90th percentile of the
+        number of partners (events whose CAR window meets), between 32 and 512.
     pair_elements : with at most this many (pairs whose CAR windows meet) x L1 cells the
         sums are gathered pair by pair instead (same numbers, cheaper for sparse overlaps;
         0 forces the matrix products).
@@ -346,7 +349,7 @@ def mean_cross_correlation(
     est_dates: np.ndarray,
     min_overlap: int = MIN_OVERLAP,
     evt_dates: np.ndarray | None = None,
-    block: int = 256,
+    block: int | None = None,
 ) -> tuple[float, int]:
     """r of one sample with the CAR window ``evt_dates`` (N, L); without it every pair's windows coincide.
 
