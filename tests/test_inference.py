@@ -320,6 +320,21 @@ def test_kp_r_follows_the_car_window_and_matches_a_pair_loop(missing: float, blo
     assert r_one == pytest.approx(_kp_loop(rho), rel=1e-10)
 
 
+def test_battery_r_from_stored_pairs_equals_the_direct_computation() -> None:
+    """TestBattery keeps rho_ij of the pairs whose event windows meet and re-weights them per window;
+    with a hole in some CAR windows (non-contiguous dates) it still equals kolari_pynnonen_r."""
+    ab = make_ab(30, 60, 5, seed=4, spread_days=30, rho=0.2, missing=0.05)
+    evt = ab.panel.evt_dates.copy()
+    evt[::4, 2] = np.datetime64("NaT")  # day 0 missing for every fourth event
+    ab = dataclasses.replace(ab, panel=dataclasses.replace(ab.panel, evt_dates=evt))
+    battery = TestBattery(ab)
+    for win in [(0, 0), (-1, 1), (-2, 2)]:
+        wd = evt[:, ab.window_index(*win)]
+        r, pairs = kolari_pynnonen_r(ab.est_resid, ab.panel.est_dates, wd)
+        assert battery.correlation(*win) == pytest.approx(float(r), rel=1e-12, abs=1e-15), win
+        assert battery._correlation(*win)[1] == int(pairs)
+
+
 def test_kp_r_with_a_leading_samples_axis() -> None:
     ab = make_ab(30, 60, 5, seed=3, spread_days=40, rho=0.2, missing=0.05)
     wd = ab.panel.evt_dates[:, ab.window_index(-1, 1)]

@@ -62,10 +62,11 @@ from research_lib.inference import parametric, rank, sign
 from research_lib.inference._arrays import finite, moments
 from research_lib.inference.correlation import (
     MIN_OVERLAP,
-    PreparedResiduals,
-    kolari_pynnonen_r,
+    PairCorrelations,
     mean_cross_correlation,
+    pair_correlations,
     prepare_residuals,
+    r_from_pairs,
 )
 from research_lib.inference.rank import GeneralizedRankInputs, RankScores, rank_rows, row_median
 from research_lib.inference.results import Statistic, TestResult
@@ -428,23 +429,26 @@ class TestBattery:
         self._p_hat = float(positive_fraction(est, pooled=self._estudy2))
         self._gr = rank.generalized_rank_inputs(est, self._sigma2)
         self._r_cache: dict[tuple[int, int], tuple[float, int]] = {}
-        self._kp_prep: PreparedResiduals | None = None
+        self._kp_pairs: PairCorrelations | None = None
 
     # ------------------------------------------------------------------ precomputation
     # ------------------------------------------------------------------ Kolari-Pynnönen r
     def correlation(self, start: int, stop: int) -> float:
-        """Kolari-Pynnönen r of the CAR window [start, stop] (see :func:`kolari_pynnonen_r`)."""
+        """Kolari-Pynnönen r of the CAR window [start, stop] (see :func:`kolari_pynnonen_r`).
+
+        The pairs' correlations rho_ij are computed once (for the pairs whose event
+        windows meet); each window then needs only its o_ij.
+        """
         return self._correlation(start, stop)[0]
 
     def _correlation(self, start: int, stop: int) -> tuple[float, int]:
         key = (int(start), int(stop))
         if key not in self._r_cache:
             days = self.ab.window_index(*key)
-            if self._kp_prep is None:  # standardised residuals and day numbers, once for every window
-                self._kp_prep = prepare_residuals(self._est, self.ab.panel.est_dates, self.min_overlap)
-            r, pairs = kolari_pynnonen_r(self._est, self.ab.panel.est_dates, self.ab.panel.evt_dates[:, days],
-                                         self.min_overlap, prepared=self._kp_prep)
-            self._r_cache[key] = (float(r), int(pairs))
+            if self._kp_pairs is None:  # rho_ij once, for the pairs whose event windows meet
+                prep = prepare_residuals(self._est, self.ab.panel.est_dates, self.min_overlap)
+                self._kp_pairs = pair_correlations(prep, self.ab.panel.evt_dates)
+            self._r_cache[key] = r_from_pairs(self._kp_pairs, self.ab.panel.evt_dates[:, days])
         return self._r_cache[key]
 
     @property

@@ -125,8 +125,8 @@ def _pair_correlations(z: np.ndarray, m: np.ndarray, nb: int, min_overlap: int) 
 def _pair_terms(
     z: np.ndarray, valid: np.ndarray, ed: np.ndarray, wd: np.ndarray, w_ok: np.ndarray, min_overlap: int,
     ii: np.ndarray, jj: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """rho_ij o_ij of each listed pair and whether it has a correlation: the sums of the block
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """rho_ij o_ij of each listed pair, whether it has a correlation, and rho_ij: the sums of the block
     products gathered pair by pair (cheaper when few pairs have CAR windows that meet).
 
     Each event's valid dates are keyed as event * span + day in one sorted array, so the
@@ -160,12 +160,13 @@ def _pair_terms(
         vy = np.einsum("ij,ij->i", y, y) - sy * sy / n
         rho = cov / np.sqrt(vx * vy)
     good = (o > 0) & (n >= min_overlap) & (vx > 0) & (vy > 0) & np.isfinite(rho)
-    return np.where(good, rho * o, 0.0), good
+    return np.where(good, rho * o, 0.0), good, np.where(good, rho, 0.0)
 
 
 def _blocks(
     z: np.ndarray, valid: np.ndarray, ed: np.ndarray, wd: np.ndarray, w_ok: np.ndarray,
     w_first: np.ndarray, w_last: np.ndarray, min_overlap: int, block: int,
+    collect: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[float, int]:
     """sum of rho_ij o_ij and the contributing pairs of one sample by blocked matrix products
     (events sorted by the first date of their CAR window)."""
@@ -197,6 +198,9 @@ def _blocks(
         use = meet & (cnt > 0)
         total += float(np.sum(rho[use] * overlap[use]))
         pairs += int(use.sum())
+        if collect is not None:  # (row, column, rho) of the pairs, in this sample's sorted order
+            r_i, c_j = np.nonzero(use)
+            collect.append((a + r_i, a + c_j, rho[use]))
     return total, pairs
 
 
@@ -261,7 +265,7 @@ def _stacked(
         ii = np.repeat(np.arange(idx.size), count)
         first = np.repeat(np.cumsum(count) - count, count)
         jj = ii + 1 + (np.arange(n_meet) - first)
-        terms, good = _pair_terms(prep.z, prep.valid, prep.days, wd, w_ok, prep.min_overlap, idx[ii], idx[jj])
+        terms, good, _ = _pair_terms(prep.z, prep.valid, prep.days, wd, w_ok, prep.min_overlap, idx[ii], idx[jj])
         total = np.bincount(samp[ii], weights=terms, minlength=n_s).astype(float)
         pairs = np.bincount(samp[ii][good], minlength=n_s).astype(np.int64)
     else:
@@ -273,6 +277,74 @@ def _stacked(
             total[s], pairs[s] = _blocks(prep.z[rows], prep.valid[rows], prep.days[rows], wd[rows], w_ok[rows],
                                          w_first[rows], w_last[rows], prep.min_overlap, block)
     return total / (length * n_all * (n_all - 1) / 2.0), pairs
+
+
+@dataclass(frozen=True)
+class PairCorrelations:
+    """rho_ij of the pairs (rows ``i`` < ``j`` of one sample) whose event windows meet, with a correlation.
+
+    Computed once (:func:`pair_correlations`); the r of any CAR window inside the
+    event window then only needs the pairs' common window dates (:func:`r_from_pairs`).
+    """
+
+    i: np.ndarray
+    j: np.ndarray
+    rho: np.ndarray
+    n_events: int
+
+
+def pair_correlations(prep: PreparedResiduals, window_dates: np.ndarray, pair_elements: int = PAIR_ELEMENTS) -> PairCorrelations:
+    """Exact rho_ij of every pair of one sample whose ``window_dates`` (N, L) meet (see the module notes)."""
+    n_all = prep.z.shape[0]
+    wd, w_ok = _day_numbers(window_dates)
+    keep = prep.usable & w_ok.any(axis=1)
+    none = PairCorrelations(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), n_all)
+    if keep.sum() < 2:
+        return none
+    w_first = np.where(w_ok, wd, np.iinfo(np.int64).max).min(axis=1)
+    w_last = np.where(w_ok, wd, np.iinfo(np.int64).min).max(axis=1)
+    idx = np.flatnonzero(keep)
+    idx = idx[np.argsort(w_first[idx], kind="stable")]
+    count = np.maximum(np.searchsorted(w_first[idx], w_last[idx], side="right") - np.arange(idx.size) - 1, 0)
+    n_meet = int(count.sum())
+    if n_meet == 0:
+        return none
+    if n_meet * prep.z.shape[1] <= pair_elements:
+        ii = np.repeat(np.arange(idx.size), count)
+        jj = ii + 1 + (np.arange(n_meet) - np.repeat(np.cumsum(count) - count, count))
+        _, good, rho = _pair_terms(prep.z, prep.valid, prep.days, wd, w_ok, prep.min_overlap, idx[ii], idx[jj])
+        return PairCorrelations(idx[ii][good], idx[jj][good], rho[good], n_all)
+    block = int(np.clip(2 * np.percentile(count, 90) + 32, 32, 512))
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    _blocks(prep.z[idx], prep.valid[idx], prep.days[idx], wd[idx], w_ok[idx], w_first[idx], w_last[idx],
+            prep.min_overlap, block, parts)
+    if not parts:
+        return none
+    return PairCorrelations(idx[np.concatenate([p[0] for p in parts])], idx[np.concatenate([p[1] for p in parts])],
+                            np.concatenate([p[2] for p in parts]), n_all)
+
+
+def r_from_pairs(pc: PairCorrelations, window_dates: np.ndarray) -> tuple[float, int]:
+    """r = sum over the stored pairs of rho_ij o_ij / (L N(N-1)/2) for a CAR window (N, L) inside theirs."""
+    length = window_dates.shape[1]
+    if pc.rho.size == 0 or length == 0 or pc.n_events < 2:
+        return 0.0, 0
+    wd, w_ok = _day_numbers(window_dates)
+    days = np.unique(wd[w_ok])
+    pos = np.where(w_ok, np.searchsorted(days, wd), -1)
+    lo, hi = np.where(w_ok, pos, np.iinfo(np.int64).max).min(axis=1), pos.max(axis=1)
+    has = np.asarray(w_ok.any(axis=1), dtype=bool)
+    contiguous = bool(np.all(w_ok.sum(axis=1)[has] == (hi - lo + 1)[has]))
+    if contiguous:  # each window is a run of the union of window dates: overlap of two intervals
+        o = np.maximum(0, np.minimum(hi[pc.i], hi[pc.j]) - np.maximum(lo[pc.i], lo[pc.j]) + 1)
+    else:
+        ind = np.zeros((pos.shape[0], days.size + 1), dtype=bool)
+        rr, cc = np.nonzero(w_ok)
+        ind[rr, pos[rr, cc]] = True
+        o = np.einsum("kd,kd->k", ind[pc.i].astype(float), ind[pc.j].astype(float))
+    o = np.where(has[pc.i] & has[pc.j], o, 0)
+    used = (o > 0) & (pc.rho != 0)
+    return float(np.sum(pc.rho * o) / (length * pc.n_events * (pc.n_events - 1) / 2.0)), int(used.sum())
 
 
 def _common_dates_samples(e: np.ndarray, d: np.ndarray, w: np.ndarray, min_overlap: int) -> np.ndarray:
@@ -369,4 +441,5 @@ def mean_cross_correlation(
     return float(r), int(pairs)
 
 
-__all__ = ["MIN_OVERLAP", "PAIR_ELEMENTS", "PreparedResiduals", "kolari_pynnonen_r", "mean_cross_correlation", "prepare_residuals"]
+__all__ = ["MIN_OVERLAP", "PAIR_ELEMENTS", "PairCorrelations", "PreparedResiduals", "kolari_pynnonen_r", "mean_cross_correlation",
+           "pair_correlations", "prepare_residuals", "r_from_pairs"]
