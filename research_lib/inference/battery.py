@@ -228,19 +228,6 @@ def test_names(tests: Sequence[str] | str | None) -> tuple[str, ...]:
 test_names.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 
 
-def _nanmean_rows(x: np.ndarray) -> np.ndarray:
-    """Mean over axis 0 ignoring nan; nan (no warning) where a column is empty."""
-    cnt = np.sum(np.isfinite(x), axis=0)
-    tot = np.nansum(x, axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
-
-
-def _sd(x: np.ndarray) -> float:
-    """Sample standard deviation (ddof 1) of a 1-d array without nan."""
-    return float(np.std(x, ddof=1)) if x.size >= 2 else float("nan")
-
-
 def aar_sd(est: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """SD (ddof 1) of the estimation-window AAR series and its number of days, (..., N, L1) -> (...).
 
