@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from scipy import stats
 
 from research_lib.analysis.calendar_time import (
@@ -90,23 +91,52 @@ def test_alpha_matches_numpy_for_market_and_ff3() -> None:
 
 
 def test_hac_standard_error_is_newey_west() -> None:
+    """Consecutive dates: the HAC standard error is statsmodels' Newey-West (Bartlett, no correction)."""
+    rng = np.random.default_rng(5)
+    returns, _, factors = _world(rng, n_sec=4)
+    always = pd.DataFrame({"symbol": returns.columns, "start": DATES[0], "end": DATES[-1]})
+    port = calendar_time_portfolio(returns, always)
+    f = factors.loc[port.index]
+    assert len(port) == len(DATES)  # no gap
+    res = calendar_time_alpha(port, factors=factors, model="market", hac_lags=3)
+    y = port["ret"].to_numpy() - f["rf"].to_numpy()
+    ref = sm.OLS(y, sm.add_constant(f["mkt_rf"].to_numpy())).fit(cov_type="HAC", cov_kwds={"maxlags": 3})
+    assert res.cov_type == "HAC(3)"
+    assert res.se == pytest.approx(ref.bse[0], rel=1e-10)
+
+
+def test_hac_lags_follow_the_calendar_not_the_rows() -> None:
+    """Portfolio dates with gaps: lag j pairs dates j sessions apart (a plain loop over date pairs)."""
     rng = np.random.default_rng(5)
     returns, holdings, factors = _world(rng)
     port = calendar_time_portfolio(returns, holdings)
+    assert (np.diff(DATES.get_indexer(port.index)) > 1).any()  # the portfolio skips sessions
     res = calendar_time_alpha(port, factors=factors, model="market", hac_lags=3)
     f = factors.loc[port.index]
     y = port["ret"].to_numpy() - f["rf"].to_numpy()
     X = np.column_stack([np.ones(len(y)), f["mkt_rf"].to_numpy()])
     b = np.linalg.lstsq(X, y, rcond=None)[0]
     u = (y - X @ b)[:, None] * X
+    session = DATES.get_indexer(port.index)
     s = u.T @ u
-    for lag in range(1, 4):
-        g = u[lag:].T @ u[:-lag]
-        s += (1 - lag / 4) * (g + g.T)
+    for a in range(len(y)):
+        for c in range(len(y)):
+            lag = session[a] - session[c]
+            if 1 <= lag <= 3:  # observation a is `lag` sessions after observation c
+                s += (1 - lag / 4) * (np.outer(u[a], u[c]) + np.outer(u[c], u[a]))
     bread = np.linalg.inv(X.T @ X)
     cov = bread @ s @ bread  # Bartlett kernel, no small-sample correction
     assert res.cov_type == "HAC(3)"
-    assert res.se == pytest.approx(np.sqrt(cov[0, 0]), rel=1e-8)
+    assert res.se == pytest.approx(np.sqrt(cov[0, 0]), rel=1e-10)
+    # row-order lags (the former behaviour) give a different standard error here
+    rows = u.T @ u
+    for lag in range(1, 4):
+        g = u[lag:].T @ u[:-lag]
+        rows += (1 - lag / 4) * (g + g.T)
+    assert abs(res.se - np.sqrt((bread @ rows @ bread)[0, 0])) > 1e-8
+    # an explicit calendar with every session gives the same numbers
+    same = calendar_time_alpha(port, factors=factors, model="market", hac_lags=3, calendar=DATES)
+    assert same.se == pytest.approx(res.se, rel=1e-12)
 
 
 def test_planted_abnormal_return_is_recovered() -> None:

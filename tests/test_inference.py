@@ -33,6 +33,7 @@ from research_lib.inference.battery import (
     mean_cross_correlation,
     run_tests,
 )
+from research_lib.inference.correlation import kolari_pynnonen_r
 
 N_SMALL, L1_SMALL, L2_SMALL = 7, 60, 5
 
@@ -153,7 +154,7 @@ def test_patell_bmp_clm(battery: TestBattery, ab: AbnormalReturns, win: tuple[in
     ref = stats.ttest_1samp(scar, 0.0)
     assert res["bmp"].stat == pytest.approx(ref.statistic, rel=1e-10)
     assert res["bmp"].pvalue == pytest.approx(ref.pvalue, rel=1e-9)
-    r = battery.mean_cross_correlation
+    r = battery.correlation(*win)  # r follows the CAR window tested (issue 10)
     assert res["patell_kp"].stat == pytest.approx(z / math.sqrt(1 + (n - 1) * r), rel=1e-10)
     assert res["bmp_kp"].stat == pytest.approx(ref.statistic * math.sqrt((1 - r) / (1 + (n - 1) * r)), rel=1e-10)
     assert res["clm_j1"].stat == pytest.approx(car.sum() / math.sqrt(var.sum()), rel=1e-10)
@@ -274,48 +275,85 @@ def test_wilcoxon_large_sample_uses_normal_approximation() -> None:
 
 
 # ----------------------------------------------------------------------------- KP correlation
-def _kp_by_pairs(est: np.ndarray, dates: np.ndarray, min_overlap: int = 30, zero: bool = True,
-                 evt: np.ndarray | None = None) -> float:
-    """Mean over pairs of sum_common z_i z_j / n_ij, z standardised on each event's own sample;
-    pairs with fewer than min_overlap common dates (or, given ``evt``, whose event windows do not
-    meet) count as 0 (``zero``) or are left out."""
-    series = []
-    for i in range(est.shape[0]):
-        ok = np.isfinite(est[i])
-        e = est[i][ok]
-        z = (e - e.mean()) / e.std()
-        series.append(dict(zip(pd.to_datetime(dates[i][ok]), z, strict=True)))
-    vals = []
-    for i in range(len(series)):
-        for j in range(i + 1, len(series)):
-            common = set(series[i]) & set(series[j])
-            meet = evt is None or (evt[i].min() <= evt[j].max() and evt[j].min() <= evt[i].max())
-            if len(common) >= min_overlap and meet:
-                vals.append(sum(series[i][d] * series[j][d] for d in common) / len(common))
-            elif zero:
-                vals.append(0.0)
-    return float(np.mean(vals)) if vals else 0.0
+def _rho_loop(est: np.ndarray, dates: np.ndarray, min_overlap: int = 30) -> np.ndarray:
+    """Pairwise Pearson correlations of the residuals on each pair's common dates, by a plain
+    loop (pandas; 0 with fewer than ``min_overlap`` common dates)."""
+    n = est.shape[0]
+    series = [pd.Series(est[i], index=pd.to_datetime(dates[i])).dropna() for i in range(n)]
+    rho = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            common = series[i].index.intersection(series[j].index)
+            if len(common) >= min_overlap:
+                c = series[i][common].corr(series[j][common])
+                rho[i, j] = 0.0 if np.isnan(c) else c
+    return rho
+
+
+def _kp_loop(rho: np.ndarray, win: np.ndarray | None = None) -> float:
+    """Kolari-Pynnönen r by a plain loop over pairs: rho_ij o_ij / L averaged over all N(N-1)/2 pairs,
+    o_ij the calendar dates the two CAR windows share (o_ij = L for every pair without ``win``)."""
+    n = rho.shape[0]
+    length = 1 if win is None else win.shape[1]
+    total = 0.0
+    for i in range(n):
+        for j in range(i + 1, n):
+            o = length if win is None else len(set(win[i].tolist()) & set(win[j].tolist()))
+            total += rho[i, j] * o / length
+    return total / (n * (n - 1) / 2)
 
 
 @pytest.mark.parametrize("missing", [0.0, 0.1])
-@pytest.mark.parametrize("grid", [30_000_000, 0])  # whole grid in memory / per-block scatter
-def test_mean_cross_correlation_blocks(missing: float, grid: int) -> None:
-    ab = make_ab(40, 60, 3, seed=8, spread_days=90, rho=0.3, missing=missing)
-    r, pairs = mean_cross_correlation(ab.est_resid, ab.panel.est_dates, max_block_elements=100, max_grid_elements=grid)
-    assert r == pytest.approx(_kp_by_pairs(ab.est_resid, ab.panel.est_dates), rel=1e-5)
-    assert 0 < pairs < 40 * 39 // 2  # some pairs too far apart in time
-    r_overlap, _ = mean_cross_correlation(ab.est_resid, ab.panel.est_dates, max_block_elements=100,
-                                          max_grid_elements=grid, disjoint_as_zero=False)
-    assert r_overlap == pytest.approx(_kp_by_pairs(ab.est_resid, ab.panel.est_dates, zero=False), rel=1e-5)
-    assert 0.15 < r_overlap < 0.4  # the planted rho = 0.3, from partial overlaps
-    assert r == pytest.approx(r_overlap * pairs / (40 * 39 // 2), rel=1e-9)
+@pytest.mark.parametrize(("block", "pair_elements"), [(256, 0), (5, 0), (256, 10**9)])
+def test_kp_r_follows_the_car_window_and_matches_a_pair_loop(missing: float, block: int, pair_elements: int) -> None:
+    """Matrix products in one block, in many blocks with partners across them, and gathered per pair."""
+    ab = make_ab(40, 60, 5, seed=8, spread_days=90, rho=0.3, missing=missing)
+    est, dates = ab.est_resid, ab.panel.est_dates
+    rho = _rho_loop(est, dates)
+    for win in [(0, 0), (-1, 1), (-2, 2), (1, 2)]:
+        wd = ab.panel.evt_dates[:, ab.window_index(*win)]
+        r, pairs = kolari_pynnonen_r(est, dates, wd, block=block, pair_elements=pair_elements)
+        assert float(r) == pytest.approx(_kp_loop(rho, wd), rel=1e-10, abs=1e-14), win
+        assert 0 < pairs < 40 * 39 // 2  # staggered events: some CAR windows do not meet
+        assert TestBattery(ab).correlation(*win) == pytest.approx(float(r), rel=1e-12)
+    r_one, _ = mean_cross_correlation(est, dates)  # no windows: every pair as if on one date
+    assert r_one == pytest.approx(_kp_loop(rho), rel=1e-10)
+
+
+def test_battery_r_from_stored_pairs_equals_the_direct_computation() -> None:
+    """TestBattery keeps rho_ij of the pairs whose event windows meet and re-weights them per window;
+    with a hole in some CAR windows (non-contiguous dates) it still equals kolari_pynnonen_r."""
+    ab = make_ab(30, 60, 5, seed=4, spread_days=30, rho=0.2, missing=0.05)
+    evt = ab.panel.evt_dates.copy()
+    evt[::4, 2] = np.datetime64("NaT")  # day 0 missing for every fourth event
+    ab = dataclasses.replace(ab, panel=dataclasses.replace(ab.panel, evt_dates=evt))
+    battery = TestBattery(ab)
+    for win in [(0, 0), (-1, 1), (-2, 2)]:
+        wd = evt[:, ab.window_index(*win)]
+        r, pairs = kolari_pynnonen_r(ab.est_resid, ab.panel.est_dates, wd)
+        assert battery.correlation(*win) == pytest.approx(float(r), rel=1e-12, abs=1e-15), win
+        assert battery._correlation(*win)[1] == int(pairs)
+
+
+def test_kp_r_with_a_leading_samples_axis() -> None:
+    ab = make_ab(30, 60, 5, seed=3, spread_days=40, rho=0.2, missing=0.05)
+    wd = ab.panel.evt_dates[:, ab.window_index(-1, 1)]
+    est, dates = ab.est_resid.reshape(3, 10, -1), ab.panel.est_dates.reshape(3, 10, -1)
+    r, pairs = kolari_pynnonen_r(est, dates, wd.reshape(3, 10, -1))
+    assert r.shape == pairs.shape == (3,)
+    for s in range(3):
+        assert r[s] == pytest.approx(_kp_loop(_rho_loop(est[s], dates[s]), wd.reshape(3, 10, -1)[s]), rel=1e-10, abs=1e-14)
 
 
 def test_mean_cross_correlation_common_dates_equals_pearson() -> None:
+    """All events on one date: r is Kolari and Pynnönen's mean residual correlation, for every window."""
     ab = make_ab(25, 100, 3, seed=9, same_date=True, rho=0.25)
     c = np.corrcoef(ab.est_resid)
     ref = c[np.triu_indices(25, 1)].mean()
-    assert TestBattery(ab).mean_cross_correlation == pytest.approx(ref, rel=1e-10)
+    battery = TestBattery(ab)
+    assert battery.mean_cross_correlation == pytest.approx(ref, rel=1e-10)
+    assert battery.correlation(0, 0) == pytest.approx(ref, rel=1e-10)
+    assert battery.correlation(-1, 1) == pytest.approx(ref, rel=1e-10)
 
 
 def test_mean_cross_correlation_disjoint_windows_is_zero() -> None:
@@ -526,7 +564,7 @@ def test_estudy2_covid_textbook_rank_values(shared_data: Path) -> None:
 
 
 def test_kp_correlation_counts_only_pairs_whose_event_windows_meet() -> None:
-    """The same stock studied twice: shared estimation residuals, but event windows apart -> r = 0."""
+    """The same stock studied twice: shared estimation residuals, but CAR windows apart -> r = 0."""
     rng = np.random.default_rng(3)
     days = np.datetime64("2024-01-01", "ns") + np.arange(400).astype("timedelta64[D]")
     shocks = rng.normal(size=400)
@@ -537,20 +575,12 @@ def test_kp_correlation_counts_only_pairs_whose_event_windows_meet() -> None:
     assert r_all > 0.9 and pairs_all == 3  # identical shocks on common dates
     assert mean_cross_correlation(est, est_dates, evt_dates=evt_dates) == (0.0, 0)
     evt_meet = evt_dates.copy()
-    evt_meet[1] = days[215:226]  # now events 0 and 1 overlap in calendar time
+    evt_meet[1] = days[215:226]  # now the windows of events 0 and 1 share 6 of their 11 dates
     r, pairs = mean_cross_correlation(est, est_dates, evt_dates=evt_meet)
-    assert pairs == 1 and r == pytest.approx(_kp_by_pairs(est[:2], est_dates[:2]) / 3, rel=1e-5)
-
-
-@pytest.mark.parametrize("grid", [30_000_000, 0])
-@pytest.mark.parametrize("missing", [0.0, 0.1])
-def test_kp_correlation_with_event_windows_matches_a_pair_loop(grid: int, missing: float) -> None:
-    ab = make_ab(60, 60, 5, seed=12, spread_days=200, rho=0.3, missing=missing)
-    est, dates, evt = ab.est_resid, ab.panel.est_dates, ab.panel.evt_dates
-    r, pairs = mean_cross_correlation(est, dates, max_block_elements=100, max_grid_elements=grid, evt_dates=evt)
-    assert r == pytest.approx(_kp_by_pairs(est, dates, evt=evt), rel=1e-5)
-    r_all, pairs_all = mean_cross_correlation(est, dates, max_block_elements=100, max_grid_elements=grid)
-    assert 0 < pairs < pairs_all  # some pairs share estimation dates but not event-window time
+    common = slice(60, 200)  # events 0 and 1 share shocks 60..199 (140 dates)
+    rho = np.corrcoef(shocks[common], shocks[common])[0, 1]
+    assert pairs == 1 and r == pytest.approx(rho * 6 / 11 / 3, rel=1e-12)
+    assert r == pytest.approx(_kp_loop(_rho_loop(est, est_dates), evt_meet), rel=1e-12)
 
 
 def test_patell_scaling_for_the_market_adjusted_model_uses_its_variance_df() -> None:

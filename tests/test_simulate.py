@@ -17,6 +17,7 @@ from scipy import stats
 from research_lib.engine.windows import WindowSpec
 from research_lib.errors import InvalidRequestError
 from research_lib.inference.battery import TestBattery
+from research_lib.inference.sign import signed_rank_distribution
 from research_lib.inference.single_firm import sample_quantile_test
 from research_lib.models.fit import fit_model
 from research_lib.simulation.experiment import (
@@ -25,7 +26,6 @@ from research_lib.simulation.experiment import (
     PerSampleTests,
     SimulationDesign,
     SyntheticMarket,
-    _wilcoxon_tails,
     car_sd,
     draw_events,
     mackinlay_detectable,
@@ -106,11 +106,12 @@ def test_exact_wilcoxon_tails_match_scipy(n: int) -> None:
     for _ in range(5):
         x = rng.normal(0.2, 1.0, n)
         w = int(round(stats.rankdata(np.abs(x))[x > 0].sum()))
-        below, above = _wilcoxon_tails(n)
+        dist = signed_rank_distribution(n)  # the battery's exact W+ null (moved from the simulator)
+        below, above = dist.cdf(w), dist.sf(w - 1)
         ref_two = stats.wilcoxon(x, method="exact").pvalue
         ref_up = stats.wilcoxon(x, method="exact", alternative="greater").pvalue
-        assert min(1.0, 2 * min(below[w], above[w])) == pytest.approx(ref_two, rel=1e-10, abs=1e-15)
-        assert above[w] == pytest.approx(ref_up, rel=1e-10, abs=1e-15)
+        assert min(1.0, 2 * min(below, above)) == pytest.approx(ref_two, rel=1e-10, abs=1e-15)
+        assert above == pytest.approx(ref_up, rel=1e-10, abs=1e-15)
 
 
 def test_one_sided_pvalues_follow_the_reference_distributions(universe) -> None:  # noqa: ANN001
@@ -296,3 +297,37 @@ def test_simulated_detectable_size_interpolates(plain_universe) -> None:  # noqa
     j = int(np.flatnonzero(rate >= 0.5)[0])
     assert abs(sizes[j - 1]) <= d <= abs(sizes[j])
     assert np.isnan(res.detectable("clm_j1", 0.99999)) or rate.max() >= 0.99999
+
+
+# --------------------------------------------------------------------------- one battery
+def test_simulator_and_study_share_the_battery(universe) -> None:  # noqa: ANN001
+    """The simulator dispatches through the battery's REGISTRY: the same function objects, and on
+    every sample slice the same statistics and one-sided p-values as TestBattery (all tests, two windows)."""
+    import research_lib.inference.battery as battery_module
+    from research_lib.simulation import experiment
+
+    assert PerSampleTests.registry is battery_module.REGISTRY
+    assert experiment.REGISTRY is battery_module.REGISTRY
+    for gone in ("_row_ranks", "_wilcoxon_tails", "_wilcoxon_scipy", "_t_pvalues", "_z_pvalues"):
+        assert not hasattr(experiment, gone), gone  # the re-implemented copies are deleted
+    assert not any(name.startswith("_test_") for name in vars(TestBattery))
+    names = list(battery_module.ALL_TEST_NAMES)
+    calls: dict[str, int] = {}
+    original = dict(battery_module.REGISTRY)
+    try:
+        for name, fn in original.items():  # count calls made through the shared registry
+            battery_module.REGISTRY[name] = (lambda f, k: lambda w: (calls.__setitem__(k, calls.get(k, 0) + 1), f(w))[1])(fn, name)
+        _, _, ab = _stacked(universe, 3, 12, True, seed=21, size=0.004, c=1.3)
+        for window in [(0, 0), (-1, 2)]:
+            calls.clear()
+            res = PerSampleTests(ab, 3, window).evaluate(tests=names)
+            assert set(calls) == set(names)  # every simulated test went through the registry
+            for s in range(3):
+                ref = TestBattery(sample_slice(ab, s, 12)).window(*window, names)
+                for name in names:
+                    stat, p_two, p_up = res[name]
+                    np.testing.assert_allclose(stat[s], ref[name].stat, rtol=1e-10, atol=1e-12, err_msg=name)
+                    np.testing.assert_allclose(p_two[s], ref[name].pvalue, rtol=1e-10, atol=1e-12, err_msg=name)
+                    np.testing.assert_allclose(p_up[s], ref[name].pvalue_for("greater"), rtol=1e-10, atol=1e-12, err_msg=name)
+    finally:
+        battery_module.REGISTRY.update(original)

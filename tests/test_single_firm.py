@@ -39,8 +39,24 @@ def test_pvalue_is_the_two_sided_empirical_tail() -> None:
     sums = np.array([resid[j] + resid[j + 1] for j in range(239)])
     assert res.car == pytest.approx(-0.08)
     assert res.n_sums == 239
-    assert res.pvalue == pytest.approx(min(1, 2 * min(np.mean(sums <= -0.08), 1 - np.mean(sums < -0.08))))
+    # finite-sample p-values (1 + #as extreme) / (n + 1), by a plain count
+    lower = (1 + sum(1 for s in sums if s <= -0.08)) / (len(sums) + 1)
+    upper = (1 + sum(1 for s in sums if s >= -0.08)) / (len(sums) + 1)
+    assert res.pvalue == pytest.approx(min(1, 2 * min(lower, upper)), rel=1e-12)
+    assert res.pvalue_less == pytest.approx(lower, rel=1e-12) and res.pvalue_greater == pytest.approx(upper, rel=1e-12)
     assert res.pvalue < 0.05 and "SQ test" in str(res)
+
+
+def test_pvalue_is_never_zero() -> None:
+    """A CAR beyond every residual sum gets 2 / (n + 1), not 0 (issue 10)."""
+    rng = np.random.default_rng(2)
+    resid = rng.normal(0, 0.01, size=240)
+    ar = np.zeros(21)
+    ar[10] = -1.0  # far below every one-day residual
+    res = sample_quantile_test(_ab(resid, ar), 0, (0, 0))
+    assert res.quantile == 0.0
+    assert res.pvalue == pytest.approx(2 / 241, rel=1e-12) and res.pvalue_less == pytest.approx(1 / 241, rel=1e-12)
+    assert res.pvalue_greater == 1.0
 
 
 def test_size_under_the_null_is_near_nominal() -> None:

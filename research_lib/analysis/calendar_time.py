@@ -145,8 +145,7 @@ def calendar_time_portfolio(returns: pd.DataFrame, holdings: pd.DataFrame) -> pd
     missing = sorted(set(holdings["symbol"]) - set(returns.columns))
     if missing:
         raise InvalidRequestError(f"no returns for {missing}; add their columns to the returns table")
-    stacked = returns.rename_axis(index="date", columns="symbol").stack()
-    long = pd.Series(stacked, name="r").reset_index()
+    long = pd.Series(returns.rename_axis(index="date", columns="symbol").stack(), name="r").reset_index()
     hold = holdings[["symbol", "start", "end"]].assign(start=lambda d: pd.to_datetime(d["start"]),
                                                        end=lambda d: pd.to_datetime(d["end"]))
     merged = long.merge(hold, on="symbol")
@@ -206,16 +205,42 @@ def _long_window(result: EventStudyResult, window: Sequence[int], benchmark: str
 
 
 # --------------------------------------------------------------------------- tests
-def _ols(y: pd.Series, x: pd.DataFrame, hac_lags: int | None) -> tuple[pd.Series, pd.Series, float, str]:
-    fit = sm.OLS(y.to_numpy(), sm.add_constant(x.to_numpy(), has_constant="add"))
+def _newey_west(scores: np.ndarray, positions: np.ndarray, lags: int) -> np.ndarray:
+    """Newey-West (1987) long-run covariance of ``scores`` observed at calendar ``positions``.
+
+    The scores x_t e_t are placed on the full calendar (zero on dates without an
+    observation), so the lag-j term pairs observations exactly j sessions apart:
+    S = sum_t g_t g_t' + sum_{j=1}^{L} (1 - j/(L+1)) sum_t (g_t g_{t-j}' + g_{t-j} g_t').
+    With consecutive dates this is statsmodels' HAC (Bartlett kernel, no small-sample correction).
+    """
+    full = np.zeros((int(positions.max() - positions.min()) + 1, scores.shape[1]))
+    full[positions - positions.min()] = scores
+    s = full.T @ full
+    for lag in range(1, min(lags, full.shape[0] - 1) + 1):
+        g = full[lag:].T @ full[:-lag]
+        s += (1.0 - lag / (lags + 1.0)) * (g + g.T)
+    return s
+
+
+def _ols(y: pd.Series, x: pd.DataFrame, hac_lags: int | None,
+         positions: np.ndarray | None = None) -> tuple[pd.Series, pd.Series, float, str]:
+    """OLS with classical or Newey-West standard errors; HAC lags follow ``positions`` (calendar sessions)."""
+    design = sm.add_constant(x.to_numpy(), has_constant="add")
+    res = sm.OLS(y.to_numpy(), design).fit()
     names = ["alpha", *x.columns]
-    if hac_lags:
-        res = fit.fit(cov_type="HAC", cov_kwds={"maxlags": int(hac_lags)})
-        cov = f"HAC({int(hac_lags)})"
-    else:
-        res = fit.fit()
-        cov = "nonrobust"
-    return pd.Series(res.params, index=names), pd.Series(res.bse, index=names), float(res.df_resid), cov
+    if not hac_lags:
+        return pd.Series(res.params, index=names), pd.Series(res.bse, index=names), float(res.df_resid), "nonrobust"
+    pos = np.arange(len(y)) if positions is None else np.asarray(positions, dtype=np.int64)
+    bread = np.linalg.inv(design.T @ design)
+    meat = _newey_west(res.resid[:, None] * design, pos, int(hac_lags))
+    bse = np.sqrt(np.diag(bread @ meat @ bread))
+    return pd.Series(res.params, index=names), pd.Series(bse, index=names), float(res.df_resid), f"HAC({int(hac_lags)})"
+
+
+def _calendar_positions(dates: pd.DatetimeIndex, calendar: pd.DatetimeIndex) -> np.ndarray:
+    """Session number of each date in ``calendar`` (dates missing from it are added to it)."""
+    cal = pd.DatetimeIndex(calendar).union(dates).unique().sort_values()
+    return np.asarray(cal.get_indexer(dates), dtype=np.int64)
 
 
 def calendar_time_alpha(
@@ -225,6 +250,7 @@ def calendar_time_alpha(
     factors: pd.DataFrame | None = None,
     model: str = "market",
     hac_lags: int | None = None,
+    calendar: pd.DatetimeIndex | None = None,
 ) -> CalendarTimeResult:
     """Jaffe-Mandelker alpha of a calendar-time portfolio.
 
@@ -246,7 +272,15 @@ def calendar_time_alpha(
     hac_lags
         If given, Newey-West (1987) HAC standard errors with that many lags
         (Bartlett kernel, as statsmodels computes them, without a
-        small-sample correction); default: OLS standard errors.
+        small-sample correction); default: OLS standard errors.  A lag is
+        counted in sessions of ``calendar``, not in rows: the portfolio holds
+        securities on some dates only, and two rows a month apart are not one
+        lag apart.  The scores are placed on the full calendar (zero on dates
+        the portfolio holds nothing), so lag j pairs dates exactly j sessions
+        apart; with consecutive dates this equals statsmodels' HAC.
+    calendar
+        Sessions that define the lags; default: the dates of the regressors
+        (the factors' index, else the market's), i.e. every session with a return.
 
     Returns
     -------
@@ -307,7 +341,10 @@ def calendar_time_alpha(
             f"only {int(ok.sum())} dates with a portfolio return and regressors; "
             "widen the window [a, b] or add events (the regression needs more dates than coefficients + 2)"
         )
-    params, bse, df, cov = _ols(y[ok], x[ok], hac_lags)
+    if calendar is None:
+        calendar = pd.DatetimeIndex(factors.index if factors is not None else pd.Series(market).index)
+    positions = _calendar_positions(pd.DatetimeIndex(y.index[ok]), pd.to_datetime(calendar)) if hac_lags else None
+    params, bse, df, cov = _ols(y[ok], x[ok], hac_lags, positions)
     t = float(params["alpha"] / bse["alpha"])
     p = float(2 * stats.t.sf(abs(t), df))
     table = port.loc[ok].assign(excess=y[ok])
@@ -370,7 +407,8 @@ def calendar_time_from_result(
     Notes
     -----
     Raw returns come from the panel (``r_evt``, simple returns); the market
-    return of each date is the benchmark's return on that session.
+    return of each date is the benchmark's return on that session.  HAC lags
+    count sessions of the benchmark's exchange calendar.
     """
     if result.abnormal.panel.returns_kind != "simple":
         raise InvalidRequestError("calendar-time portfolios average simple returns; run the study with returns='simple'")
@@ -384,4 +422,9 @@ def calendar_time_from_result(
             )
         if frame["mkt"].notna().any():
             market = frame.dropna(subset=["mkt"]).groupby("date")["mkt"].first()
-    return calendar_time_alpha(port, market=market, factors=factors, model=model, hac_lags=hac_lags)
+    calendar = None
+    if hac_lags and len(port):  # lags in sessions of the benchmark's exchange, not in portfolio rows
+        from research_lib.listings.calendars import sessions
+
+        calendar = pd.DatetimeIndex(sessions(benchmark, port.index.min(), port.index.max()))
+    return calendar_time_alpha(port, market=market, factors=factors, model=model, hac_lags=hac_lags, calendar=calendar)

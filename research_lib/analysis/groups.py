@@ -160,7 +160,7 @@ def _group_rows(ab: AbnormalReturns, name: str, windows: list[Window], tests: Se
         for tname, res in battery.window(a, b, tests).items():
             row[f"{tname}"] = res.stat
             row[f"{tname}_p"] = res.pvalue
-        row["r"] = battery.mean_cross_correlation
+        row["r"] = battery.correlation(a, b)  # the Kolari-Pynnönen r of this CAR window
         rows.append(row)
     return rows
 

@@ -28,7 +28,7 @@ class SampleQuantileTest:
     window : (start, stop) in event time.
     n_sums : number of L-session residual sums forming the null distribution.
     quantile : empirical CDF of the null sums at the CAR, F(CAR).
-    pvalue : two-sided p = 2 min(F(CAR), 1 - F(CAR)) (capped at 1).
+    pvalue : two-sided finite-sample p = min(1, 2 min(p_less, p_greater)), never below 2/(n+1).
     lower, upper : the alpha/2 and 1 - alpha/2 empirical quantiles.
     level : 1 - alpha.
     null : the null hypothesis in words.
@@ -43,6 +43,8 @@ class SampleQuantileTest:
     upper: float
     level: float
     null: str
+    pvalue_less: float = float("nan")
+    pvalue_greater: float = float("nan")
 
     def __str__(self) -> str:
         return (
@@ -65,6 +67,39 @@ def rolling_sums(resid: np.ndarray, length: int) -> np.ndarray:
     return sums[complete]
 
 
+def sample_quantile_pvalues(sums: np.ndarray, car: np.ndarray | float) -> tuple[np.ndarray, ...]:
+    """F(CAR) and the finite-sample p-values of the SQ test, with an optional leading samples axis.
+
+    Parameters
+    ----------
+    sums : (..., n) null draws S_j (the L-session residual sums of each sample).
+    car : (...) the CARs.
+
+    Returns
+    -------
+    quantile : F(CAR) = #{S_j <= CAR} / n.
+    p_two : min(1, 2 min(p_less, p_greater)).
+    p_less : (1 + #{S_j <= CAR}) / (n + 1).
+    p_greater : (1 + #{S_j >= CAR}) / (n + 1).
+
+    Notes
+    -----
+    (1 + #as extreme) / (n + 1) is the exact p-value of a rank test when CAR
+    and the n sums are exchangeable under H0 (the CAR is one more draw from
+    the same distribution): it is never 0 and never below 1/(n + 1), unlike
+    the share of sums as extreme, which is exactly 0 for a CAR beyond every
+    sum (Davison and Hinkley 1997, eq. 4.11).
+    """
+    x = np.asarray(sums, dtype=float)
+    c = np.asarray(car, dtype=float)[..., None]
+    n = x.shape[-1]
+    at_most = np.sum(x <= c, axis=-1)
+    at_least = np.sum(x >= c, axis=-1)
+    p_less = (1.0 + at_most) / (n + 1.0)
+    p_greater = (1.0 + at_least) / (n + 1.0)
+    return at_most / n, np.minimum(1.0, 2.0 * np.minimum(p_less, p_greater)), p_less, p_greater
+
+
 def sample_quantile_test(ab: AbnormalReturns, event: int, window: tuple[int, int], level: float = 0.95) -> SampleQuantileTest:
     """Gelbach-Helland-Klick (2013) sample-quantile test of one event's CAR.
 
@@ -83,18 +118,19 @@ def sample_quantile_test(ab: AbnormalReturns, event: int, window: tuple[int, int
     ----------
     Gelbach, J. B., Helland, E. and Klick, J. (2013). Valid inference in
     single-firm, single-event studies. American Law and Economics Review 15(2), 495-541.
+    Davison, A. C. and Hinkley, D. V. (1997). Bootstrap Methods and their
+    Application. Cambridge University Press, ch. 4.
     """
     mask = ab.window_index(*window)
     car = float(np.sum(ab.ar[event, mask]))
     sums = rolling_sums(ab.est_resid[event], int(mask.sum()))
     if sums.size == 0:
         raise ValueError("no complete run of estimation residuals as long as the window; shorten the window")
-    below = float(np.mean(sums <= car))
-    strictly_below = float(np.mean(sums < car))
-    p = min(1.0, 2 * min(below, 1 - strictly_below))
+    below, p, p_less, p_greater = (float(v) for v in sample_quantile_pvalues(sums, car))
     alpha = 1 - level
     lo, hi = np.quantile(sums, [alpha / 2, 1 - alpha / 2])
     return SampleQuantileTest(
         car, (int(window[0]), int(window[1])), int(sums.size), below, p, float(lo), float(hi), level,
         f"CAR[{window[0]},{window[1]}] is drawn from the distribution of {int(mask.sum())}-session sums of estimation residuals",
+        p_less, p_greater,
     )

@@ -15,9 +15,11 @@ against ^GSPC from the data snapshot) or a seeded synthetic market
 All S x N pseudo-events are stacked into ONE :class:`~research_lib.engine.panel.EventPanel`
 and fitted with :func:`research_lib.models.fit_model` once.  The tests are
 then evaluated for every sample at once by :class:`PerSampleTests`, which
-reshapes the (S N, ...) arrays to (S, N, ...) and reproduces, per sample, what
-:class:`research_lib.inference.battery.TestBattery` computes for one sample (the
-test suite checks the two agree to 1e-10 on sample slices).  The result is a
+reshapes the (S N, ...) arrays to (S, N, ...) and calls the battery's own test
+functions (:data:`research_lib.inference.battery.REGISTRY`) with a leading
+samples axis: the same function objects that
+:class:`research_lib.inference.battery.TestBattery` calls for one sample (the
+test suite checks they are the same objects and agree to 1e-10 on sample slices).  The result is a
 :class:`SimulationResult` with rejection rates and their Monte-Carlo
 standard errors sqrt(p (1 - p) / S).
 
@@ -42,10 +44,9 @@ import dataclasses
 import logging
 import os
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -56,7 +57,22 @@ from research_lib.conventions import TEXTBOOK, Conventions, get_conventions, pct
 from research_lib.engine.panel import AbnormalReturns, EventPanel
 from research_lib.engine.windows import WindowSpec
 from research_lib.errors import DataError, InvalidRequestError
-from research_lib.inference.battery import TEST_NAMES, mean_cross_correlation
+from research_lib.inference._arrays import t_dist
+from research_lib.inference.battery import (
+    ALL_TEST_NAMES,
+    KP_TESTS,
+    REGISTRY,
+    TEST_NAMES,
+    WindowInputs,
+    aar_sd,
+    forecast_factor,
+    positive_fraction,
+)
+from research_lib.inference.correlation import kolari_pynnonen_r
+from research_lib.inference.rank import generalized_rank_inputs, rank_scores
+from research_lib.inference.results import Statistic
+from research_lib.inference.sign import wilcoxon_exact_rows
+from research_lib.inference.single_firm import sample_quantile_pvalues
 from research_lib.models.fit import fit_model
 from research_lib.models.registry import benchmark_only_models
 
@@ -256,7 +272,8 @@ def snapshot_universe(
             f"{other} do not trade on the {cal} calendar of {market}; simulate each exchange separately "
             f"(pass only {cal} listings, or a market index of their exchange)"
         )
-    loaded = load_prices([*names, market], start, end, snapshot=snapshot, offline=offline, progress=False)
+    loaded = load_prices([*names, market], start, end, snapshot=None if snapshot is None else Path(snapshot),
+                         offline=offline, progress=False)
     first = min(loaded[s].first for s in names)  # the securities' span; the market may cover more
     last = max(loaded[s].last for s in names)
     grid = sessions(market, first, last)
@@ -440,51 +457,22 @@ def sample_slice(ab: AbnormalReturns, sample: int, n_events: int) -> AbnormalRet
 
 
 # =========================================================================== per-sample tests
-def _row_ranks(x: np.ndarray) -> np.ndarray:
-    """Ranks 1..m within each row of a complete 2-d array (average ranks for ties)."""
-    n, m = x.shape
-    order = np.argsort(x, axis=1, kind="stable")
-    ranks = np.empty((n, m))
-    np.put_along_axis(ranks, order, np.arange(1.0, m + 1.0)[None, :], axis=1)
-    srt = np.take_along_axis(x, order, axis=1)
-    tied = np.flatnonzero(np.any(np.diff(srt, axis=1) == 0, axis=1))
-    if tied.size:
-        ranks[tied] = stats.rankdata(x[tied], axis=1)
-    return ranks
+def _single_t(per: PerSampleTests, car: np.ndarray) -> tuple[np.ndarray, ...]:
+    """One event per sample: CAR / sqrt(Var(CAR)) against t(M - k)."""
+    st = Statistic((car / np.sqrt(per.car_var))[:, 0], t_dist(per.df_single[:, 0]), np.ones(per.s), "t")
+    return st.stat, st.pvalue_for("two-sided"), st.pvalue_for("greater")
 
 
-@cache
-def _wilcoxon_tails(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact null P(W+ <= w) and P(W+ >= w), w = 0..n(n+1)/2, of the signed-rank statistic."""
-    top = n * (n + 1) // 2
-    counts = np.zeros(top + 1, dtype=np.float64)  # number of subsets of {1..n} with each rank sum
-    counts[0] = 1.0
-    for j in range(1, n + 1):
-        counts[j:] = counts[j:] + counts[:-j].copy()
-    pmf = counts / 2.0**n
-    return np.cumsum(pmf), np.cumsum(pmf[::-1])[::-1]
+def _sample_quantile(per: PerSampleTests, car: np.ndarray) -> tuple[np.ndarray, ...]:
+    """One event per sample: the SQ test of :func:`~research_lib.inference.single_firm.sample_quantile_pvalues`."""
+    quantile, p_two, _, p_up = sample_quantile_pvalues(per.rolling_sums(), car.reshape(-1))
+    return quantile, p_two, p_up
 
 
-def _wilcoxon_scipy(car: np.ndarray) -> tuple[float, float, float]:
-    """W+, two-sided and upper p of one sample by scipy, zeros dropped (exact if N <= 50 without ties)."""
-    x = car[car != 0]
-    if x.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    w_plus = float(stats.rankdata(np.abs(x))[x > 0].sum())
-    method = "exact" if x.size <= 50 and np.unique(np.abs(x)).size == x.size else "approx"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        two = stats.wilcoxon(x, method=method, correction=False).pvalue
-        up = stats.wilcoxon(x, method=method, correction=False, alternative="greater").pvalue
-    return w_plus, float(two), float(up)
-
-
-def _t_pvalues(stat: np.ndarray, df: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-    return 2.0 * stats.t.sf(np.abs(stat), df), stats.t.sf(stat, df)
-
-
-def _z_pvalues(stat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return 2.0 * stats.norm.sf(np.abs(stat)), stats.norm.sf(stat)
+#: rank tests -> the rank scores they need (computed only for the tests asked)
+_RANK_TESTS = {"corrado_rank": "corrado", "modified_rank": "modified", "corrado_zivney": "zivney"}
+#: single-firm tests of the simulator (one event per sample)
+SINGLE_FIRM_REGISTRY = {"single_t": _single_t, "sample_quantile": _sample_quantile}
 
 
 class PerSampleTests:
@@ -496,31 +484,36 @@ class PerSampleTests:
         windows (no missing values); the ARs may later be replaced by planted ones.
     n_samples : S.
     window : CAR window (tau, inclusive).
-    kolari_pynnonen : compute the Kolari-Pynnönen mean cross-correlation r of
-        each sample (needed by ``patell_kp`` and ``bmp_kp``).
+    kolari_pynnonen : compute the Kolari-Pynnönen r of each sample for the
+        CAR window (needed by ``patell_kp`` and ``bmp_kp``).
 
     Notes
     -----
-    The formulas are those of :class:`research_lib.inference.battery.TestBattery`
-    (see its Notes), written on (S, N, ...) arrays; with complete data every
-    M_i = L1, every N_t = N and T = L1 + L2 (Corrado) or L1 + 1 (generalised
-    rank).  What depends only on the estimation window (s_AAR, p_hat, the
-    ranks of standardised estimation residuals, r, the rolling residual sums)
-    is computed once here; :meth:`evaluate` takes the (possibly planted) ARs.
-    r is computed per sample with :func:`research_lib.inference.battery.mean_cross_correlation`
-    (one call per sample) so that it is identical to the battery's.
+    There is one battery: :meth:`evaluate` builds a
+    :class:`~research_lib.inference.battery.WindowInputs` with a leading
+    samples axis, (S, N) per-event arrays, and calls the functions of
+    :data:`research_lib.inference.battery.REGISTRY`, the very objects
+    :class:`~research_lib.inference.battery.TestBattery` calls for one sample.
+    What depends only on the estimation window (s_AAR, p_hat, the ranks of
+    standardised estimation residuals, r, the rolling residual sums) is
+    computed once here with the battery's own helpers
+    (:func:`~research_lib.inference.battery.aar_sd`,
+    :func:`~research_lib.inference.battery.positive_fraction`,
+    :func:`~research_lib.inference.rank.generalized_rank_inputs`,
+    :func:`~research_lib.inference.correlation.kolari_pynnonen_r`);
+    :meth:`evaluate` takes the (possibly planted) ARs.
 
-    Wilcoxon: W+ with the exact null distribution (no ties or zeros, N <= 50),
-    otherwise the normal approximation z = (W+ - N(N+1)/4) / sqrt(N(N+1)(2N+1)/24)
-    without continuity correction, as ``TestBattery`` does through scipy.
+    Wilcoxon: samples that need the exact null (N <= 50 non-zero CARs without
+    ties) and those that need the normal approximation are passed to the
+    battery's function separately (:func:`~research_lib.inference.sign.wilcoxon_exact_rows`).
 
     Single-firm tests (N = 1): ``single_t`` = CAR / sqrt(Var(CAR)) against
     t(M - k); ``sample_quantile`` = the Gelbach, Helland and Klick (2013) test
-    of :func:`research_lib.inference.single_firm.sample_quantile_test` (two-sided
-    p = min(1, 2 min(F(CAR), 1 - F(CAR-))) over the L-day sums of estimation residuals).
+    with finite-sample p-values (:func:`research_lib.inference.single_firm.sample_quantile_pvalues`).
     """
 
     __test__ = False
+    registry = REGISTRY  # the battery's own dispatch, shared
 
     def __init__(self, ab: AbnormalReturns, n_samples: int, window: tuple[int, int], kolari_pynnonen: bool = True) -> None:
         rows = ab.ar.shape[0]
@@ -538,9 +531,10 @@ class PerSampleTests:
         self.mask = ab.window_index(*self.window)
         self.days = np.flatnonzero(self.mask)
         self.length = int(self.days.size)
+        self._estudy2 = getattr(ab.conventions, "rank_aggregation", "textbook") == "estudy2"
         s, n = self.s, self.n
-        est = ab.est_resid
-        self.l1 = est.shape[1]
+        self.l1 = ab.est_resid.shape[1]
+        self.est3 = ab.est_resid.reshape(s, n, self.l1)
         _, var = ab.car(*self.window)
         self.car_var = var.reshape(s, n)
         self.sd_ar = np.sqrt(ab.ar_var)
@@ -548,24 +542,25 @@ class PerSampleTests:
         dfr = m - (ab.k if ab.k > 0 else 1)  # as TestBattery: market-adjusted s^2 has M - 1 df
         with np.errstate(invalid="ignore", divide="ignore"):
             self.v = np.where(dfr > 2, dfr / (dfr - 2), np.nan).reshape(s, n)
+        self.n_est = m.reshape(s, n)
+        self.sigma2 = np.asarray(ab.sigma2, dtype=float).reshape(s, n)
         self.df_single = np.asarray(ab.df, dtype=float).reshape(s, n)
-        est3 = est.reshape(s, n, self.l1)
-        self.s_aar = np.std(est3.mean(axis=1), axis=1, ddof=1)  # (S,)
-        self.p_hat = np.mean(np.mean(est3 > 0, axis=2), axis=1)  # (S,) Cowan: mean of per-event fractions
-        # generalised rank: ranks of standardised estimation residuals within each event
-        self.gsar = est / np.sqrt(ab.sigma2)[:, None]
-        self.gr_w = 1.0 / (self.l1 + 2.0)  # 1 / (T_i + 1), T_i = M_i + 1
-        self.gr_rank_sum = (_row_ranks(self.gsar) * self.gr_w).reshape(s, n, self.l1).sum(axis=1)  # (S, L1)
+        self.s_aar, self.n_aar = aar_sd(self.est3)
+        self.p_hat = positive_fraction(self.est3, pooled=self._estudy2)
+        self.gr = generalized_rank_inputs(self.est3, self.sigma2)
+        lamb = forecast_factor(ab.ar_var.reshape(s, n, -1), self.sigma2, self.n_est,
+                               self._estudy2 and ab.conventions.forecast_error)
+        self.lamb_factor = lamb[:, self.days]
         self.r = np.zeros(s)
         self._kp = bool(kolari_pynnonen and n >= 2)
         if self._kp:
             dates = ab.panel.est_dates.reshape(s, n, self.l1)
-            evt = ab.panel.evt_dates.reshape(s, n, -1)
-            self.r = np.array([mean_cross_correlation(est3[j], dates[j], evt_dates=evt[j])[0] for j in range(s)])
+            win = ab.panel.evt_dates[:, self.mask].reshape(s, n, self.length)
+            self.r = kolari_pynnonen_r(self.est3, dates, win)[0]
         self._sums: np.ndarray | None = None
 
     # ------------------------------------------------------------------ helpers
-    def _rolling_sums(self) -> np.ndarray:
+    def rolling_sums(self) -> np.ndarray:
         """(S N, L1 - L + 1) sums of L consecutive estimation residuals of each event."""
         if self._sums is None:
             c = np.concatenate([np.zeros((self.ab.est_resid.shape[0], 1)), np.cumsum(self.ab.est_resid, axis=1)], axis=1)
@@ -582,23 +577,40 @@ class PerSampleTests:
                 return SIMULATION_TESTS
             raise InvalidRequestError(f"with {n_events} events per sample pass tests=...; the battery needs N >= 3")
         names = (tests,) if isinstance(tests, str) else tuple(tests)
-        bad = [t for t in names if t not in SIMULATION_TESTS + SINGLE_FIRM_TESTS]
+        known = (*ALL_TEST_NAMES, *SINGLE_FIRM_TESTS)
+        bad = [t for t in names if t not in known]
         if bad:
-            raise InvalidRequestError(f"unknown test(s) {bad}; choose from {list(SIMULATION_TESTS + SINGLE_FIRM_TESTS)}")
+            raise InvalidRequestError(f"unknown test(s) {bad}; choose from {list(known)}")
         if n_events > 1 and any(t in SINGLE_FIRM_TESTS for t in names):
             raise InvalidRequestError(f"{list(SINGLE_FIRM_TESTS)} test one event; use n_events=1 for them")
-        if n_events < 3 and any(t in SIMULATION_TESTS for t in names):
+        if n_events < 3 and any(t in REGISTRY for t in names):
             raise InvalidRequestError(f"across-event tests need at least 3 events per sample, not {n_events}")
         return names
 
+    def inputs(self, ar: np.ndarray, names: Sequence[str]) -> WindowInputs:
+        """The (S, N) :class:`WindowInputs` of the CAR window for abnormal returns ``ar`` (S N, L2)."""
+        s, n = self.s, self.n
+        car = np.sum(ar[:, self.mask], axis=1).reshape(s, n)  # same sum as AbnormalReturns.car
+        sar = ar / self.sd_ar
+        scar = sar[:, self.days[0]].reshape(s, n) if self.length == 1 else car / np.sqrt(self.car_var)
+        csar = sar[:, self.mask].sum(axis=1).reshape(s, n)
+        which = [score for test, score in _RANK_TESTS.items() if test in names]
+        ranks = rank_scores(self.est3, ar.reshape(s, n, -1), self._estudy2, which) if which else None
+        return WindowInputs(
+            car=car, car_var=self.car_var, scar=scar, csar=csar, v=self.v, sigma2=self.sigma2, n_est=self.n_est,
+            length=self.length, s_aar=self.s_aar, n_aar=self.n_aar, p_hat=self.p_hat, r=self.r,
+            aar=ar[:, self.mask].reshape(s, n, self.length).mean(axis=1), lamb_factor=self.lamb_factor,
+            ranks=ranks, days=self.days, n_rank=np.full(s, n), gr=self.gr,
+        )
+
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, ar: np.ndarray | None = None, tests: Sequence[str] | None = None) -> dict[str, tuple[np.ndarray, ...]]:
-        """Statistic, two-sided and upper one-sided p-value of each test for every sample.
+        """Statistic, two-sided and upper one-sided (``"greater"``) p-value of each test for every sample.
 
         Parameters
         ----------
         ar : (S N, L2) abnormal returns (default: those of ``ab``).
-        tests : names from :data:`SIMULATION_TESTS` / :data:`SINGLE_FIRM_TESTS`.
+        tests : names from :data:`SIMULATION_TESTS` (any of the battery's names) / :data:`SINGLE_FIRM_TESTS`.
 
         Returns
         -------
@@ -606,142 +618,36 @@ class PerSampleTests:
         the statistic is W+; for ``sample_quantile`` it is F(CAR), the empirical quantile.
         """
         names = self.names(tests, self.n)
-        if not self._kp and any(t.endswith("_kp") for t in names):
+        if not self._kp and any(t in KP_TESTS for t in names):
             raise InvalidRequestError("patell_kp / bmp_kp need the cross-correlation: build PerSampleTests with kolari_pynnonen=True")
         a = self.ab.ar if ar is None else np.asarray(ar, dtype=float)
-        s, n = self.s, self.n
-        car = np.sum(a[:, self.mask], axis=1).reshape(s, n)  # same sum as AbnormalReturns.car
-        sar = a / self.sd_ar
-        if self.length == 1:
-            scar = sar[:, self.days[0]].reshape(s, n)
-        else:
-            scar = car / np.sqrt(self.car_var)
-        csar = sar[:, self.mask].sum(axis=1).reshape(s, n)
-        ctx = {"a": a, "car": car, "scar": scar, "csar": csar}
-        out = {}
+        out: dict[str, tuple[np.ndarray, ...]] = {}
+        battery_names = [t for t in names if t in REGISTRY]
+        w = self.inputs(a, battery_names) if battery_names else None
         with np.errstate(invalid="ignore", divide="ignore"):
             for name in names:
-                out[name] = getattr(self, f"_{name}")(ctx)
+                if name in SINGLE_FIRM_REGISTRY:
+                    out[name] = SINGLE_FIRM_REGISTRY[name](self, np.sum(a[:, self.mask], axis=1).reshape(self.s, self.n))
+                elif name == "wilcoxon":
+                    assert w is not None
+                    out[name] = self._wilcoxon(w)
+                else:
+                    assert w is not None
+                    st = REGISTRY[name](w)
+                    out[name] = (np.asarray(st.stat, dtype=float), st.pvalue_for("two-sided"), st.pvalue_for("greater"))
         return out
 
-    def _t_cross_sectional(self, c: dict) -> tuple[np.ndarray, ...]:
-        car = c["car"]
-        t = car.mean(axis=1) / (np.std(car, axis=1, ddof=1) / np.sqrt(self.n))
-        return (t, *_t_pvalues(t, self.n - 1))
-
-    def _crude_dependence(self, c: dict) -> tuple[np.ndarray, ...]:
-        t = c["car"].mean(axis=1) / (np.sqrt(self.length) * self.s_aar)
-        return (t, *_t_pvalues(t, self.l1 - 1))
-
-    def _patell_z(self, c: dict) -> np.ndarray:
-        return c["csar"].sum(axis=1) / np.sqrt(self.length * self.v.sum(axis=1))
-
-    def _patell(self, c: dict) -> tuple[np.ndarray, ...]:
-        z = self._patell_z(c)
-        return (z, *_z_pvalues(z))
-
-    def _patell_kp(self, c: dict) -> tuple[np.ndarray, ...]:
-        adj = 1.0 / (1.0 + (self.n - 1) * self.r)
-        z = np.where(adj > 0, self._patell_z(c) * np.sqrt(np.where(adj > 0, adj, np.nan)), np.nan)
-        return (z, *_z_pvalues(z))
-
-    def _bmp_t(self, c: dict) -> np.ndarray:
-        scar = c["scar"]
-        return np.sqrt(self.n) * scar.mean(axis=1) / np.std(scar, axis=1, ddof=1)
-
-    def _bmp(self, c: dict) -> tuple[np.ndarray, ...]:
-        t = self._bmp_t(c)
-        return (t, *_t_pvalues(t, self.n - 1))
-
-    def _bmp_kp(self, c: dict) -> tuple[np.ndarray, ...]:
-        adj = (1.0 - self.r) / (1.0 + (self.n - 1) * self.r)
-        t = np.where(adj > 0, self._bmp_t(c) * np.sqrt(np.where(adj > 0, adj, np.nan)), np.nan)
-        return (t, *_t_pvalues(t, self.n - 1))
-
-    def _skewness_corrected(self, c: dict) -> tuple[np.ndarray, ...]:
-        car, n = c["car"], self.n
-        mean = car.mean(axis=1)
-        sd = np.std(car, axis=1, ddof=1)
-        big_s = mean / sd
-        g = n / ((n - 1) * (n - 2)) * np.sum((car - mean[:, None]) ** 3, axis=1) / sd**3
-        t = np.sqrt(n) * (big_s + g * big_s**2 / 3 + g**2 * big_s**3 / 27 + g / (6 * n))
-        return (t, *_t_pvalues(t, n - 1))
-
-    def _clm_j1(self, c: dict) -> tuple[np.ndarray, ...]:
-        z = c["car"].sum(axis=1) / np.sqrt(self.car_var.sum(axis=1))
-        return (z, *_z_pvalues(z))
-
-    def _sign(self, c: dict) -> tuple[np.ndarray, ...]:
-        pos = np.sum(c["car"] > 0, axis=1)
-        z = (pos - 0.5 * self.n) / np.sqrt(0.25 * self.n)
-        return (z, *_z_pvalues(z))
-
-    def _generalized_sign(self, c: dict) -> tuple[np.ndarray, ...]:
-        pos = np.sum(c["car"] > 0, axis=1)
-        p = self.p_hat
-        z = (pos - self.n * p) / np.sqrt(self.n * p * (1 - p))
-        return (z, *_z_pvalues(z))
-
-    def _wilcoxon(self, c: dict) -> tuple[np.ndarray, ...]:
-        car, n = c["car"], self.n
-        absx = np.abs(car)
-        ranks = _row_ranks(absx)
-        w_plus = np.sum(np.where(car > 0, ranks, 0.0), axis=1)
-        mean, sd = n * (n + 1) / 4.0, np.sqrt(n * (n + 1) * (2 * n + 1) / 24.0)
-        z = (w_plus - mean) / sd
-        p_two, p_up = _z_pvalues(z)
-        srt = np.sort(absx, axis=1)
-        clean = ~np.any(np.diff(srt, axis=1) == 0, axis=1) & np.all(car != 0, axis=1)
-        if n <= 50 and clean.any():
-            below, above = _wilcoxon_tails(n)
-            w = np.rint(w_plus[clean]).astype(int)
-            p_two[clean] = np.minimum(1.0, 2.0 * np.minimum(below[w], above[w]))
-            p_up[clean] = above[w]
-        for j in np.flatnonzero(~clean):  # zeros or ties: scipy per sample (rare with continuous returns)
-            w_plus[j], p_two[j], p_up[j] = _wilcoxon_scipy(car[j])
-        return w_plus, p_two, p_up
-
-    def _corrado_rank(self, c: dict) -> tuple[np.ndarray, ...]:
-        comb = np.concatenate([self.ab.est_resid, c["a"]], axis=1)
-        m = comb.shape[1]
-        d = (_row_ranks(comb) - (m + 1.0) / 2.0).reshape(self.s, self.n, m)
-        dbar = d.mean(axis=1)  # (S, L1 + L2)
-        s_k = np.sqrt(np.sum(dbar**2, axis=1) / m)
-        z = dbar[:, self.l1 + self.days].sum(axis=1) / (np.sqrt(self.length) * s_k)
-        return (z, *_z_pvalues(z))
-
-    def _generalized_rank(self, c: dict) -> tuple[np.ndarray, ...]:
-        scar, n, l1, w = c["scar"], self.n, self.l1, self.gr_w
-        x = (scar / np.std(scar, axis=1, ddof=1)[:, None]).reshape(-1)  # SCAR*_i
-        g = self.gsar
-        gt = g > x[:, None]
-        eq = g == x[:, None]
-        u_sum = self.gr_rank_sum - 0.5 * n + w * (
-            gt.reshape(self.s, n, l1).sum(axis=1) + 0.5 * eq.reshape(self.s, n, l1).sum(axis=1)
-        )
-        t_i = l1 + 1.0
-        below = (t_i - 1.0) - gt.sum(axis=1) - 0.5 * eq.sum(axis=1)
-        u_evt = ((below + 1.0) * w - 0.5).reshape(self.s, n)
-        ubar = u_sum / n
-        ubar0 = u_evt.mean(axis=1)
-        big_t = l1 + 1.0
-        s_u = np.sqrt((np.sum(ubar**2, axis=1) + ubar0**2) / big_t)
-        z = ubar0 / s_u
-        denom = big_t - 1 - z**2
-        t = np.where(denom > 0, z * np.sqrt((big_t - 2) / np.where(denom > 0, denom, np.nan)), np.nan)
-        return (t, *_t_pvalues(t, big_t - 2))
-
-    def _single_t(self, c: dict) -> tuple[np.ndarray, ...]:
-        t = (c["car"] / np.sqrt(self.car_var))[:, 0]
-        return (t, *_t_pvalues(t, self.df_single[:, 0]))
-
-    def _sample_quantile(self, c: dict) -> tuple[np.ndarray, ...]:
-        sums = self._rolling_sums()
-        car = c["car"].reshape(-1)[:, None]
-        at_most = np.mean(sums <= car, axis=1)  # F(CAR)
-        below = np.mean(sums < car, axis=1)  # F(CAR-)
-        p_two = np.minimum(1.0, 2.0 * np.minimum(at_most, 1.0 - below))
-        return at_most, p_two, 1.0 - below
+    def _wilcoxon(self, w: WindowInputs) -> tuple[np.ndarray, ...]:
+        """The battery's Wilcoxon, called once per group of samples sharing its null distribution."""
+        car = w.car
+        nonzero = np.sum(np.isfinite(car) & (car != 0), axis=1)
+        key = np.where(wilcoxon_exact_rows(car), nonzero, -1)  # exact: one group per n; approximate: one group
+        stat, p_two, p_up = (np.full(self.s, np.nan) for _ in range(3))
+        for k in np.unique(key):
+            rows = np.flatnonzero(key == k)
+            st = REGISTRY["wilcoxon"](dataclasses.replace(w, car=car[rows]))
+            stat[rows], p_two[rows], p_up[rows] = st.stat, st.pvalue_for("two-sided"), st.pvalue_for("greater")
+        return stat, p_two, p_up
 
 
 # =========================================================================== design and result

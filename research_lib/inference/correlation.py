@@ -1,0 +1,445 @@
+"""Kolari-Pynnönen mean cross-correlation of abnormal returns for the CAR window being tested.
+
+Derivation
+----------
+Let SCAR_i = CAR_i / sd(CAR_i) over a window of L days and let the daily
+abnormal returns of two events i and j have correlation rho_ij on a common
+calendar date and be uncorrelated across dates.  CAR_i and CAR_j share the
+o_ij calendar dates on which both windows lie, so, with equal daily
+variances within each event,
+
+    Corr(SCAR_i, SCAR_j) = o_ij rho_ij sigma_i sigma_j / (L sigma_i sigma_j) = rho_ij o_ij / L.
+
+Kolari and Pynnönen's adjustment 1 + (N - 1) r is N^-1 Var(sum_i SCAR_i)
+under unit variances, which needs the mean of Corr(SCAR_i, SCAR_j) over all
+N(N-1)/2 pairs:
+
+    r = (2 / (N (N - 1))) sum_{i<j} rho_ij o_ij / L.
+
+With every event on one date, o_ij = L for every pair and r is Kolari and
+Pynnönen's mean correlation of the residuals.  Staggered events whose CAR
+windows do not meet have o_ij = 0 and add zero (their abnormal returns are
+not correlated through common shocks), but still count in the number of pairs.
+
+rho_ij is estimated by the sample (Pearson) correlation of the two events'
+estimation residuals over their common calendar dates C_ij, computed
+exactly from sums over the common dates only (not from each series' own
+mean and SD): with n = |C_ij|,
+
+    S_x = sum_C e_i,  S_y = sum_C e_j,  S_xx = sum_C e_i^2,  S_yy = sum_C e_j^2,  S_xy = sum_C e_i e_j,
+    rho_ij = (S_xy - S_x S_y / n) / sqrt((S_xx - S_x^2 / n) (S_yy - S_y^2 / n)).
+
+Put the residuals on a (dates x events) grid E (0 where missing), the
+validity mask M (1 where present) and E2 = E * E.  Then for every pair at
+once n = M'M, S_x = E'M, S_y = M'E, S_xx = E2'M, S_yy = M'E2 and
+S_xy = E'E: six matrix products give every pair's exact correlation, no
+per-pair loop.  o_ij is the product W'W of the CAR windows' date
+indicators.  A pair with fewer than ``min_overlap`` (30) common estimation
+dates, or a constant series on them, gets rho_ij = 0.  (Each series is
+first centred and scaled on its own dates, which changes no correlation but
+keeps the sums well conditioned.)
+
+Cost: events are sorted by the first date of their CAR window and taken in
+blocks; a block is multiplied only with the later events whose window
+starts before the block's last window ends (every other pair has o_ij = 0),
+over the date rows those events span.  Each block places its partner
+columns on a local grid once (a whole (dates x events) grid would need
+memory proportional to dates times events) and runs the six products in
+float64: float32 products differ from float64 by about 1e-7 relative, far
+above the 1e-10 the battery's statistics are held to.  When every event of a
+sample has the same estimation dates (complete) and the same window, r is
+the mean off-diagonal entry of the residual correlation matrix, computed for
+all such samples at once from ||sum_i z_i||^2.  When few pairs have CAR
+windows that meet (a simulation's samples of events at random dates), the
+same five sums are gathered pair by pair for all samples in one pass
+(one ``searchsorted`` over keyed dates) instead of multiplying mostly empty
+blocks; both routes are tested against a plain per-pair loop.
+
+References
+----------
+Kolari, J. W. and Pynnönen, S. (2010). Event study testing with cross-sectional
+correlation of abnormal returns. Review of Financial Studies 23(11), 3996-4025.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from research_lib.errors import InvalidRequestError
+
+#: minimum number of common estimation dates for a pair to get a correlation (else rho_ij = 0)
+MIN_OVERLAP = 30
+#: below this many (pairs whose CAR windows meet) x (estimation days), sums are gathered pair by pair
+PAIR_ELEMENTS = 2_000_000
+
+
+def _day_numbers(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer day numbers of datetime64 values and their validity (not NaT)."""
+    dd = np.asarray(d)
+    if dd.dtype == np.dtype("datetime64[ns]"):  # the panel's dtype: integer division beats a unit cast
+        raw = dd.view(np.int64)
+        ok = raw != np.iinfo(np.int64).min
+        return np.where(ok, raw // 86_400_000_000_000, 0), ok
+    dd = dd.astype("datetime64[D]")
+    ok = ~np.isnat(dd)
+    return np.where(ok, dd.astype(np.int64), 0), ok
+
+
+def _standardise(e: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row centred and scaled on its own valid entries (0 elsewhere); rows with zero SD flagged."""
+    n = valid.sum(axis=-1)
+    z = np.where(valid, e, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(valid, z - (z.sum(axis=-1) / n)[..., None], 0.0)
+        sd = np.sqrt(np.einsum("...i,...i->...", z, z) / n)
+        z = np.where(valid, z / sd[..., None], 0.0)
+    return z, (sd > 0) & np.isfinite(sd)
+
+
+def _local_grid(pos: np.ndarray, ok: np.ndarray, lo: int, hi: int, values: np.ndarray | None = None) -> np.ndarray:
+    """(rows lo..hi) x (events) grid: ``values`` (or 1) at each event's positions, 0 elsewhere."""
+    out = np.zeros((hi - lo + 1, pos.shape[0]))
+    r, c = np.nonzero(ok)
+    out[pos[r, c] - lo, r] = 1.0 if values is None else values[r, c]
+    return out
+
+
+def _pair_correlations(z: np.ndarray, m: np.ndarray, nb: int, min_overlap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact correlations (nb x C) of the first ``nb`` columns with all C columns, and common-date counts."""
+    zb, mb = z[:, :nb], m[:, :nb]
+    q = z * z
+    cnt = mb.T @ m
+    sx, sy = zb.T @ m, mb.T @ z
+    sxx, syy, sxy = q[:, :nb].T @ m, mb.T @ q, zb.T @ z
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - sx * sy / cnt
+        vx = sxx - sx * sx / cnt
+        vy = syy - sy * sy / cnt
+        rho = cov / np.sqrt(vx * vy)
+    good = (cnt >= min_overlap) & (vx > 0) & (vy > 0) & np.isfinite(rho)
+    return np.where(good, rho, 0.0), np.where(good, cnt, 0)
+
+
+def _pair_terms(
+    z: np.ndarray, valid: np.ndarray, ed: np.ndarray, wd: np.ndarray, w_ok: np.ndarray, min_overlap: int,
+    ii: np.ndarray, jj: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """rho_ij o_ij of each listed pair, whether it has a correlation, and rho_ij: the sums of the block
+    products gathered pair by pair (cheaper when few pairs have CAR windows that meet).
+
+    Each event's valid dates are keyed as event * span + day in one sorted array, so the
+    dates of event j matching those of event i are found with one ``searchsorted`` for all pairs.
+    """
+    def matches(day: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.unique(jj)  # only the partner events need to be looked up
+        base = int(day[ok].min())
+        span = int(day[ok].max()) - base + 2
+        sub = ok[rows]
+        key = (np.arange(rows.size)[:, None] * span + (day[rows] - base))[sub]
+        srt = np.argsort(key, kind="stable")  # already sorted when dates ascend within each event
+        flat_idx = np.flatnonzero(sub.ravel())[srt]  # position in the (rows x days) block
+        key = key[srt]
+        q = np.searchsorted(rows, jj)[:, None] * span + (day[ii] - base)
+        at = np.clip(np.searchsorted(key, q), 0, key.size - 1)
+        row_of, col_of = np.divmod(flat_idx[at], day.shape[1])
+        return ok[ii] & (key[at] == q), rows[row_of] * day.shape[1] + col_of
+
+    hit_w, _ = matches(wd, w_ok)
+    o = hit_w.sum(axis=1)
+    hit, where = matches(ed, valid)
+    hit &= (o > 0)[:, None]
+    x = np.where(hit, z[ii], 0.0)
+    y = np.where(hit, z.ravel()[where], 0.0)
+    n = hit.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sx, sy = x.sum(axis=1), y.sum(axis=1)
+        cov = np.einsum("ij,ij->i", x, y) - sx * sy / n
+        vx = np.einsum("ij,ij->i", x, x) - sx * sx / n
+        vy = np.einsum("ij,ij->i", y, y) - sy * sy / n
+        rho = cov / np.sqrt(vx * vy)
+    good = (o > 0) & (n >= min_overlap) & (vx > 0) & (vy > 0) & np.isfinite(rho)
+    return np.where(good, rho * o, 0.0), good, np.where(good, rho, 0.0)
+
+
+def _blocks(
+    z: np.ndarray, valid: np.ndarray, ed: np.ndarray, wd: np.ndarray, w_ok: np.ndarray,
+    w_first: np.ndarray, w_last: np.ndarray, min_overlap: int, block: int,
+    collect: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
+) -> tuple[float, int]:
+    """sum of rho_ij o_ij and the contributing pairs of one sample by blocked matrix products
+    (events sorted by the first date of their CAR window)."""
+    n = z.shape[0]
+    _, inv = np.unique(ed[valid], return_inverse=True)
+    pos = np.full(ed.shape, -1, dtype=np.int64)
+    pos[valid] = inv
+    _, winv = np.unique(wd[w_ok], return_inverse=True)
+    wpos = np.full(wd.shape, -1, dtype=np.int64)
+    wpos[w_ok] = winv
+    big = np.iinfo(np.int64).max
+    p_lo, p_hi = np.where(valid, pos, big).min(axis=1), pos.max(axis=1)
+    q_lo, q_hi = np.where(w_ok, wpos, big).min(axis=1), wpos.max(axis=1)
+    total, pairs = 0.0, 0
+    for a in range(0, n, block):
+        b = min(n, a + block)
+        c = int(np.searchsorted(w_first, w_last[a:b].max(), side="right"))
+        if c <= a + 1:
+            continue
+        wg = _local_grid(wpos[a:c], w_ok[a:c], int(q_lo[a:c].min()), int(q_hi[a:c].max()))
+        overlap = wg[:, : b - a].T @ wg  # o_ij: calendar dates the two CAR windows share
+        meet = (np.arange(a, c)[None, :] > np.arange(a, b)[:, None]) & (overlap > 0)
+        if not meet.any():
+            continue
+        lo, hi = int(p_lo[a:c].min()), int(p_hi[a:c].max())
+        zg = _local_grid(pos[a:c], valid[a:c], lo, hi, z[a:c])
+        mg = _local_grid(pos[a:c], valid[a:c], lo, hi)
+        rho, cnt = _pair_correlations(zg, mg, b - a, min_overlap)
+        use = meet & (cnt > 0)
+        total += float(np.sum(rho[use] * overlap[use]))
+        pairs += int(use.sum())
+        if collect is not None:  # (row, column, rho) of the pairs, in this sample's sorted order
+            r_i, c_j = np.nonzero(use)
+            collect.append((a + r_i, a + c_j, rho[use]))
+    return total, pairs
+
+
+@dataclass(frozen=True)
+class PreparedResiduals:
+    """Estimation residuals made ready for :func:`kolari_pynnonen_r` once (rows: events, flattened over samples).
+
+    z : residuals centred and scaled on each event's own dates (0 where missing);
+    valid : residual present; days : integer day numbers; usable : at least
+    ``min_overlap`` residuals and a positive SD.
+    """
+
+    z: np.ndarray
+    valid: np.ndarray
+    days: np.ndarray
+    usable: np.ndarray
+    min_overlap: int
+
+
+def prepare_residuals(est_resid: np.ndarray, est_dates: np.ndarray, min_overlap: int = MIN_OVERLAP) -> PreparedResiduals:
+    """Standardise (..., N, L1) residuals and number their dates, for several windows' r."""
+    e = np.asarray(est_resid, dtype=float)
+    e = e.reshape(-1, e.shape[-1])
+    days, d_ok = _day_numbers(np.asarray(est_dates).reshape(e.shape))
+    valid = np.isfinite(e) & d_ok
+    z, sd_ok = _standardise(e, valid)
+    return PreparedResiduals(z, valid, days, (valid.sum(axis=1) >= min_overlap) & sd_ok, int(min_overlap))
+
+
+def _stacked(
+    prep: PreparedResiduals, w: np.ndarray, n_s: int, n_all: int, block: int | None, pair_elements: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """r and contributing pairs of S samples at once (``prep`` rows and ``w`` (S N, L) sample-major).
+
+    Few pairs whose CAR windows meet over all samples (at most ``pair_elements`` pair x date
+    cells): their sums are gathered pair by pair (:func:`_pair_terms`) for every sample in one
+    pass; otherwise blocked matrix products sample by sample (:func:`_blocks`).
+    """
+    length = w.shape[-1]
+    l1 = prep.z.shape[1]
+    sample = np.repeat(np.arange(n_s), n_all)
+    wd, w_ok = _day_numbers(w)
+    keep = prep.usable & w_ok.any(axis=1)
+    total: np.ndarray = np.zeros(n_s)
+    pairs: np.ndarray = np.zeros(n_s, dtype=np.int64)
+    if keep.sum() < 2:
+        return total, pairs
+    w_first = np.where(w_ok, wd, np.iinfo(np.int64).max).min(axis=1)
+    w_last = np.where(w_ok, wd, np.iinfo(np.int64).min).max(axis=1)
+    idx = np.flatnonzero(keep)
+    idx = idx[np.lexsort((w_first[idx], sample[idx]))]  # by sample, then by first window date
+    samp, first_s, last_s = sample[idx], w_first[idx], w_last[idx]
+    base = int(first_s.min())
+    span = int(last_s.max()) - base + 2
+    # partners of event i: the next events of its sample whose window starts before i's ends
+    reach = np.searchsorted(samp * span + (first_s - base), samp * span + (last_s - base), side="right")
+    count = np.maximum(reach - np.arange(idx.size) - 1, 0)
+    n_meet = int(count.sum())
+    if n_meet == 0:
+        return total, pairs
+    if n_meet * l1 <= pair_elements:
+        ii = np.repeat(np.arange(idx.size), count)
+        first = np.repeat(np.cumsum(count) - count, count)
+        jj = ii + 1 + (np.arange(n_meet) - first)
+        terms, good, _ = _pair_terms(prep.z, prep.valid, prep.days, wd, w_ok, prep.min_overlap, idx[ii], idx[jj])
+        total = np.bincount(samp[ii], weights=terms, minlength=n_s).astype(float)
+        pairs = np.bincount(samp[ii][good], minlength=n_s).astype(np.int64)
+    else:
+        if block is None:  # about the number of partners: wider blocks multiply pairs whose windows never meet
+            block = int(np.clip(2 * np.percentile(count, 90) + 32, 32, 512))
+        bounds = np.searchsorted(samp, np.arange(n_s + 1))
+        for s in np.flatnonzero(np.bincount(samp, weights=count, minlength=n_s) > 0):
+            rows = idx[bounds[s] : bounds[s + 1]]
+            total[s], pairs[s] = _blocks(prep.z[rows], prep.valid[rows], prep.days[rows], wd[rows], w_ok[rows],
+                                         w_first[rows], w_last[rows], prep.min_overlap, block)
+    return total / (length * n_all * (n_all - 1) / 2.0), pairs
+
+
+@dataclass(frozen=True)
+class PairCorrelations:
+    """rho_ij of the pairs (rows ``i`` < ``j`` of one sample) whose event windows meet, with a correlation.
+
+    Computed once (:func:`pair_correlations`); the r of any CAR window inside the
+    event window then only needs the pairs' common window dates (:func:`r_from_pairs`).
+    """
+
+    i: np.ndarray
+    j: np.ndarray
+    rho: np.ndarray
+    n_events: int
+
+
+def pair_correlations(prep: PreparedResiduals, window_dates: np.ndarray, pair_elements: int = PAIR_ELEMENTS) -> PairCorrelations:
+    """Exact rho_ij of every pair of one sample whose ``window_dates`` (N, L) meet (see the module notes)."""
+    n_all = prep.z.shape[0]
+    wd, w_ok = _day_numbers(window_dates)
+    keep = prep.usable & w_ok.any(axis=1)
+    none = PairCorrelations(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), n_all)
+    if keep.sum() < 2:
+        return none
+    w_first = np.where(w_ok, wd, np.iinfo(np.int64).max).min(axis=1)
+    w_last = np.where(w_ok, wd, np.iinfo(np.int64).min).max(axis=1)
+    idx = np.flatnonzero(keep)
+    idx = idx[np.argsort(w_first[idx], kind="stable")]
+    count = np.maximum(np.searchsorted(w_first[idx], w_last[idx], side="right") - np.arange(idx.size) - 1, 0)
+    n_meet = int(count.sum())
+    if n_meet == 0:
+        return none
+    if n_meet * prep.z.shape[1] <= pair_elements:
+        ii = np.repeat(np.arange(idx.size), count)
+        jj = ii + 1 + (np.arange(n_meet) - np.repeat(np.cumsum(count) - count, count))
+        _, good, rho = _pair_terms(prep.z, prep.valid, prep.days, wd, w_ok, prep.min_overlap, idx[ii], idx[jj])
+        return PairCorrelations(idx[ii][good], idx[jj][good], rho[good], n_all)
+    block = int(np.clip(2 * np.percentile(count, 90) + 32, 32, 512))
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    _blocks(prep.z[idx], prep.valid[idx], prep.days[idx], wd[idx], w_ok[idx], w_first[idx], w_last[idx],
+            prep.min_overlap, block, parts)
+    if not parts:
+        return none
+    return PairCorrelations(idx[np.concatenate([p[0] for p in parts])], idx[np.concatenate([p[1] for p in parts])],
+                            np.concatenate([p[2] for p in parts]), n_all)
+
+
+def r_from_pairs(pc: PairCorrelations, window_dates: np.ndarray) -> tuple[float, int]:
+    """r = sum over the stored pairs of rho_ij o_ij / (L N(N-1)/2) for a CAR window (N, L) inside theirs."""
+    length = window_dates.shape[1]
+    if pc.rho.size == 0 or length == 0 or pc.n_events < 2:
+        return 0.0, 0
+    wd, w_ok = _day_numbers(window_dates)
+    days = np.unique(wd[w_ok])
+    pos = np.where(w_ok, np.searchsorted(days, wd), -1)
+    lo, hi = np.where(w_ok, pos, np.iinfo(np.int64).max).min(axis=1), pos.max(axis=1)
+    has = np.asarray(w_ok.any(axis=1), dtype=bool)
+    contiguous = bool(np.all(w_ok.sum(axis=1)[has] == (hi - lo + 1)[has]))
+    if contiguous:  # each window is a run of the union of window dates: overlap of two intervals
+        o = np.maximum(0, np.minimum(hi[pc.i], hi[pc.j]) - np.maximum(lo[pc.i], lo[pc.j]) + 1)
+    else:
+        ind = np.zeros((pos.shape[0], days.size + 1), dtype=bool)
+        rr, cc = np.nonzero(w_ok)
+        ind[rr, pos[rr, cc]] = True
+        o = np.einsum("kd,kd->k", ind[pc.i].astype(float), ind[pc.j].astype(float))
+    o = np.where(has[pc.i] & has[pc.j], o, 0)
+    used = (o > 0) & (pc.rho != 0)
+    return float(np.sum(pc.rho * o) / (length * pc.n_events * (pc.n_events - 1) / 2.0)), int(used.sum())
+
+
+def _common_dates_samples(e: np.ndarray, d: np.ndarray, w: np.ndarray, min_overlap: int) -> np.ndarray:
+    """(S,) r for samples whose events share one complete set of estimation dates and one CAR window."""
+    n = e.shape[-2]
+    if e.shape[-1] < min_overlap:
+        return np.zeros(e.shape[0])
+    z, ok = _standardise(e, np.ones(e.shape, dtype=bool))
+    z = np.where(ok[..., None], z, 0.0)  # a constant series correlates 0 with every other
+    tot = z.sum(axis=-2)
+    cross = np.einsum("si,si->s", tot, tot) - np.einsum("sni,sni->s", z, z)
+    return cross / e.shape[-1] / (n * (n - 1))
+
+
+def kolari_pynnonen_r(
+    est_resid: np.ndarray,
+    est_dates: np.ndarray,
+    window_dates: np.ndarray,
+    min_overlap: int = MIN_OVERLAP,
+    block: int | None = None,
+    pair_elements: int = PAIR_ELEMENTS,
+    prepared: PreparedResiduals | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Kolari-Pynnönen mean correlation r of the SCARs of a CAR window (see the module docstring).
+
+    Parameters
+    ----------
+    est_resid : (..., N, L1) estimation residuals, nan where missing.
+    est_dates : (..., N, L1) datetime64 calendar dates of those residuals.
+    window_dates : (..., N, L) datetime64 calendar dates of each event's CAR window (NaT = none).
+    min_overlap : common estimation dates a pair needs for a correlation (default 30).
+    block : events per block of matrix products; default: twice the 90th percentile of the
+        number of partners (events whose CAR window meets), between 32 and 512.
+    pair_elements : with at most this many (pairs whose CAR windows meet) x L1 cells the
+        sums are gathered pair by pair instead (same numbers, cheaper for sparse overlaps;
+        0 forces the matrix products).
+    prepared : :func:`prepare_residuals` of the same residuals (saves redoing it for every window).
+
+    Returns
+    -------
+    r : (...) r = mean over all N(N-1)/2 pairs of rho_ij o_ij / L (0 if N < 2).
+    n_pairs : (...) pairs with o_ij > 0 and a correlation (at least ``min_overlap`` common dates).
+    """
+    e = np.asarray(est_resid, dtype=float)
+    d = np.asarray(est_dates)
+    w = np.asarray(window_dates)
+    if e.ndim < 2 or d.shape != e.shape or w.shape[:-1] != e.shape[:-1]:
+        raise InvalidRequestError(
+            f"estimation residuals {e.shape}, their dates {d.shape} and CAR-window dates {w.shape} disagree; "
+            "pass (..., N, L1), (..., N, L1) and (..., N, L) arrays from the panel"
+        )
+    lead = e.shape[:-2]
+    n, l1, length = e.shape[-2], e.shape[-1], w.shape[-1]
+    e, d, w = e.reshape(-1, n, l1), d.reshape(-1, n, l1), w.reshape(-1, n, length)
+    r = np.zeros(e.shape[0])
+    pairs = np.zeros(e.shape[0], dtype=np.int64)
+    if n >= 2 and length > 0:
+        same_est = np.all(d == d[:, :1, :], axis=(1, 2)) & np.all(np.isfinite(e), axis=(1, 2)) & ~np.isnat(d).any(axis=(1, 2))
+        same_win = np.all(w == w[:, :1, :], axis=(1, 2)) & ~np.isnat(w).any(axis=(1, 2))
+        fast = same_est & same_win
+        if fast.any():
+            r[fast] = _common_dates_samples(e[fast], d[fast], w[fast], min_overlap)
+            pairs[fast] = n * (n - 1) // 2 if l1 >= min_overlap else 0
+        if (~fast).any():
+            slow = np.flatnonzero(~fast)
+            if prepared is None or slow.size != e.shape[0]:
+                prepared = prepare_residuals(e[slow], d[slow], min_overlap)
+            r[slow], pairs[slow] = _stacked(prepared, w[slow].reshape(-1, length), slow.size, n, block, pair_elements)
+    return r.reshape(lead), pairs.reshape(lead)
+
+
+def mean_cross_correlation(
+    est_resid: np.ndarray,
+    est_dates: np.ndarray,
+    min_overlap: int = MIN_OVERLAP,
+    evt_dates: np.ndarray | None = None,
+    block: int | None = None,
+) -> tuple[float, int]:
+    """r of one sample with the CAR window ``evt_dates`` (N, L); without it every pair's windows coincide.
+
+    Without ``evt_dates`` (o_ij = L for every pair) r is the plain mean over all
+    N(N-1)/2 pairs of the residual correlations on common dates (pairs with
+    fewer than ``min_overlap`` common dates counting 0): Kolari and Pynnönen's r
+    for events on one date.  See :func:`kolari_pynnonen_r`.
+    """
+    e = np.asarray(est_resid, dtype=float)
+    if e.ndim != 2 or e.shape[0] < 2:
+        return 0.0, 0
+    if evt_dates is None:
+        win = np.full((e.shape[0], 1), np.datetime64("2000-01-01", "ns"))
+    else:
+        win = np.asarray(evt_dates)
+    r, pairs = kolari_pynnonen_r(e, est_dates, win, min_overlap, block)
+    return float(r), int(pairs)
+
+
+__all__ = ["MIN_OVERLAP", "PAIR_ELEMENTS", "PairCorrelations", "PreparedResiduals", "kolari_pynnonen_r", "mean_cross_correlation",
+           "pair_correlations", "prepare_residuals", "r_from_pairs"]
