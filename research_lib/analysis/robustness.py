@@ -52,6 +52,7 @@ __all__ = [
     "Design",
     "PlaceboSummary",
     "fit_design",
+    "largest_residual_days",
     "mask_estimation_dates",
     "placebo_cars",
     "placebo_days",
@@ -359,3 +360,38 @@ def plot_robustness(table: pd.DataFrame, window: str, level: float = 0.95, ax: A
     ax.set_xlabel(f"cumulative abnormal return over event days {window} (%)")
     ax.legend(loc="lower right", fontsize="small")
     return ax
+
+
+# --------------------------------------------------------------------------- contamination
+def largest_residual_days(
+    design: Design, day0: str | pd.Timestamp, prices: Mapping[str, pd.Series], k: int = 3,
+    factors: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The ``k`` estimation-window days with the largest |residual| of ``design`` around ``day0``.
+
+    A contamination check drops these days (``Design(exclude_dates=...)``)
+    and refits: if the event's AR hardly moves, a few extreme days (other news
+    of the firm) did not drive the normal-return model.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``date``, ``tau`` (event time), ``residual`` and ``return`` (the raw
+        return), largest |residual| first.
+
+    Raises
+    ------
+    InvalidRequestError
+        If ``k`` is not positive.
+    """
+    if k < 1:
+        raise InvalidRequestError(f"k must be a positive number of days, got {k}")
+    ab, _ = fit_design(design, pd.Timestamp(day0), prices, factors=factors)
+    resid = ab.est_resid[0]
+    ok = np.isfinite(resid)
+    frame = pd.DataFrame({
+        "date": pd.DatetimeIndex(ab.panel.est_dates[0])[ok], "tau": ab.panel.tau_est[ok],
+        "residual": resid[ok], "return": ab.panel.y_est[0][ok],
+    })
+    top = frame["residual"].abs().sort_values(ascending=False).index[:k]
+    return frame.loc[top].reset_index(drop=True)
