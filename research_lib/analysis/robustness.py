@@ -43,6 +43,7 @@ from research_lib.errors import InsufficientEstimationWindowError, InvalidReques
 from research_lib.inference.single_firm import sample_quantile_test
 from research_lib.listings.calendars import calendar_for, day_zero
 from research_lib.models.fit import dimson_beta, fit_model
+from research_lib.plotting import MAIN, legend_below
 
 log = logging.getLogger(__name__)
 
@@ -351,14 +352,14 @@ def plot_robustness(table: pd.DataFrame, window: str, level: float = 0.95, ax: A
         raise InvalidRequestError(f"window {window!r} is not in the table; use one of {sorted(set(table['window']))}")
     q = stats.t.ppf(0.5 + level / 2, sub["df"].to_numpy())
     y = np.arange(len(sub))[::-1]
-    ax.errorbar(sub["car"], y, xerr=q * sub["se"], fmt="o", color="tab:blue", ecolor="0.4", capsize=3,
+    ax.errorbar(sub["car"], y, xerr=q * sub["se"], fmt="o", color=MAIN, ecolor="0.4", capsize=3,
                 label=f"CAR{window} with {pct_label(level)} two-sided interval (prediction-error SE)")
     ax.axvline(0, color="0.3", lw=0.8)
     ax.set_yticks(y)
     ax.set_yticklabels(sub["label"], fontsize=8)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
     ax.set_xlabel(f"cumulative abnormal return over event days {window} (%)")
-    ax.legend(loc="lower right", fontsize="small")
+    legend_below(ax, ncol=1)
     return ax
 
 

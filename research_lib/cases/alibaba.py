@@ -273,7 +273,9 @@ def plot_clock(
 
         _, ax = plt.subplots(figsize=(11, 3.2))
     symbols = list(dict.fromkeys(clock["symbol"]))
-    colors = ["tab:blue", "tab:orange", "tab:green", "tab:purple"]
+    from research_lib.plotting import DAY0, PALETTE
+
+    colors = list(PALETTE)
 
     def num(t: pd.Timestamp) -> float:
         return mdates.date2num(pd.Timestamp(t).tz_convert("UTC").tz_localize(None).to_pydatetime())
@@ -294,11 +296,11 @@ def plot_clock(
         y = len(symbols) - 0.5 + 0.25 * (j % 3)
         if isinstance(t, tuple):
             x = num(t[0])
-            ax.axvspan(x, num(t[1]), color="tab:red", alpha=0.12, lw=0)
+            ax.axvspan(x, num(t[1]), color=DAY0, alpha=0.12, lw=0)
         else:
             x = num(t)
-            ax.axvline(x, color="tab:red", ls="--", lw=1)
-        ax.text(x, y, f" {label}", color="tab:red", fontsize=8, va="bottom")
+            ax.axvline(x, color=DAY0, ls="--", lw=1)
+        ax.text(x, y, f" {label}", color=DAY0, fontsize=8, va="bottom")
     ax.set_yticks(range(len(symbols)))
     ax.set_yticklabels([f"{s} ({lookup(s).calendar})" for s in symbols])
     ax.set_ylim(-0.7, len(symbols) + 0.5)
