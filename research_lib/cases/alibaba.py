@@ -44,9 +44,11 @@ __all__ = [
     "day_zero_table",
     "event_time",
     "load_case_prices",
+    "overlap_hours",
     "plot_clock",
     "return_spans",
     "session_clock",
+    "window_span",
 ]
 
 
@@ -239,6 +241,32 @@ def return_spans(
             row["contains"] = "; ".join(inside)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def window_span(symbol: str, day0: str | pd.Timestamp, window: tuple[int, int]) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The UTC interval a CAR over event days ``window`` of ``symbol`` covers.
+
+    The CAR over [a, b] sums the close-to-close returns of sessions a..b, so
+    it runs from the close of session a - 1 to the close of session b (UTC).
+
+    Raises
+    ------
+    EventError
+        If ``day0`` is not a session of the listing's exchange.
+    """
+    cal = calendar_for(symbol)
+    d0 = pd.Timestamp(day0)
+    if not cal.is_session(d0):
+        raise EventError(f"day 0 {d0:%Y-%m-%d} is not a {lookup(symbol).calendar} session; pass a session")
+    grid = pd.DatetimeIndex(cal.sessions)
+    p0 = int(grid.searchsorted(d0))
+    return cal.session_close(grid[p0 + window[0] - 1]), cal.session_close(grid[p0 + window[1]])
+
+
+def overlap_hours(a: tuple[pd.Timestamp, pd.Timestamp], b: tuple[pd.Timestamp, pd.Timestamp]) -> float:
+    """Hours two UTC intervals (start, end) have in common (0 when disjoint)."""
+    lo, hi = max(pd.Timestamp(a[0]), pd.Timestamp(b[0])), min(pd.Timestamp(a[1]), pd.Timestamp(b[1]))
+    return max((hi - lo).total_seconds() / 3600.0, 0.0)
 
 
 def load_case_prices(
