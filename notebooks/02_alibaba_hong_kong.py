@@ -65,6 +65,7 @@ from research_lib.cases import alibaba as case
 from research_lib.conventions import pct_label
 from research_lib.inference.single_firm import sample_quantile_test
 from research_lib.listings.calendars import day_zero
+from research_lib.plotting import DAY0, MAIN, MARK, PALETTE, legend_below, plot_car
 from research_lib.runner.provenance import provenance_table
 from research_lib.study import event_study
 
@@ -100,7 +101,8 @@ res = event_study(
 )
 hk = list(res.abnormal.panel.symbols).index(SYMBOL)
 ny = list(res.abnormal.panel.symbols).index(ADR)
-res.events.set_index("symbol")[["benchmark", "day0", "n_est", "alpha", "beta", "sigma"]]
+res.events.set_index("symbol")[["benchmark", "day0", "n_est", "alpha", "beta", "sigma"]].style.format(
+    {"day0": "{:%a %Y-%m-%d}", "alpha": "{:.3%}", "beta": "{:.3f}", "sigma": pct})
 
 # %% [markdown]
 # Both listings were fitted in one study (each on its own exchange's sessions and benchmark). Daily
@@ -131,14 +133,14 @@ cars.style.format({c: pct for c in cars.columns if c.endswith("CAR")} | {c: "{:.
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(14, 4.8))
 res.plot("ar", ax=axes[0], event=hk)
-res.plot("car", ax=axes[1], event=hk)
+plot_car(res, ax=axes[1], event=hk, level=CONFIDENCE, start=-3)
+axes[1].set_xlim(-3.5, EVENT_WINDOW[1] + 0.5)
 tau_res_hk = int(case.event_time(SYMBOL, ev.loc[SYMBOL, "day0"], [day_zero(RESULTS_RELEASED[0], SYMBOL).session]).iloc[0])
 for ax in axes:
-    ax.axvline(tau_res_hk, color="tab:purple", ls=":", lw=1.2, label=f"results reaction in HK (tau = {tau_res_hk})")
-    ax.set_xticks(range(EVENT_WINDOW[0], EVENT_WINDOW[1] + 1, 2))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize="small")
+    ax.axvline(tau_res_hk, color=MARK, ls=":", lw=1.2, label=f"results reaction in HK (tau = {tau_res_hk})")
+    legend_below(ax)
 axes[0].set_title(f"{SYMBOL}: daily abnormal returns vs the Hang Seng (market model)")
-axes[1].set_title(f"{SYMBOL}: CAR from day {EVENT_WINDOW[0]} with {pct_label(CONFIDENCE)} band")
+axes[1].set_title(f"{SYMBOL}: CAR from day -3 with {pct_label(CONFIDENCE)} two-sided band")
 fig.tight_layout()
 
 # %%
@@ -147,8 +149,8 @@ display(Markdown(
     f"t = {day.loc[0, 't']:.2f}, SQ p = {sq[(0, 0)].pvalue:.3f}), against **{pct(ev.loc[ADR, 'car[0,0]'])}** for BABA "
     f"in New York. The results reaction reached Hong Kong on tau = {tau_res_hk} (AR {pct(day.loc[tau_res_hk, 'ar'])}), "
     f"one session later than New York. On tau = +1 9988.HK fell again: AR {pct(day.loc[1, 'ar'])}, so "
-    f"CAR[0,+1] = {pct(ev.loc[SYMBOL, 'car[0,1]'])} (t = {ev.loc[SYMBOL, 't[0,1]']:.2f}, SQ p = {sq[(0, 1)].pvalue:.3f}), "
-    f"close to BABA's {pct(ev.loc[ADR, 'car[0,1]'])}."
+    f"CAR[0,+1] = {pct(ev.loc[SYMBOL, 'car[0,1]'])} (t = {ev.loc[SYMBOL, 't[0,1]']:.2f}, SQ p = {sq[(0, 1)].pvalue:.3f}). "
+    f"The same event days on the two exchanges are not the same hours, though: part 2 lines them up."
 ))
 
 # %% [markdown]
@@ -167,6 +169,42 @@ marks = {
 fig, ax = plt.subplots(figsize=(14, 3.6))
 case.plot_clock(clock, marks, ax=ax)
 fig.tight_layout()
+
+# %% [markdown]
+# **The aligned comparison.** A CAR over event days [a, b] runs from the close of session a - 1 to the close of
+# session b. Hong Kong's [0, +1] runs from Friday's Hong Kong close to Tuesday's; which New York window holds the
+# same news? The table lists, for each window, the sessions of either market that lie wholly inside it.
+
+# %%
+windows_2c = [(SYMBOL, hk, (0, 1)), (ADR, ny, (-1, 0)), (ADR, ny, (0, 1))]
+hk_span = case.window_span(SYMBOL, ev.loc[SYMBOL, "day0"], (0, 1))
+rows = []
+for sym, i, w in windows_2c:
+    span = case.window_span(sym, ev.loc[sym, "day0"], w)
+    car_w, var_w = ab.car(*w)
+    inside = clock[(clock["open_utc"] >= span[0]) & (clock["close_utc"] <= span[1])]
+    rows.append({"CAR window": f"{sym} [{w[0]},{w[1]}]", "from (UTC)": f"{span[0]:%a %d %b %H:%M}",
+                 "to (UTC)": f"{span[1]:%a %d %b %H:%M}", "hours": (span[1] - span[0]).total_seconds() / 3600,
+                 "hours shared with HK [0,1]": case.overlap_hours(span, hk_span),
+                 "sessions inside": ", ".join(f"{'HK' if r.symbol == SYMBOL else 'NY'} {r.session:%a}" for r in inside.itertuples()),
+                 "CAR": car_w[i], "t": car_w[i] / np.sqrt(var_w[i])})
+aligned = pd.DataFrame(rows).set_index("CAR window")
+aligned.style.format({"hours": "{:.0f}", "hours shared with HK [0,1]": "{:.0f}", "CAR": pct, "t": "{:.2f}"})
+
+# %%
+ny_m1 = float(ab.ar[ny, list(tau).index(-1)])
+ny_0 = float(ab.ar[ny, list(tau).index(0)])
+hk01, ny10, ny01 = (aligned["CAR"].iloc[k] for k in range(3))
+display(Markdown(
+    f"On aligned clocks Hong Kong's CAR[0,+1] is **{pct(hk01)}** and New York's CAR[-1,0] **{pct(ny10)}** "
+    f"(Friday's AR {pct(ny_m1)} plus Monday's {pct(ny_0)}); they differ by {100 * (hk01 - ny10):.2f} percentage points. "
+    f"Both hold New York's Friday and Monday sessions, the weekend and Hong Kong's Monday; New York's [-1,0] also holds "
+    f"Hong Kong's Friday session, when Hong Kong caught up with results New York had priced on Thursday. New York's "
+    f"CAR[0,+1] ({pct(ny01)}) shares about as many hours ({aligned['hours shared with HK [0,1]'].iloc[2]:.0f} against "
+    f"{aligned['hours shared with HK [0,1]'].iloc[1]:.0f}) but swaps New York's Friday gain, which Hong Kong's window "
+    f"contains, for New York's Tuesday, which it does not: it is the wrong comparison. Each CAR is measured against "
+    f"its own market, so the remaining difference also holds the two indices' different moves."
+))
 
 # %%
 utc = clock.assign(**{c: clock[c].dt.strftime("%a %d %b %H:%M") for c in ("open_utc", "close_utc")})
@@ -214,8 +252,9 @@ display(Markdown(
     "**Why -2% and -10% are not a contradiction.** The two Monday returns cover different stretches of time:\n\n"
     f"* 9988.HK's Monday return ({pct(hk_mon['return'])}) runs from Friday {hk_mon['from_utc']:%H:%M} UTC to Monday "
     f"{hk_mon['to_utc']:%H:%M} UTC. It contains New York's Friday session, in which BABA rose a further "
-    f"{pct(ny_fri['return'])} after Hong Kong had closed, the weekend directive, and the plan. Hong Kong's Monday "
-    f"first caught up with New York's Friday gain (hence the three-year intraday high) and then gave it back.\n"
+    f"{pct(ny_fri['return'])} after Hong Kong had closed, the weekend directive, and the plan: Hong Kong's Monday "
+    f"close nets New York's Friday gain against the Monday news (closing prices do not show the path within the "
+    f"session).\n"
     f"* BABA's Monday return ({pct(ny_mon['return'])}) runs from Friday {ny_mon['from_utc']:%H:%M} UTC to Monday "
     f"{ny_mon['to_utc']:%H:%M} UTC: the weekend, the whole Hong Kong Monday session and New York's own Monday. "
     f"It starts from a price that already held Friday's extra gain.\n"
@@ -239,11 +278,17 @@ display(Markdown(
 #   which multiplies each by a constant between ex-dividend dates. The exchange closes of 2025-02-21 in
 #   PROVENANCE.md put both series back on exchange price levels over this window (no Alibaba ex-dividend
 #   date falls in it: the nearest are in June 2024 and June 2025).
-# * **Timing.** Same-date closes are 13 hours apart (Hong Kong first). Pairing each New York close with the
-#   *next* Hong Kong close (11 hours later) is shown as well.
+# * **Timing.** Same-date closes are hours apart (Hong Kong first; computed below). Pairing each New York close
+#   with the *next* Hong Kong close is shown as well.
 
 # %%
-px = case.load_case_prices([ADR, SYMBOL, "HKD=X"], start="2021-01-01")
+gap_same = (c.loc[(ADR, fri), "close_utc"] - c.loc[(SYMBOL, fri), "close_utc"]).total_seconds() / 3600
+gap_next = (c.loc[(SYMBOL, mon), "close_utc"] - c.loc[(ADR, fri), "close_utc"]).total_seconds() / 3600
+display(Markdown(f"Same-date closes are {gap_same:.0f} hours apart; New York's Friday close and Hong Kong's next "
+                 f"close (Monday) {gap_next:.0f} hours apart, over the weekend."))
+
+# %%
+px = case.load_case_prices([ADR, SYMBOL, "HKD=X"], start="2021-01-01", end="2025-03-31")
 fx = parity.fx_assumption(px["HKD=X"], method=FX_METHOD)
 moves = parity.fx_daily_moves(px["HKD=X"], start="2021-01-01")
 lo, hi = fx.premium_bounds()
@@ -267,12 +312,12 @@ show.style.format({"adr": "{:.2f}", "ordinary": "{:.2f}", "implied": "{:.2f}"} |
 
 # %%
 fig, ax = plt.subplots(figsize=(14, 4.5))
-ax.fill_between(same.index, same["premium_low"], same["premium_high"], color="tab:blue", alpha=0.15,
+ax.fill_between(same.index, same["premium_low"], same["premium_high"], color=MAIN, alpha=0.15,
                 label=f"same-date premium if HKD/USD were anywhere in [{fx.band[0]}, {fx.band[1]}]")
-ax.plot(same.index, same["premium"], marker="o", ms=4, color="tab:blue", label=f"same-date closes (HK 08:00, NY 21:00 UTC), X = {fx.rate:.4f}")
-ax.plot(nxt.index, nxt["premium"], marker="s", ms=3, ls="--", color="tab:orange", label="NY close vs next HK close")
-ax.axvline(mon, color="tab:red", ls="--", lw=1, label="day 0 (Mon 24 Feb)")
-ax.axvline(pd.Timestamp("2025-02-20"), color="tab:purple", ls=":", lw=1.2, label="results (Thu 20 Feb)")
+ax.plot(same.index, same["premium"], marker="o", ms=4, color=MAIN, label=f"same-date closes (HK 08:00, NY 21:00 UTC), X = {fx.rate:.4f}")
+ax.plot(nxt.index, nxt["premium"], marker="s", ms=3, ls="--", color=PALETTE[1], label="NY close vs next HK close")
+ax.axvline(mon, color=DAY0, ls="--", lw=1, label="day 0 (Mon 24 Feb)")
+ax.axvline(pd.Timestamp("2025-02-20"), color=MARK, ls=":", lw=1.2, label="results (Thu 20 Feb)")
 ax.axhline(0, color="0.4", lw=0.8)
 ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
 ax.set_ylabel("BABA premium over 8 x 9988.HK in USD (%)")
@@ -291,9 +336,10 @@ display(Markdown(
     f"{pre.index[0]:%d %b}). It jumped to **{pct(p['2025-02-20'])}** on Thursday 20 February, when New York had "
     f"the results and Hong Kong did not yet, fell back to {pct(p['2025-02-21'])} on Friday after Hong Kong's "
     f"reaction, swung to **{pct(p['2025-02-24'])}** on Monday, when New York fell after Hong Kong had closed, and was "
-    f"{pct(p['2025-02-25'])} on Tuesday once Hong Kong had traded on New York's Monday. Each swing is a timing "
-    f"gap closed by the next session of the other market, not a lasting mispricing: the two listings priced "
-    f"the same news, at different hours. The smallest of these four daily swings in the log premium, "
+    f"{pct(p['2025-02-25'])} on Tuesday once Hong Kong had traded on New York's Monday. These swings line up with "
+    f"news one market had and the other had not yet traded on, but the same-date premium also ranged from "
+    f"{pct(pre.min())} to {pct(pre.max())} on ordinary days before the results, so timing explains the event-week "
+    f"swings only as far as they exceed that ordinary range. The smallest of these four daily swings in the log premium, "
     f"{pct(swing.min())}, is {swing.min() / moves['max']:.0f} times the largest daily HKD/USD move of 2021-2024, so the "
     f"fixed exchange rate cannot produce them."
 ))
@@ -301,11 +347,38 @@ display(Markdown(
 # %% [markdown]
 # ## 4. Benchmarks from the other market: non-synchronous trading
 #
-# Measuring a listing against the other market's index mixes two clocks. BABA's Monday return (ending
-# 21:00 UTC) overlaps 11 hours with the Hang Seng's Monday return (ending 08:00 UTC) and 13 hours with its
-# Tuesday return; 9988.HK's return overlaps more with the *previous* S&P 500 session than with the same-date
-# one. An OLS beta on same-date returns is then biased towards zero. Scholes and Williams (1977) and
-# Dimson (1979) add the lagged and leading index returns.
+# Measuring a listing against the other market's index mixes two clocks. How many hours does each return
+# share with the other market's same-date and next-day returns?
+
+# %%
+def span_hours(sym: str, day: pd.Timestamp) -> float:
+    lo, hi = case.window_span(sym, day, (0, 0))
+    return (hi - lo).total_seconds() / 3600
+
+
+def shared(sym: str, other_sym: str, day: pd.Timestamp, lag: int) -> float:
+    """Hours the return of ``sym`` dated ``day`` shares with ``other_sym``'s return ``lag`` sessions later."""
+    return case.overlap_hours(case.window_span(sym, day, (0, 0)), case.window_span(other_sym, day, (lag, lag)))
+
+
+thu = pd.Timestamp("2025-02-20")
+ov = pd.DataFrame([
+    {"return": f"BABA, {d:%a %d %b}", "hours": span_hours(ADR, d),
+     "shared with Hang Seng same date": shared(ADR, BENCHMARK, d, 0), "shared with Hang Seng next session": shared(ADR, BENCHMARK, d, 1)}
+    for d in (thu, mon)
+]).set_index("return")
+ov.style.format("{:.0f}")
+
+# %%
+display(Markdown(
+    f"A Wednesday-to-Thursday return of BABA ({ov.iloc[0, 0]:.0f} hours) shares {ov.iloc[0, 1]:.0f} hours with the Hang "
+    f"Seng's same-date return and {ov.iloc[0, 2]:.0f} with the next one; Monday's return, which spans the weekend "
+    f"({ov.iloc[1, 0]:.0f} hours), shares {ov.iloc[1, 1]:.0f} and {ov.iloc[1, 2]:.0f}. 9988.HK's return, in turn, overlaps "
+    f"more with the *previous* S&P 500 session than with the same-date one. An OLS beta on same-date returns is "
+    f"then biased towards zero. Scholes and Williams (1977) and Dimson (1979) add the lagged and leading index returns."
+))
+
+# %% [markdown]
 #
 # An index return is paired with a security return only when both cover the same interval between two of
 # the security's sessions. The S&P 500 had no session on Monday 17 February (a US holiday), a Hong Kong
@@ -324,7 +397,7 @@ designs = [
     Design(SYMBOL, ADR_BENCHMARK, "scholes_williams", event=CROSS_EVENT_WINDOW, label="9988.HK vs S&P 500, Scholes-Williams"),
     Design(SYMBOL, ADR_BENCHMARK, "dimson", event=CROSS_EVENT_WINDOW, label="9988.HK vs S&P 500, Dimson (lag, lead 1)"),
 ]
-prices = case.load_case_prices([ADR, SYMBOL, BENCHMARK, ADR_BENCHMARK], start="2023-12-01")
+prices = case.load_case_prices([ADR, SYMBOL, BENCHMARK, ADR_BENCHMARK], start="2023-12-01", end="2025-03-31")
 cross = robustness_table(designs, ANNOUNCED_AT, prices, [(0, 0), (0, 1), (-1, 1)], level=CONFIDENCE)
 wide = cross.pivot_table(index="label", columns="window", values=["car", "t"], sort=False)
 wide.columns = [f"{v} {w}" for v, w in wide.columns]
@@ -352,20 +425,26 @@ display(Markdown(
 
 # %% [markdown]
 # ## What we found
-#
-# * In Hong Kong the plan's day looks unremarkable against the Hang Seng, while New York shows a large
-#   abnormal fall. The difference is timing, not disagreement: Hong Kong's Monday return also contains New
-#   York's Friday gain, and New York's Monday fall reaches Hong Kong on Tuesday. Over [0, +1] the two
-#   listings tell a similar story. Windows that start on tau = -1 hold Hong Kong's results reaction, which is
-#   why CAR[-1, +1] is positive and significant for 9988.HK but not for BABA, whose reaction was on tau = -2.
-# * The results of 20 February landed on different days in the two markets (Thursday in New York, Friday in
-#   Hong Kong), so event windows around the plan must be read on each exchange's own calendar.
-# * ADR parity holds up to timing: the premium swings by several percent exactly on the days one market had
-#   news the other had not yet traded on, and closes at the other market's next session. The fixed
-#   exchange rate (the HKD=X file ends in December 2024) moves the premium's level by under one percent and
-#   its daily changes by far less.
-# * Cross-market benchmarks need Scholes-Williams or Dimson betas; with them the day-0 conclusions do not
-#   change, because the indices moved little on the day.
-# * Limits: one event; the weekend US policy directive and the results shortly before cannot be separated
-#   from the plan; closing prices cannot show intraday reactions (the Monday high in Hong Kong came before
-#   the fall).
+
+# %% tags=["answer"]
+display(Markdown(
+    f"* **Hong Kong against the Hang Seng:** day-0 AR {pct(day.loc[0, 'ar'])} (t = {day.loc[0, 't']:.2f}), against "
+    f"{pct(ev.loc[ADR, 'car[0,0]'])} for BABA in New York. The difference is largely timing: Hong Kong's Monday return "
+    f"also contains New York's Friday gain, and New York's Monday fall reaches Hong Kong on Tuesday.\n"
+    f"* **On aligned clocks** Hong Kong's CAR[0,+1] ({pct(hk01)}) and New York's CAR[-1,0] ({pct(ny10)}), which both hold "
+    f"New York's Friday and Monday sessions, differ by {100 * (hk01 - ny10):.2f} percentage points; New York's CAR[0,+1] "
+    f"({pct(ny01)}) swaps Friday for Tuesday and is not the comparable window.\n"
+    f"* Windows that start on tau = -1 hold Hong Kong's results reaction (tau = {tau_res_hk} there, one session after "
+    f"New York's), so event windows around the plan must be read on each exchange's own calendar.\n"
+    f"* **ADR parity:** the premium swung to {pct(p['2025-02-20'])} and {pct(p['2025-02-24'])} on the days one market "
+    f"had news the other had not traded on, and came back at the other market's next session; but it ranged from "
+    f"{pct(pre.min())} to {pct(pre.max())} on ordinary days before the results, so parity holds only loosely between "
+    f"closes {gap_same:.0f} hours apart. The fixed exchange rate moves the premium's level by at most {pct(max(abs(lo), abs(hi)))}.\n"
+    f"* **Cross-market benchmarks** need Scholes-Williams or Dimson betas (same-date betas {b.iloc[1]:.2f} and "
+    f"{b.iloc[5]:.2f}, with leads and lags up to {max(b.iloc[2], b.iloc[3]):.2f} and {max(b.iloc[6], b.iloc[7]):.2f}); the "
+    f"day-0 conclusions do not change, because both indices moved little that day."
+))
+
+# %% [markdown]
+# **Limits.** One event; the weekend US policy directive and the results shortly before cannot be separated
+# from the plan; closing prices cannot show reactions within the session.
