@@ -260,3 +260,20 @@ def test_event_variance_ratio_is_near_one_without_and_large_with_event_induced_v
     wild = [event_variance_ratio(make_ab(n_events=200, seed=s, var_mult=4.0), 0, 0) for s in range(5)]
     assert 0.8 < np.mean(calm) < 1.2
     assert 3.0 < np.mean(wild) < 5.0
+
+
+def test_leak_start_cars_move_the_window_start_to_the_leak_day() -> None:
+    from _synth import make_ab
+
+    from research_lib.analysis.influence import leak_start_cars
+
+    ab = make_ab(n_events=6, seed=3)
+    ids = list(ab.panel.event_ids)
+    tau = list(ab.panel.tau_evt)
+    leak = {ids[1]: pd.Timestamp(ab.panel.evt_dates[1][tau.index(-2)]), ids[4]: pd.Timestamp(ab.panel.evt_dates[4][tau.index(-1)])}
+    out = leak_start_cars(ab, leak, stop=1)
+    ar = ab.ar
+    assert out.loc[ids[1], "car_leak"] == pytest.approx(ar[1, tau.index(-2): tau.index(1) + 1].sum())  # plain sum
+    assert out.loc[ids[4], "window"] == "[-1,1]" and out.loc[ids[0], "window"] == "[0,1]"
+    assert out.loc[ids[0], "car_leak"] == pytest.approx(ar[0, tau.index(0): tau.index(1) + 1].sum())
+    assert out["leak_tau"].notna().sum() == 2

@@ -19,7 +19,7 @@ Belsley, D. A., Kuh, E. and Welsch, R. E. (1980), *Regression Diagnostics*
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,7 @@ from scipy import stats
 from research_lib.engine.panel import AbnormalReturns
 from research_lib.errors import InvalidRequestError
 
-__all__ = ["event_variance_ratio", "influence_table", "robust_centres"]
+__all__ = ["event_variance_ratio", "influence_table", "leak_start_cars", "robust_centres"]
 
 
 def _values(cars: pd.Series) -> pd.Series:
@@ -99,3 +99,59 @@ def event_variance_ratio(ab: AbnormalReturns, start: int, stop: int) -> float:
         raise InvalidRequestError(f"need at least three events with a CAR over [{start},{stop}], got {int(ok.sum())}")
     dfs = np.asarray(ab.df, dtype=float)[ok]
     return float(np.var(scar[ok], ddof=1) / np.mean(dfs / (dfs - 2.0)))
+
+
+def leak_start_cars(ab: AbnormalReturns, leak_dates: Mapping[str, str | pd.Timestamp | None], stop: int,
+                    start: int = 0) -> pd.DataFrame:
+    """CAR of each event over [start, stop] and over a window moved to start at its leak date.
+
+    A catalogue's ``leak_date`` says that the news reached the market on or
+    before that session, so the event window should start there: for an event
+    whose leak date falls on event day tau_L < ``start`` (the first session on
+    or after the leak date), the leak-started window is [tau_L, stop]; other
+    events keep [start, stop].
+
+    Parameters
+    ----------
+    ab
+        The fitted abnormal returns.
+    leak_dates
+        event_id -> leak date (missing or NaT: no leak).
+    stop, start
+        The standard window [start, stop].
+
+    Returns
+    -------
+    pd.DataFrame
+        Index ``event_id``; ``leak_tau`` (NaN without a leak), ``window`` (text),
+        ``car`` (standard window), ``car_leak`` (leak-started window) and
+        ``se_leak`` (its prediction-error SE).
+
+    Raises
+    ------
+    InvalidRequestError
+        If a leak date lies before the event window.
+    """
+    ids = list(ab.panel.event_ids)
+    tau = np.asarray(ab.panel.tau_evt)
+    starts = np.full(len(ids), start)
+    leak_tau = np.full(len(ids), np.nan)
+    for i, eid in enumerate(ids):  # one lookup per event with a leak date (a handful)
+        raw = leak_dates.get(eid)
+        leak = pd.Timestamp(raw) if raw is not None else pd.NaT
+        if pd.isna(leak):
+            continue
+        dates = pd.DatetimeIndex(ab.panel.evt_dates[i])
+        pos = int(dates.searchsorted(leak))
+        if leak < dates[0]:
+            raise InvalidRequestError(f"{eid}: leak date {leak:%Y-%m-%d} is before the event window; widen it")
+        leak_tau[i] = tau[pos]
+        starts[i] = min(start, int(tau[pos]))
+    car, var = ab.car(start, stop)
+    car_leak, se_leak = car.copy(), np.sqrt(var)
+    for s0 in np.unique(starts[starts != start]):  # one vectorised CAR per distinct start
+        c, v = ab.car(int(s0), stop)
+        hit = starts == s0
+        car_leak[hit], se_leak[hit] = c[hit], np.sqrt(v[hit])
+    return pd.DataFrame({"leak_tau": leak_tau, "window": [f"[{a},{stop}]" for a in starts], "car": car,
+                         "car_leak": car_leak, "se_leak": se_leak}, index=pd.Index(ids, name="event_id"))
