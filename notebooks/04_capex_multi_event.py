@@ -18,9 +18,11 @@
 #
 # **Question.** On average, did the stock of a company that announced a large capital-expenditure
 # or AI-infrastructure plan earn an abnormal return around the announcement, and does the answer
-# survive (i) leaving out announcements made together with an earnings release, (ii) the
-# clustering of many announcements in January-February 2025, and (iii) splitting by kind of
-# announcement, region and size? Where do Alibaba's two announcements of 2025 sit among the others?
+# survive (i) starting the window at the catalogue's leak dates, (ii) leaving out the events that
+# drive the average, (iii) leaving out announcements made together with an earnings release,
+# (iv) separating a firm's own capex from supplier deals, (v) the clustering of many announcements
+# in January-February 2025, and (vi) splitting by kind of announcement, region and size? Where do
+# Alibaba's two announcements of 2025 sit among the others?
 #
 # **What it needs.** The project's sourced catalogue `data/events/capex_events.csv` (28
 # announcements, see `data/events/README.md`), adjusted closes of every listing and benchmark from
@@ -55,20 +57,35 @@ from scipy import stats
 
 from research_lib.analysis import calendar_time as ct
 from research_lib.analysis import groups
+from research_lib.analysis.influence import event_variance_ratio, influence_table, leak_start_cars, robust_centres
 from research_lib.data import load_factors
 from research_lib.engine.windows import anchor_events
 from research_lib.events.reader import catalogue_to_events, load_catalogue
 from research_lib.inference.battery import TestBattery
-from research_lib.plotting import plot_small_multiples
-from research_lib.runner.provenance import provenance_table
+from research_lib.plotting import DAY0, MAIN, PALETTE, legend_below, plot_small_multiples
+from research_lib.runner.provenance import provenance_of_study
 from research_lib.study import event_study
 
 # data-quality notes of the data layer (calendar gaps, short files) are printed with the output
 logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="%(name)s: %(message)s", force=True)
-pd.set_option("display.max_colwidth", 110)
+pd.set_option("display.max_colwidth", None)
 pd.set_option("display.width", 200)
 windows = [tuple(w) for w in car_windows]
 wkey = f"{main_window[0]},{main_window[1]}"
+pct = "{:.2%}".format
+
+
+def fmt_table(frame: pd.DataFrame, returns: tuple[str, ...] = (), counts: tuple[str, ...] = (), extra: dict | None = None):  # noqa: ANN201
+    """Returns in percent, p-values and statistics with 3 and 2 decimals, counts as integers; BMP stars with a legend."""
+    if "bmp_p" in frame.columns:
+        frame = frame.assign(**{"BMP sig.": ["***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.10 else "" for p in frame["bmp_p"]]})
+    f = {c: pct for c in frame.columns if c in returns} | {c: "{:.0f}" for c in frame.columns if c in counts} | (extra or {})
+    f |= {c: "{:.3f}" for c in frame.columns if c not in f and (str(c).endswith("p") or str(c).endswith("_p"))}
+    f |= {c: "{:.2f}" for c in frame.columns if c not in f and pd.api.types.is_float_dtype(frame[c])}
+    styled = frame.style.format(f, na_rep="-")
+    if "BMP sig." in frame.columns:
+        styled = styled.set_caption("BMP sig.: * p < 0.10, ** p < 0.05, *** p < 0.01 (two-sided BMP test)")
+    return styled
 
 # %% [markdown]
 # ## 1. Day 0 of every announcement on every listing
@@ -85,7 +102,8 @@ anchored, _ = anchor_events(events)
 day0 = anchored.set_index("event_id")["day0"]
 day0_table = events.assign(day0=events["event_id"].map(day0), announced=events["catalogue_id"].map(
     cat.frame.set_index("event_id")["announced_local"]))
-day0_table[["event_id", "benchmark", "announced", "timing", "day0", "is_primary", "confounded_earnings", "day0_reason"]]
+day0_table[["event_id", "benchmark", "announced", "timing", "day0", "is_primary", "confounded_earnings", "day0_reason"]].style.format(
+    {"day0": "{:%Y-%m-%d}"}).hide(axis="index")
 
 # %%
 display(Markdown(
@@ -103,13 +121,30 @@ display(Markdown(
 primary = events[events["is_primary"]].reset_index(drop=True)
 study = dict(estimation_window=tuple(estimation_window), event_window=tuple(event_window), car_windows=windows, model=model)
 res = event_study(primary, **study)
-res.summary()
+meta = cat.frame.set_index("event_id")
+# readable names: company (short) and month of day 0
+short = meta["company"].str.replace(r" \(.*\)$", "", regex=True).str.replace(r"^Stargate JV.*", "Stargate", regex=True)
+name_of = {r.event_id: f"{short[r.event_id.split(':')[0]]}, {r.day0:%b %Y}" for r in res.events.itertuples()}
+ctab0 = res.car_table().set_index("window")
+ci_cols = [c for c in ctab0.columns if c.startswith("ci_")]
+ctab0[["car", "se", *ci_cols, "t", "p"]].rename(columns={"car": "CAAR", "se": "SE (cross-sectional)"}).style.format(
+    {"CAAR": pct, "SE (cross-sectional)": pct, "t": "{:.2f}", "p": "{:.3f}"} | {c: pct for c in ci_cols}, na_rep="-")
 
 # %% [markdown]
 # Every announcement that could not be studied, with the reason (nothing is dropped silently):
 
 # %%
-res.excluded
+res.excluded.style.hide(axis="index")
+
+# %%
+tsmc = res.excluded.iloc[0] if len(res.excluded) else None
+if tsmc is not None:
+    note = meta.loc[tsmc["event_id"].split(":")[0], "confounders"]
+    display(Markdown(
+        f"**{tsmc['event_id']}** is excluded because {tsmc['reason']}. The stock and its index both lack those closes "
+        f"because the exchange did not trade (the catalogue notes: \"{note}\"): no data are lost, the calendar in use "
+        f"counts holiday sessions the exchange did not hold, and a window across them has no returns."
+    ))
 
 # %%
 ctab = res.car_table().set_index("window")
@@ -130,6 +165,97 @@ display(Markdown(
 ))
 
 # %% [markdown]
+# ### Which events drive the average?
+#
+# The CAAR is a mean of a few dozen CARs of very different sizes. For each window: the mean, the median,
+# the 10% trimmed mean (10% cut from each tail), the CAAR without the two largest CARs (the events that pull
+# the average up), and the two events with the largest influence either way (leave-one-out: CAAR minus the
+# CAAR without the event).
+
+# %%
+infl_rows, drivers = [], {}
+for a, b in windows:
+    cars_w = pd.Series(res.abnormal.car(a, b)[0], index=[name_of[e] for e in res.abnormal.panel.event_ids])
+    inf = influence_table(cars_w)
+    largest2 = list(cars_w.nlargest(2).index)
+    drivers[(a, b)] = inf
+    c_all, c_wo = robust_centres(cars_w), robust_centres(cars_w, drop=largest2)
+    infl_rows.append({"window": f"[{a},{b}]", "CAAR": c_all["mean"], "median": c_all["median"], "trimmed mean": c_all["trimmed_mean"],
+                      "CAAR without the 2 largest": c_wo["mean"], "2 largest CARs": ", ".join(f"{n} ({pct(cars_w[n])})" for n in largest2),
+                      "2 most influential": ", ".join(f"{n} ({inf.loc[n, 'influence']:+.2%})" for n in inf.index[:2])})
+influence = pd.DataFrame(infl_rows).set_index("window")
+influence.style.format({c: pct for c in ("CAAR", "median", "trimmed mean", "CAAR without the 2 largest")})
+
+# %%
+fig, ax = plt.subplots(figsize=(9, 6.5))
+inf0 = drivers[windows[0]].sort_values("car")
+ax.barh(inf0.index, inf0["car"], color=[PALETTE[1] if n in influence.iloc[0]["2 largest CARs"] else MAIN for n in inf0.index])
+ax.axvline(inf0["car"].mean(), color=DAY0, ls="--", lw=1, label=f"CAAR {pct(inf0['car'].mean())}")
+ax.axvline(inf0["car"].median(), color="0.3", ls=":", lw=1.2, label=f"median {pct(inf0['car'].median())}")
+ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+ax.tick_params(axis="y", labelsize=8)
+ax.set_xlabel(f"CAR[{windows[0][0]},{windows[0][1]}] (market model, local benchmark)")
+ax.set_title("Each announcement's day-0 CAR; the two largest in orange")
+legend_below(ax)
+fig.tight_layout()
+
+# %% [markdown]
+# ### Why Patell rejects and BMP does not: event-induced variance
+#
+# Patell's z standardises each CAR by its estimation-window standard error and assumes the standardised
+# CARs have the variance of a t variable on the event day too; BMP (Boehmer, Musumeci and Poulsen 1991)
+# uses their observed cross-sectional variance instead. The ratio of the two variances
+# (`research_lib.analysis.influence.event_variance_ratio`) is about 1 when events do not raise volatility;
+# notebook 05 shows by simulation that Patell over-rejects when it is well above 1.
+
+# %%
+split_rows = []
+for a, b in windows:
+    bt = res.tests[f"{a},{b}"]
+    split_rows.append({"window": f"[{a},{b}]", "variance ratio": event_variance_ratio(res.abnormal, a, b),
+                       "Patell z": bt["patell"].stat, "Patell p": bt["patell"].pvalue,
+                       "BMP t": bt["bmp"].stat, "BMP p": bt["bmp"].pvalue})
+pb = pd.DataFrame(split_rows).set_index("window")
+pb.style.format({"variance ratio": "{:.2f}", "Patell z": "{:.2f}", "BMP t": "{:.2f}", "Patell p": "{:.3f}", "BMP p": "{:.3f}"})
+
+# %%
+vr0 = pb.iloc[0]["variance ratio"]
+display(Markdown(
+    f"On day 0 the standardised CARs vary {vr0:.1f} times as much across events as Patell's test assumes: the "
+    f"announcement days were more volatile than the estimation windows. Patell's z ({pb.iloc[0]['Patell z']:.2f}, "
+    f"p = {pb.iloc[0]['Patell p']:.3f}) counts that extra dispersion as evidence of a mean effect; BMP's t "
+    f"({pb.iloc[0]['BMP t']:.2f}, p = {pb.iloc[0]['BMP p']:.3f}) does not, and with variance ratios this far above 1 "
+    f"BMP is the test to read."
+))
+
+# %% [markdown]
+# ### Leak dates: the window starts when the news reached the market
+#
+# The catalogue's `leak_date` says the event window should start on or before it. For those events the
+# window below starts on the leak day's event time; the others keep the standard start.
+
+# %%
+leaks = {r.event_id: meta.loc[r.event_id.split(":")[0], "leak_date"] for r in res.events.itertuples()}
+leak_rows, leak_tabs = [], {}
+for stop in (0, 1):
+    lt = leak_start_cars(res.abnormal, leaks, stop=stop)
+    leak_tabs[stop] = lt
+    leak_rows.append({"standard window": f"[0,{stop}]", "CAAR standard": lt["car"].mean(), "CAAR leak-started": lt["car_leak"].mean(),
+                      "median standard": lt["car"].median(), "median leak-started": lt["car_leak"].median()})
+moved = leak_tabs[0][leak_tabs[0]["leak_tau"].notna()].rename(index=name_of)
+display(moved.style.format({"leak_tau": "{:.0f}", "car": pct, "car_leak": pct, "se_leak": pct}))
+pd.DataFrame(leak_rows).set_index("standard window").style.format(pct)
+
+# %%
+display(Markdown(
+    "Moving the start to the leak day: " + "; ".join(
+        f"{n}: leak on tau = {int(r['leak_tau'])}, CAR[0,0] {pct(r['car'])} becomes {pct(r['car_leak'])} over {r['window']}"
+        for n, r in moved.iterrows()) +
+    f". The day-0 CAAR moves from {pct(leak_rows[0]['CAAR standard'])} to {pct(leak_rows[0]['CAAR leak-started'])} and the "
+    f"[0,+1] CAAR from {pct(leak_rows[1]['CAAR standard'])} to {pct(leak_rows[1]['CAAR leak-started'])}."
+))
+
+# %% [markdown]
 # ### Average abnormal return by day and its cumulation
 #
 # Left: AAR with two-sided 95% intervals from the cross-sectional standard deviation; right: CAAR
@@ -143,8 +269,11 @@ axes[1].set_title(f"CAAR from day {event_window[0]}: {res.n_events} announcement
 fig.tight_layout()
 
 # %%
-res.daily[["tau", "n", "aar", "caar", "t_cross_sectional_stat", "bmp_stat", "bmp_p", "bmp_kp_stat", "bmp_kp_p",
-           "corrado_rank_stat", "corrado_rank_p"]].round(4)
+daily_show = res.daily[["tau", "n", "aar", "caar", "t_cross_sectional_stat", "bmp_stat", "bmp_p", "bmp_kp_stat", "bmp_kp_p",
+                         "corrado_rank_stat", "corrado_rank_p"]].set_index("tau")
+daily_show.columns = ["N", "AAR", "CAAR", "t (cross-section)", "BMP t", "BMP p", "adj. BMP t", "adj. BMP p", "rank t", "rank p"]
+daily_show.style.format({"N": "{:.0f}", "AAR": pct, "CAAR": pct} | {c: "{:.3f}" for c in daily_show.columns if c.endswith(" p")}
+                        | {c: "{:.2f}" for c in daily_show.columns if c.endswith(" t") or c.startswith("t ")})
 
 # %% [markdown]
 # ### Secondary view: every listing
@@ -159,8 +288,9 @@ res_all = event_study(events, **study)
 both = pd.concat({"primary listings": res.car_table().set_index("window")[["car", "se", "t", "p"]],
                   "all listings": res_all.car_table().set_index("window")[["car", "se", "t", "p"]]}, axis=1)
 display(Markdown(f"All listings: {res_all.n_events} of {len(events)} listings studied; excluded:"))
-display(res_all.excluded[["event_id", "reason"]])
-both
+display(res_all.excluded[["event_id", "reason"]].style.hide(axis="index"))
+both.style.format({c: pct for c in both.columns if c[1] in ("car", "se")} | {c: "{:.2f}" for c in both.columns if c[1] == "t"}
+                  | {c: "{:.3f}" for c in both.columns if c[1] == "p"})
 
 # %% [markdown]
 # ## Provenance
@@ -169,12 +299,13 @@ both
 # excluded list above, with the reason).
 
 # %%
-provenance_table(sorted(res_all.sources["symbol"]))
+# what the two studies read (ranges of the study windows), without reading the files again
+provenance_of_study(pd.concat([res.sources, res_all.sources]))
 
 # %%
 per_listing = res_all.events.assign(catalogue_id=lambda d: d["event_id"].str.split(":").str[0])
 multi = per_listing.groupby("catalogue_id")["symbol"].transform("size") > 1
-per_listing[multi].pivot(index="catalogue_id", columns="symbol", values=f"car[{wkey}]").round(4)
+per_listing[multi].pivot(index="catalogue_id", columns="symbol", values=f"car[{wkey}]").style.format(pct, na_rep="")
 
 # %% [markdown]
 # ## 3. Announcements made with an earnings release
@@ -187,7 +318,7 @@ per_listing[multi].pivot(index="catalogue_id", columns="symbol", values=f"car[{w
 # %%
 labels = primary.set_index("event_id")
 conf = groups.with_without(res, labels["confounded_earnings"], windows=windows, name="earnings-confounded")
-conf.round(4)
+fmt_table(conf.set_index(["group", "window"]), returns=("caar", "median_car"), counts=("n",))
 
 # %%
 c = conf.set_index(["group", "window"])
@@ -199,6 +330,29 @@ display(Markdown(
     f"adjusted BMP p = {c.loc[('without earnings-confounded', w), 'bmp_kp_p']:.3f}); the confounded ones alone "
     f"{c.loc[('earnings-confounded only', w), 'caar']:.2%} (N = {c.loc[('earnings-confounded only', w), 'n']}, "
     f"BMP p = {c.loc[('earnings-confounded only', w), 'bmp_p']:.3f})."
+))
+
+# %% [markdown]
+# ### Own capex or supplier deals?
+#
+# A chip maker that wins a customer's order (AMD, Broadcom and Nvidia with OpenAI) tests another hypothesis
+# than a firm that announces its own spending: revenue for the supplier, cost for the spender. The two are
+# separated here.
+
+# %%
+is_supply = labels["type"] == "supply_deal"
+own = groups.with_without(res, is_supply, windows=windows, name="supplier deals")
+fmt_table(own.set_index(["group", "window"]), returns=("caar", "median_car"), counts=("n",))
+
+# %%
+o = own.set_index(["group", "window"])
+supply_names = [name_of[e] for e in res.events["event_id"] if is_supply.get(e, False)]
+display(Markdown(
+    f"Supplier deals ({', '.join(supply_names)}): CAAR[0,0] {pct(o.loc[('supplier deals only', '[0,0]'), 'caar'])}; "
+    f"the firms' own capex announcements ({int(o.loc[('without supplier deals', '[0,0]'), 'n'])}): "
+    f"CAAR[0,0] {pct(o.loc[('without supplier deals', '[0,0]'), 'caar'])} (BMP p = {o.loc[('without supplier deals', '[0,0]'), 'bmp_p']:.3f}) "
+    f"and CAAR[{wkey}] {pct(o.loc[('without supplier deals', f'[{wkey}]'), 'caar'])} "
+    f"(BMP p = {o.loc[('without supplier deals', f'[{wkey}]'), 'bmp_p']:.3f})."
 ))
 
 # %% [markdown]
@@ -220,14 +374,14 @@ cluster = hold.loc[in_cluster[in_cluster].index, ["symbol", "benchmark", "start"
     day0=ev_tab["day0"], car=ev_tab[f"car[{wkey}]"]).sort_values("day0")
 fig, ax = plt.subplots(figsize=(10, 3.2))
 for k, (_eid, row) in enumerate(cluster.iterrows()):
-    ax.plot([row["start"], row["end"]], [k, k], lw=6, color="tab:blue", alpha=0.5)
-    ax.plot(row["day0"], k, "o", color="tab:red")
+    ax.plot([row["start"], row["end"]], [k, k], lw=6, color=MAIN, alpha=0.5)
+    ax.plot(row["day0"], k, "o", color=DAY0)
 ax.set_yticks(range(len(cluster)), [f"{r.symbol} ({r.day0:%d %b})" for r in cluster.itertuples()])
 ax.set_title("Event windows [-3, +3] (bars) and day 0 (dots) of the announcements of January-February 2025")
 ax.set_xlabel("calendar date")
 fig.autofmt_xdate()
 fig.tight_layout()
-cluster
+cluster.rename(index=name_of).style.format({"start": "{:%Y-%m-%d}", "end": "{:%Y-%m-%d}", "day0": "{:%Y-%m-%d}", "car": pct})
 
 # %%
 battery_all = TestBattery(res.abnormal)
@@ -241,7 +395,7 @@ for name, bat in (("all announcements", battery_all), ("Jan-Feb 2025 cluster", b
                      "pairs": bat.n_correlation_pairs, **{f"{k}": v.stat for k, v in out.items()},
                      **{f"{k}_p": v.pvalue for k, v in out.items()}})
 kp = pd.DataFrame(rows)
-kp.round(4)
+fmt_table(kp.set_index(["sample", "window"]), counts=("N", "pairs"), extra={"r": "{:.3f}"})
 
 # %%
 display(Markdown(
@@ -274,7 +428,8 @@ for a, b in windows[1:]:
     r_ctar = ct.calendar_time_abnormal(res, (a, b))
     ct_rows.append({"window": f"[{a},{b}]", "sample": "all primary listings", **r_ctar.as_row()})
 ct_table = pd.DataFrame(ct_rows)
-ct_table.round(5)
+fmt_table(ct_table.set_index(["window", "sample", "method", "model"]), counts=("df", "days"),
+          extra={"alpha": "{:.3%}", "se": "{:.3%}", "mean_holdings": "{:.2f}"})
 
 # %%
 ctm = ct_table.set_index(["window", "method", "model"])
@@ -286,7 +441,12 @@ display(Markdown(
     f"(t = {jm['t']:.2f}, p = {jm['p']:.3f}, {int(jm['days'])} dates, {jm['mean_holdings']:.2f} stocks on average) and "
     f"{jm3['alpha']:.2%} against the three factors (t = {jm3['t']:.2f}, p = {jm3['p']:.3f}); the mean calendar-time "
     f"abnormal return of all primary listings was {mc['alpha']:.2%} per day (t = {mc['t']:.2f}, p = {mc['p']:.3f}, "
-    f"{int(mc['days'])} dates)."
+    f"{int(mc['days'])} dates).\n\n"
+    f"**Caveats.** The portfolio holds {jm['mean_holdings']:.2f} stocks on an average date, so it is close to a string of "
+    f"single-stock returns: its residual variance changes with every stock that enters, which ordinary least squares "
+    f"(the standard errors here are '{jm['cov_type']}') does not allow for; Newey-West (HAC) or weighted least "
+    f"squares would be the next step. With {int(jm['days'])} portfolio dates the test has little power, and a "
+    f"calendar-time alpha is a daily mean, not comparable in size with a CAAR over several days."
 ))
 
 # %% [markdown]
@@ -309,7 +469,7 @@ for split_name, lab in splits.items():
     t = groups.subgroup_table(res, lab, windows=[(0, 1), tuple(main_window)], include_all=False)
     sub_tables.append(t.assign(split=split_name))
 subgroups = pd.concat(sub_tables, ignore_index=True).set_index(["split", "group", "window"])
-subgroups.round(4)
+fmt_table(subgroups, returns=("caar", "median_car"), counts=("n",))
 
 # %%
 diff = {name: groups.group_difference(res, lab, tuple(main_window)) for name, lab in splits.items()}
@@ -327,13 +487,13 @@ fig, ax = plt.subplots(figsize=(10, 4))
 se = main["caar"] / main["t_cross_sectional"]
 q = stats.t.ppf(0.975, np.maximum(main["n"] - 1, 1))
 ypos = np.arange(len(main))[::-1]
-ax.errorbar(main["caar"], ypos, xerr=q * se, fmt="o", capsize=3, color="tab:blue", label="CAAR with 95% two-sided interval (cross-sectional SE)")
+ax.errorbar(main["caar"], ypos, xerr=q * se, fmt="o", capsize=3, color=MAIN, label="CAAR with 95% two-sided interval (cross-sectional SE)")
 ax.set_yticks(ypos, [f"{s}: {g} (N={n})" for s, g, n in zip(main["split"], main["group"], main["n"], strict=True)])
 ax.axvline(0, color="0.4", lw=0.8)
 ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
 ax.set_xlabel(f"CAAR [{wkey}]")
 ax.set_title(f"CAAR over [{wkey}] by subgroup (primary listings, market model)")
-ax.legend(loc="lower right", fontsize="small")
+legend_below(ax, ncol=1)
 fig.tight_layout()
 
 # %% [markdown]
@@ -351,16 +511,16 @@ others = dist[~dist["event_id"].str.contains("alibaba")]
 fig, ax = plt.subplots(figsize=(10, 3))
 jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(others))
 ax.scatter(others[car_col], jitter, color="0.5", alpha=0.7, label="other announcements (primary listing)")
-for r, colour in zip(baba.itertuples(), ("tab:red", "tab:orange"), strict=False):
-    pct = stats.percentileofscore(dist[car_col], r._4, kind="mean")
+for r, colour in zip(baba.itertuples(), (DAY0, PALETTE[1]), strict=False):
+    pctile = stats.percentileofscore(dist[car_col], r._4, kind="mean")
     ax.scatter(r._4, 0, s=120, marker="D", color=colour, zorder=3,
-               label=f"Alibaba {r.day0:%Y-%m-%d}: CAR {r._4:.1%}, percentile {pct:.0f}")
+               label=f"Alibaba {r.day0:%Y-%m-%d}: CAR {r._4:.1%}, percentile {pctile:.0f}")
 ax.axvline(0, color="0.4", lw=0.8)
 ax.set_yticks([])
 ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
 ax.set_xlabel(f"CAR [{wkey}] (market model, local benchmark)")
 ax.set_title(f"Alibaba's announcements within the CARs of all {len(dist)} studied announcements")
-ax.legend(loc="upper left", fontsize="small", bbox_to_anchor=(1.01, 1.0))
+legend_below(ax, ncol=1)
 fig.tight_layout()
 
 # %%
@@ -369,8 +529,9 @@ baba_rows = baba.assign(percentile=[stats.percentileofscore(dist[car_col], v, ki
 baba_rows = baba_rows.merge(res.events[["event_id", f"t[{wkey}]", f"p[{wkey}]"]], on="event_id")
 all_listing_baba = res_all.events[res_all.events["event_id"].str.contains("alibaba")][["event_id", "day0", car_col, f"p[{wkey}]"]]
 display(Markdown("Hong Kong listing (main study) and, below, both listings (secondary view):"))
-display(baba_rows)
-all_listing_baba
+display(baba_rows.set_index("event_id").style.format({"day0": "{:%Y-%m-%d}", car_col: pct, "percentile": "{:.0f}",
+                                                      f"t[{wkey}]": "{:.2f}", f"p[{wkey}]": "{:.3f}"}))
+all_listing_baba.set_index("event_id").style.format({"day0": "{:%Y-%m-%d}", car_col: pct, f"p[{wkey}]": "{:.3f}"})
 
 # %%
 text = "; ".join(
@@ -378,7 +539,18 @@ text = "; ".join(
     f"rank {r['rank']} of {len(dist)} from the top, percentile {r['percentile']:.0f}"
     for _, r in baba_rows.iterrows()
 )
-display(Markdown(f"Alibaba (9988.HK vs ^HSI): {text}." if len(baba_rows) else "Alibaba's announcements are not in the study."))
+ab_ids = list(res.abnormal.panel.event_ids)
+feb = next((e for e in ab_ids if e.startswith("20250224_alibaba")), None)
+tau_list = list(res.abnormal.panel.tau_evt)
+feb_note = ""
+if feb is not None:
+    i_feb = ab_ids.index(feb)
+    ar_m1 = res.abnormal.ar[i_feb, tau_list.index(-1)]
+    c01_feb = res.abnormal.car(0, 1)[0][i_feb]
+    feb_note = (f" The February CAR[{wkey}] is not the plan's effect: tau = -1 in Hong Kong is Friday 21 February, the "
+                f"reaction to the results of the 20th (AR {pct(ar_m1)}); over [0,+1], which leaves it out, Hong Kong's "
+                f"CAR is {pct(c01_feb)} (notebook 02).")
+display(Markdown((f"Alibaba (9988.HK vs ^HSI): {text}." if len(baba_rows) else "Alibaba's announcements are not in the study.") + feb_note))
 
 # %% [markdown]
 # ## 7. Every announcement's CAR path
@@ -387,7 +559,7 @@ display(Markdown(f"Alibaba (9988.HK vs ^HSI): {text}." if len(baba_rows) else "A
 # with the estimation window's degrees of freedom). Same vertical scale in every panel.
 
 # %%
-fig = plot_small_multiples(res, ncols=5)
+fig = plot_small_multiples(res, ncols=5, titles=name_of)
 fig.suptitle("CAR paths, primary listings (market model on the local benchmark)", y=1.01);
 
 # %%
@@ -398,7 +570,7 @@ ax.set_title(f"CAAR of {res.n_events} capex announcements, primary listings, wit
 # %% [markdown]
 # ## What we found
 
-# %%
+# %% tags=["answer"]
 t_main = res.tests[wkey]
 t01 = res.tests["0,1"]
 car01, _ = res.abnormal.car(0, 1)
@@ -423,7 +595,22 @@ display(Markdown(
         for (s, g), row in
         subgroups.xs(f"[{wkey}]", level="window").iterrows()
     ) + ".\n"
-    f"- **Alibaba.** {text if len(baba_rows) else 'not in the study'}."
+    f"- **Alibaba.** {text if len(baba_rows) else 'not in the study'}.{feb_note}"
+))
+
+# %%
+i0 = influence.iloc[0]
+wo_supply = o.loc[("without supplier deals", "[0,0]")]
+display(Markdown(
+    f"**Answer.** {'No' if pb.iloc[0]['BMP p'] >= 0.05 else 'Yes'}: on average these announcements "
+    f"{'did not move' if pb.iloc[0]['BMP p'] >= 0.05 else 'moved'} their own stock (BMP at 5%). The day-0 CAAR of "
+    f"{pct(i0['CAAR'])} over {res.n_events} announcements rests on two of them ({i0['2 largest CARs']}); without "
+    f"them it is {pct(i0['CAAR without the 2 largest'])}, the median is {pct(i0['median'])} and the trimmed mean "
+    f"{pct(i0['trimmed mean'])}. BMP finds no mean effect (p = {pb.iloc[0]['BMP p']:.2f}); Patell's rejection "
+    f"(p = {pb.iloc[0]['Patell p']:.3f}) comes from event-day variance {vr0:.1f} times the estimation-window level, not "
+    f"from a shifted mean. The firms' own capex announcements alone average {pct(wo_supply['caar'])} on day 0 "
+    f"(BMP p = {wo_supply['bmp_p']:.2f}); starting the window at the leak dates moves the day-0 CAAR to "
+    f"{pct(leak_rows[0]['CAAR leak-started'])}."
 ))
 
 # %% [markdown]

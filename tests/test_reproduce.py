@@ -85,3 +85,22 @@ def test_failed_notebook_keeps_the_good_report_and_the_index_links_each(tmp_path
     assert (out / "01_q.failed.ipynb").is_file()
     assert "answer: 42" in (out / "index.html").read_text()
     assert not list(out.glob(".*.partial"))
+
+
+def test_provenance_of_study_uses_the_study_sources_without_reloading(tmp_path) -> None:  # noqa: ANN001
+    import pandas as pd
+    import pytest
+
+    from research_lib.errors import InvalidRequestError
+    from research_lib.runner.provenance import provenance_of_study
+
+    snap = tmp_path / "snap"
+    src = pd.DataFrame({"symbol": ["B", "A", "A"], "source": "snapshot", "first": pd.Timestamp("2024-01-02"),
+                        "last": pd.Timestamp("2024-12-31"), "sha256": "abc",
+                        "origin": [str(snap / "prices" / "B.csv"), str(snap / "prices" / "A.csv"), str(snap / "prices" / "A.csv")]})
+    snap.mkdir()
+    prov = provenance_of_study(src, snapshot=snap, offline=True)
+    assert list(prov.prices["symbol"]) == ["A", "B"] and list(prov.prices["origin"]) == ["prices/A.csv", "prices/B.csv"]
+    assert "pandas" in prov.versions.index and str(tmp_path) not in str(prov)
+    with pytest.raises(InvalidRequestError, match="sources needs"):
+        provenance_of_study(pd.DataFrame({"symbol": ["A"]}), snapshot=snap, offline=True)
