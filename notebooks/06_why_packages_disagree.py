@@ -33,7 +33,7 @@
 CONVENTION_SETS = ("textbook", "estudy2", "eventstudy")
 DETAIL_DAY = "2020-03-19"  # the estudy2 event day shown in detail
 BAND_LABEL = 0.90  # the confidence level the eventstudy package writes on its CAR plot
-DECIMALS = 4  # decimals shown in tables
+DECIMALS = 4  # decimals shown in tables (the packages print 4)
 
 # %%
 import matplotlib.pyplot as plt
@@ -41,9 +41,25 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
+from matplotlib.ticker import MaxNLocator, PercentFormatter
+
 from research_lib.cases import conformance as cf
+from research_lib.plotting import PALETTE, legend_below
 
 pd.set_option("display.width", 140)
+
+
+def fmt(frame: pd.DataFrame | pd.Series, digits: int = DECIMALS):  # noqa: ANN201
+    """A table for reading: floats with ``digits`` decimals and trailing zeros dropped (27.0000 -> 27), counts as integers."""
+    frame = frame.to_frame() if isinstance(frame, pd.Series) else frame
+
+    def one(x: object) -> str:
+        if isinstance(x, bool | np.bool_) or not isinstance(x, float | np.floating):
+            return str(x)
+        if not np.isfinite(x):
+            return "-"
+        return f"{x:.{digits}f}".rstrip("0").rstrip(".") if abs(x) >= 10 ** -digits or x == 0 else f"{x:.1e}"
+    return frame.style.format(one)
 published = cf.read_published()
 covid = cf.estudy2_case()
 apple = cf.lemaire_case()
@@ -79,7 +95,7 @@ display(Markdown(
 # %%
 cmp_e2 = cf.compare(cf.estudy2_statistics(res_e2), published.estudy2)
 dev_e2 = cf.deviation_summary(cmp_e2)
-dev_e2
+fmt(dev_e2, 2)
 
 # %%
 ab = res_e2.abnormal
@@ -88,8 +104,8 @@ worst = dev_e2["max_units"].max()
 display(Markdown(
     f"{int(dev_e2['all_ok'].sum())} of {len(dev_e2)} statistics round to the printed digits on all five days "
     f"(largest gap {worst:.2f} units of the last printed decimal). One of them needs estudy2's own reading of "
-    f"Lamb's test: estudy2 puts 1/mean(M) = {1 / m_i.mean():.7f} into the forecast-error factor, where the mean "
-    f"of each stock's own factor would hold mean(1/M_i) = {np.mean(1 / m_i):.7f}; the `estudy2` convention set "
+    f"Lamb's test: estudy2 puts 1/mean(M) = 1/{m_i.mean():.2f} into the forecast-error factor, where the mean "
+    f"of each stock's own factor would hold mean(1/M_i) = 1/{1 / np.mean(1 / m_i):.2f}; the `estudy2` convention set "
     f"does as estudy2 does. The two agree whenever every stock has the same estimation sample."
 ))
 
@@ -105,7 +121,7 @@ day = pd.Timestamp(DETAIL_DAY)
 table_e2 = side_e2.xs(day, level=1).copy()
 table_e2["printed by estudy2"] = published.estudy2.values[day]
 table_e2["max |estudy2 - textbook| (5 days)"] = (side_e2["estudy2"] - side_e2["textbook"]).abs().groupby(level=0).max()
-table_e2.round(DECIMALS)
+fmt(table_e2)
 
 # %% [markdown]
 # ### Which convention causes each difference?
@@ -116,10 +132,10 @@ table_e2.round(DECIMALS)
 
 # %%
 levels_e2, changes_e2 = cf.decompose(covid.statistics, "textbook", "estudy2")
-changes_e2.xs(day, level=1).round(DECIMALS)
+fmt(changes_e2.xs(day, level=1))
 
 # %%
-changes_e2.abs().groupby(level=0).max().round(DECIMALS)
+fmt(changes_e2.abs().groupby(level=0).max())
 
 # %%
 t_days = np.isfinite(np.concatenate([ab.est_resid, ab.ar], axis=1)).sum(axis=1)
@@ -133,7 +149,7 @@ fw = (np.sqrt(res_e2.abnormal.ar_var[zm_uber] / covid.run("textbook").abnormal.a
       / np.sqrt((m_i[zm_uber] - 2) / (m_i[zm_uber] - 1))[:, None])
 display(Markdown(
     f"- **`resid_ddof`** (residual variance over M - 1 instead of M - 2): every s_i shrinks, and Brown-Warner "
-    f"1980 and Patell grow by about sqrt((M-1)/(M-2)) = {np.sqrt((m_i.max() - 1) / (m_i.max() - 2)):.5f} "
+    f"1980 and Patell grow by about sqrt((M-1)/(M-2)) = {np.sqrt((m_i.max() - 1) / (m_i.max() - 2)):.4f} "
     f"(M = {m_i.max():.0f}); BMP moves only through the two stocks with shorter samples. "
     f"A matter of taste for the estimate of sigma (M - k is the unbiased one); harmless at this M.\n"
     f"- **`market_moments`** (mean and sum of squares of R_m over all {ab.est_resid.shape[1]} window days, "
@@ -164,12 +180,12 @@ res_ap = apple.run()
 table_ap, params_ap = cf.lemaire_statistics(res_ap)
 cmp_ap = cf.compare(table_ap, published.lemaire)
 prm = published.lemaire_params
+gap8 = max(abs(params_ap[k] - prm.values.loc[k, "value"]) for k in ("alpha", "beta", "sigma"))
 display(Markdown(
-    f"alpha {params_ap['alpha']:.8f}, beta {params_ap['beta']:.8f}, sigma {params_ap['sigma']:.8f} "
-    f"(printed: {prm.values.loc['alpha', 'value']:.8f}, {prm.values.loc['beta', 'value']:.8f}, "
-    f"{prm.values.loc['sigma', 'value']:.8f}); t degrees of freedom {params_ap['df']:.0f}."
+    f"alpha {params_ap['alpha']:.5f}, beta {params_ap['beta']:.5f}, sigma {params_ap['sigma']:.5f}: each agrees with the "
+    f"value the package prints to 8 decimals (largest difference {gap8:.1e}); t degrees of freedom {params_ap['df']:.0f}."
 ))
-cf.deviation_summary(cmp_ap)
+fmt(cf.deviation_summary(cmp_ap), 2)
 
 # %%
 side_ap = cf.side_by_side(apple.statistics, CONVENTION_SETS)
@@ -178,11 +194,11 @@ table_ap_side = side_ap.loc[rows].copy()
 table_ap_side["printed by eventstudy"] = [
     published.lemaire.values.loc[r, c] if r in published.lemaire.values.index else np.nan for r, c in rows
 ]
-table_ap_side.round(DECIMALS)
+fmt(table_ap_side)
 
 # %%
 levels_ap, changes_ap = cf.decompose(apple.statistics, "textbook", "eventstudy")
-changes_ap.loc[rows].round(DECIMALS + 2)
+fmt(changes_ap.loc[rows], DECIMALS + 1)
 
 # %%
 se_tb = np.sqrt(apple.run("textbook").abnormal.car(-2, 10)[1][0])
@@ -190,10 +206,10 @@ se_es = np.sqrt(res_ap.abnormal.car(-2, 10)[1][0])
 m_ap = int(res_ap.abnormal.n_est[0])
 display(Markdown(
     f"- **`resid_ddof`** (sigma with ddof 0 instead of M - k): sigma falls by sqrt({m_ap - 2}/{m_ap}) = "
-    f"{np.sqrt((m_ap - 2) / m_ap):.5f}; every |t| rises by the inverse. Defensible (the maximum-likelihood "
+    f"{np.sqrt((m_ap - 2) / m_ap):.4f}; every |t| rises by the inverse. Defensible (the maximum-likelihood "
     f"estimate), a {1 - np.sqrt((m_ap - 2) / m_ap):.1%} effect at M = {m_ap}.\n"
     f"- **`forecast_error`** (no estimation-error term): for CAR(-2,+10) the textbook standard error "
-    f"{se_tb:.5f} becomes {se_es:.5f}. Dropping the term understates the variance by L2/M plus the "
+    f"{se_tb:.2%} becomes {se_es:.2%}. Dropping the term understates the variance by L2/M plus the "
     f"market term; with M = {m_ap} it is an approximation, not an error; with short estimation windows it matters.\n"
     f"- **`car_variance`** (Var(CAR) = L s^2): once the forecast-error term is gone this is the same "
     f"thing, so the switch changes nothing here (the table shows zero).\n"
@@ -205,8 +221,11 @@ display(Markdown(
 # ## 3. Defensible choices and errors
 #
 # The convention fields above are choices that published methods texts disagree on; at these sample
-# sizes each moves the statistics little (tables above), except estudy2's rank aggregation. Three
-# other habits found in published code are errors: they change what the number means.
+# sizes each moves the statistics little (tables above), except estudy2's rank aggregation. Three other
+# habits are errors: they change what the number means. The first is in the Python package *eventstudy*
+# (its CAR plot). The other two are common in hand-written event-study code; neither package studied here
+# makes them (both count windows in trading sessions and take the t test's degrees of freedom from the
+# estimation window, which is why their printed digits are reproduced above).
 #
 # ### An 80% band labelled 90%
 #
@@ -215,13 +234,13 @@ display(Markdown(
 
 # %%
 bands = cf.band_quantiles(BAND_LABEL, params_ap["df"])
-bands
+fmt(bands, 3)
 
 # %%
 car_path = table_ap.loc["car"]
 se_path = np.sqrt([res_ap.abnormal.car(-2, d)[1][0] for d in car_path.index])
 fig, ax = plt.subplots(figsize=(8, 4.2))
-for name, colour in (("correct", "tab:blue"), ("mislabelled", "tab:red")):
+for name, colour in (("correct", PALETTE[0]), ("mislabelled", PALETTE[3])):
     c = bands.loc[name, "critical"]
     cover = bands.loc[name, "coverage"]
     ax.fill_between(car_path.index, car_path - c * se_path, car_path + c * se_path, alpha=0.18, color=colour,
@@ -230,9 +249,11 @@ ax.plot(car_path.index, car_path, color="black", marker="o", label="CAR(-2, d), 
 ax.axhline(0, color="grey", linewidth=0.8)
 ax.axvline(0, color="grey", linewidth=0.8, linestyle=":")
 ax.set_xlabel("event day d (NYSE sessions relative to 2007-01-09)")
-ax.set_ylabel("cumulative abnormal return")
+ax.set_ylabel("cumulative abnormal return (%)")
+ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 ax.set_title(f"Apple, iPhone announcement: two bands both labelled '{BAND_LABEL:.0%}'")
-ax.legend(loc="upper left", fontsize=8)
+legend_below(ax, ncol=1)
 fig.tight_layout()
 
 # %%
@@ -254,7 +275,7 @@ display(Markdown(
 t_car = float(table_ap.loc["t", 1])
 df_tab = cf.event_window_df(t_car, params_ap["df"], len(table_ap.columns))
 display(Markdown(f"For the package's t of CAR(-2, +1) = {t_car:.3f}:"))
-df_tab
+fmt(df_tab)
 
 # %% [markdown]
 # ### Windows counted in calendar days
@@ -264,20 +285,20 @@ df_tab
 
 # %%
 cal = cf.calendar_day_design(apple)
-cal.round(DECIMALS)
+fmt(cal)
 
 # %%
 display(Markdown(
     f"Counted in calendar days the 'event window (-2, +10)' holds {cal.loc['calendar days', 'n_event']} sessions "
     f"instead of {cal.loc['sessions', 'n_event']}, and the '300-day' estimation window only "
-    f"{cal.loc['calendar days', 'n_estimation']} returns; the CAR becomes {cal.loc['calendar days', 'car']:.4f} "
-    f"instead of {cal.loc['sessions', 'car']:.4f}. The design no longer says what its label says."
+    f"{cal.loc['calendar days', 'n_estimation']} returns; the CAR becomes {cal.loc['calendar days', 'car']:.2%} "
+    f"instead of {cal.loc['sessions', 'car']:.2%}. The design no longer says what its label says."
 ))
 
 # %% [markdown]
 # ## What we found
 
-# %%
+# %% tags=["answer"]
 n_fields_e2 = len(cf.convention_path("textbook", "estudy2")) - 1
 n_fields_es = len(cf.convention_path("textbook", "eventstudy")) - 1
 worst_rank = changes_e2["+rank_aggregation=estudy2"].abs().max()
