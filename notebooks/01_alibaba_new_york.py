@@ -56,8 +56,8 @@ import pandas as pd
 from IPython.display import Markdown, display
 from scipy import stats
 
-from research_lib.cases import alibaba as case
 from research_lib.analysis.peers import day_returns
+from research_lib.cases import alibaba as case
 from research_lib.conventions import pct_label
 from research_lib.inference.single_firm import sample_quantile_test
 from research_lib.listings.calendars import day_zero

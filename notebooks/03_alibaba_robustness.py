@@ -79,7 +79,7 @@ from research_lib.cases import alibaba as case
 from research_lib.conventions import pct_label
 from research_lib.data import load_factors
 from research_lib.listings.calendars import day_zero
-from research_lib.plotting import MAIN, legend_below
+from research_lib.plotting import legend_below
 from research_lib.runner.provenance import provenance_table
 
 logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="%(name)s: %(message)s", force=True)

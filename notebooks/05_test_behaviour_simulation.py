@@ -70,10 +70,10 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from research_lib.conventions import pct_label
-from research_lib.engine.windows import WindowSpec  # noqa: E402
-from research_lib.plotting import DAY0  # noqa: E402
-from research_lib.runner.provenance import provenance_table  # noqa: E402
-from research_lib.simulation.experiment import (  # noqa: E402
+from research_lib.engine.windows import WindowSpec
+from research_lib.plotting import DAY0
+from research_lib.runner.provenance import provenance_table
+from research_lib.simulation.experiment import (
     SimulationDesign,
     SyntheticMarket,
     car_sd,
@@ -82,7 +82,7 @@ from research_lib.simulation.experiment import (  # noqa: E402
     simulate,
     snapshot_universe,
 )
-from research_lib.study import event_study  # noqa: E402
+from research_lib.study import event_study
 
 logging.getLogger("research_lib").setLevel(logging.ERROR)
 pd.set_option("display.precision", 3)

@@ -40,7 +40,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
-
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from research_lib.cases import conformance as cf
