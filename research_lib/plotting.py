@@ -23,6 +23,7 @@ import numpy as np
 from scipy import stats
 
 from research_lib.conventions import pct_label
+from research_lib.errors import WindowError
 
 if TYPE_CHECKING:
     from research_lib.results import EventStudyResult
@@ -88,7 +89,7 @@ def car_path(result: EventStudyResult, event: int | None, level: float,
     tau = ab.panel.tau_evt
     start = int(tau[0]) if start is None else int(start)
     if not int(tau[0]) <= start <= int(tau[-1]):
-        raise ValueError(f"start {start} is outside the event window [{int(tau[0])}, {int(tau[-1])}]")
+        raise WindowError(f"start {start} is outside the event window [{int(tau[0])}, {int(tau[-1])}]; pick a start inside it")
     tau = tau[tau >= start]
     cars, ses = [], []
     for t in tau:

@@ -277,3 +277,27 @@ def test_leak_start_cars_move_the_window_start_to_the_leak_day() -> None:
     assert out.loc[ids[4], "window"] == "[-1,1]" and out.loc[ids[0], "window"] == "[0,1]"
     assert out.loc[ids[0], "car_leak"] == pytest.approx(ar[0, tau.index(0): tau.index(1) + 1].sum())
     assert out["leak_tau"].notna().sum() == 2
+
+
+def test_plot_car_from_a_start_uses_okabe_ito_and_integer_ticks(prices) -> None:  # noqa: ANN001
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from research_lib.cases.alibaba import case_events
+    from research_lib.plotting import MAIN, OKABE_ITO, car_path, plot_car
+    from research_lib.study import event_study
+
+    res = event_study(case_events({"BABA": "^GSPC"}), prices=prices, car_windows=[(0, 0)])
+    tau, car, _, _ = car_path(res, 0, 0.95, start=-3)
+    ab = res.abnormal
+    ar = ab.ar[0][list(ab.panel.tau_evt).index(-3):]
+    assert tau[0] == -3 and car == pytest.approx(np.cumsum(ar))  # cumulated from -3, a plain running sum
+    ax = plot_car(res, start=-3)
+    assert ax.lines[0].get_color().lower() == MAIN.lower() and MAIN in OKABE_ITO.values()
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+    assert ax.get_legend() is not None and ax.get_legend().get_bbox_to_anchor().y0 < ax.get_window_extent().y0
+    with pytest.raises(ValueError, match="outside the event window"):
+        car_path(res, 0, 0.95, start=-50)
+    plt.close("all")
