@@ -79,7 +79,7 @@ from research_lib.cases import alibaba as case
 from research_lib.conventions import pct_label
 from research_lib.data import load_factors
 from research_lib.listings.calendars import day_zero
-from research_lib.plotting import legend_below
+from research_lib.plotting import DAY0, MAIN, legend_below
 from research_lib.runner.provenance import provenance_table
 
 logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="%(name)s: %(message)s", force=True)
@@ -312,16 +312,16 @@ placebo.style.format({"event CAR": pct, "event t": "{:.2f}", "share |CAR| >= eve
                       "share |t| >= event": "{:.1%}", "placebo 2.5%": pct, "placebo 97.5%": pct}).hide(axis="index")
 
 # %%
-fig, axes = plt.subplots(2, 2, figsize=(13, 7.5))
+fig, axes = plt.subplots(2, 2, figsize=(13, 9))
 for ax, ((sym, key), (pl, s)) in zip(axes.flat, draws.items(), strict=True):
-    ax.hist(pl["car"], bins=30, color="tab:blue", alpha=0.7, label=f"placebo CARs ({s.n} ordinary days)")
-    ax.axvline(s.car, color="tab:red", lw=2, label=f"event CAR {pct(s.car)}")
-    ax.axvline(-s.car, color="tab:red", lw=1, ls=":", label="mirror image (two-sided)")
+    ax.hist(pl["car"], bins=30, color=MAIN, alpha=0.7, label=f"placebo CARs ({s.n} ordinary days)")
+    ax.axvline(s.car, color=DAY0, lw=2, label=f"event CAR {pct(s.car)}")
+    ax.axvline(-s.car, color=DAY0, lw=1, ls=":", label="mirror image (two-sided)")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
     ax.set_title(f"{sym}, CAR{key}: |CAR| at least as large on {s.share_abs_car:.1%} of days")
     ax.set_xlabel(f"CAR{key} (%)")
     ax.set_ylabel("number of placebo days")
-    ax.legend(fontsize="small", loc="best")
+    legend_below(ax, ncol=3)
 fig.suptitle("Placebo: the baseline design on every ordinary day of the estimation year")
 fig.tight_layout()
 

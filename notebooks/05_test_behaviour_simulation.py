@@ -71,7 +71,7 @@ from IPython.display import Markdown, display
 
 from research_lib.conventions import pct_label
 from research_lib.engine.windows import WindowSpec
-from research_lib.plotting import DAY0
+from research_lib.plotting import DAY0, PALETTE
 from research_lib.runner.provenance import provenance_table
 from research_lib.simulation.experiment import (
     SimulationDesign,
@@ -132,7 +132,7 @@ j1_table.style.format({"simulated": "{:.1%}", "analytic": "{:.1%}", "difference 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4.5))
 grid = np.linspace(0, max(J1_SIZES), 200)
-for n, color in zip(J1_EVENTS, ("tab:blue", "tab:orange"), strict=True):
+for n, color in zip(J1_EVENTS, PALETTE[:2], strict=True):
     ax.plot(100 * grid, mackinlay_power(grid, n, s_ar, LEVEL), color=color, label=f"analytic, N = {n}")
     rate = j1_runs[n].rejection_rates(LEVEL).loc["clm_j1"]
     se = np.sqrt(rate * (1 - rate) / N_SAMPLES)
