@@ -229,7 +229,7 @@ def _run_provenance() -> dict[str, str]:
     data = "snapshot directory (RESEARCH_LIB_SNAPSHOT)" if settings.snapshot else "cache / yfinance"
     out = {"run (UTC)": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"), "commit": commit,
            "data": data + ("; network off" if settings.offline else "; network allowed")}
-    return out | {f"{k}": v for k, v in package_versions().items()}
+    return out | {str(k): str(v) for k, v in package_versions().items()}
 
 
 def write_index(out_dir: Path, runs: list[NotebookRun]) -> Path:
