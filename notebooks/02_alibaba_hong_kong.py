@@ -17,9 +17,10 @@
 # # Alibaba's RMB 380bn AI plan, 24 February 2025: Hong Kong, and the two markets on one clock
 #
 # **Question.** The plan came out during Hong Kong's Monday session. Alibaba's ordinary shares (9988.HK)
-# touched a three-year high and closed about 2% lower; the New York ADS (BABA) closed about 10% lower the
-# same calendar day. Is that a contradiction, or do the two closes simply see different news? What does
-# the event study say for Hong Kong, and does ADR parity (1 ADS = 8 ordinary shares) hold around the event?
+# closed that day with a far smaller fall than the New York ADS (BABA) on the same calendar day. Is that a
+# contradiction, or do the two closes simply see different news? What does the event study say for Hong
+# Kong, which windows of the two markets cover the same hours, and does ADR parity (1 ADS = 8 ordinary
+# shares) hold around the event?
 #
 # **Parts.** (1) The event study of 9988.HK against the Hang Seng Index with the design of notebook 01.
 # (2) Both exchanges' sessions on one UTC clock, and what each daily return covers. (3) ADR parity: BABA

@@ -21,8 +21,7 @@
 # window [-250, -11], simple returns). Do these conclusions survive other reasonable designs, and how
 # unusual is a CAR of this size on days without the event?
 #
-# How much of BABA's fall of about 10% on day 0 was Alibaba's own, rather than a move of Chinese shares in
-# general?
+# How much of BABA's day-0 fall was Alibaba's own, rather than a move of Chinese shares in general?
 #
 # **Plan.** One comparison table over benchmarks (S&P 500, Nasdaq-100, the China-internet ETF KWEB, the
 # China large-cap ETF FXI and an equal-weight basket of four China ADRs for BABA; Hang Seng and Tencent

@@ -244,7 +244,7 @@ def write_index(out_dir: Path, runs: list[NotebookRun]) -> Path:
         took = f"{seconds[path.name]:.1f} s in this run" if path.name in seconds else "kept from an earlier run"
         rows.append(
             f'<section><h2><a href="{htmllib.escape(path.with_suffix(".html").name)}">{htmllib.escape(path.stem)}</a></h2>'
-            f"<p><b>Question.</b> {htmllib.escape(_question(nb))}</p>"
+            f"<div><b>Question.</b> {markdown2html(_question(nb))}</div>"
             f"<div><b>What it found</b>{markdown2html(_answer(nb)) or '<p>(no cell tagged answer)</p>'}</div>"
             f"<p><small>{took}</small></p></section>"
         )
