@@ -150,3 +150,19 @@ def test_event_time_of_the_earnings_reaction() -> None:
     assert tau.iloc[0] == -1 and pd.isna(tau.iloc[1]) and tau.iloc[2] == 1
     with pytest.raises(EventError):
         case.event_time("BABA", "2025-02-23", ["2025-02-20"])
+
+
+def test_window_span_and_overlap_hours_on_the_two_clocks() -> None:
+    from research_lib.cases.alibaba import overlap_hours, window_span
+
+    hk = window_span("9988.HK", "2025-02-24", (0, 1))  # Fri 21 Feb HK close -> Tue 25 Feb HK close
+    ny = window_span("BABA", "2025-02-24", (-1, 0))  # Thu 20 Feb NY close -> Mon 24 Feb NY close
+    assert hk == (pd.Timestamp("2025-02-21 08:00", tz="UTC"), pd.Timestamp("2025-02-25 08:00", tz="UTC"))
+    assert ny == (pd.Timestamp("2025-02-20 21:00", tz="UTC"), pd.Timestamp("2025-02-24 21:00", tz="UTC"))
+    assert overlap_hours(hk, ny) == pytest.approx(24 * 3 + 13)  # Fri 08:00 -> Mon 21:00
+    # BABA's Monday return (Fri 21:00 -> Mon 21:00 UTC) against the Hang Seng's Monday and Tuesday returns
+    baba_mon = window_span("BABA", "2025-02-24", (0, 0))
+    assert overlap_hours(baba_mon, window_span("^HSI", "2025-02-24", (0, 0))) == pytest.approx(59)
+    assert overlap_hours(baba_mon, window_span("^HSI", "2025-02-24", (1, 1))) == pytest.approx(13)
+    t = pd.Timestamp("2025-02-24 00:00", tz="UTC")
+    assert overlap_hours((t, t + pd.Timedelta(hours=1)), (t + pd.Timedelta(hours=2), t + pd.Timedelta(hours=3))) == 0.0

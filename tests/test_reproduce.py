@@ -56,3 +56,52 @@ def test_missing_snapshot_is_reported_before_any_kernel_starts(tmp_path, monkeyp
     assert main(["reproduce", "--notebooks", str(nbs), "--output", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert "no/such/folder" in err and "does not exist" in err and str(tmp_path) in err
+
+
+def test_failed_notebook_keeps_the_good_report_and_the_index_links_each(tmp_path, capfd) -> None:  # noqa: ANN001
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# One\n\n**Question.** Is six times seven forty-two?"),
+                nbformat.v4.new_code_cell("from IPython.display import Markdown\nMarkdown(f'answer: {6 * 7}')"),
+                nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nplt.plot([1, 2]);")]
+    nb.cells[1].metadata["tags"] = ["answer"]
+    nbformat.write(nb, nbs / "01_q.ipynb")
+    out = tmp_path / "reports"
+    assert main(["reproduce", "--notebooks", str(nbs), "--output", str(out)]) == 0
+    index = (out / "index.html").read_text()
+    assert "Is six times seven forty-two?" in index and "answer: 42" in index and 'href="01_q.html"' in index
+    assert "commit" in index and "pandas" in index
+    assert 'alt="01_q: figure 1' in (out / "01_q.html").read_text()
+    good = (out / "01_q.html").read_text()
+    streams = capfd.readouterr()
+    shown = streams.err + streams.out
+    assert "Kernel is running over TCP" not in shown and "Alternative text is missing" not in shown
+    assert "warning" not in shown.lower(), shown
+
+    nb.cells[1].source = "raise ValueError('broken')"
+    nbformat.write(nb, nbs / "01_q.ipynb")
+    assert main(["reproduce", "--notebooks", str(nbs), "--output", str(out)]) == 2
+    assert (out / "01_q.html").read_text() == good, "a failed run must keep the previous good report"
+    assert (out / "01_q.failed.ipynb").is_file()
+    assert "answer: 42" in (out / "index.html").read_text()
+    assert not list(out.glob(".*.partial"))
+
+
+def test_provenance_of_study_uses_the_study_sources_without_reloading(tmp_path) -> None:  # noqa: ANN001
+    import pandas as pd
+    import pytest
+
+    from research_lib.errors import InvalidRequestError
+    from research_lib.runner.provenance import provenance_of_study
+
+    snap = tmp_path / "snap"
+    src = pd.DataFrame({"symbol": ["B", "A", "A"], "source": "snapshot", "first": pd.Timestamp("2024-01-02"),
+                        "last": pd.Timestamp("2024-12-31"), "sha256": "abc",
+                        "origin": [str(snap / "prices" / "B.csv"), str(snap / "prices" / "A.csv"), str(snap / "prices" / "A.csv")]})
+    snap.mkdir()
+    prov = provenance_of_study(src, snapshot=snap, offline=True)
+    assert list(prov.prices["symbol"]) == ["A", "B"] and list(prov.prices["origin"]) == ["prices/A.csv", "prices/B.csv"]
+    assert "pandas" in prov.versions.index and str(tmp_path) not in str(prov)
+    with pytest.raises(InvalidRequestError, match="sources needs"):
+        provenance_of_study(pd.DataFrame({"symbol": ["A"]}), snapshot=snap, offline=True)

@@ -171,3 +171,133 @@ def test_design_label_and_spec() -> None:
     assert "ff3" in d.label and "minus 1 day" in d.label
     assert d.spec == WindowSpec((-250, -11), (-10, 10), 120)
     assert d.exclude_dates == (pd.Timestamp("2025-01-27"),)
+
+
+# --------------------------------------------------------------------------- peers, basket, sector model
+def _with_peers(prices: dict[str, pd.Series]) -> dict[str, pd.Series]:
+    rng = np.random.default_rng(7)
+    grid = prices["BABA"].index
+    out = dict(prices)
+    for k, sym in enumerate(("P1", "P2", "SEC")):
+        r = rng.normal(0.0, 0.015 + 0.002 * k, len(grid))
+        out[sym] = pd.Series(20 * np.cumprod(1 + np.r_[0, r[1:]]), index=grid)
+    out["P2"] = out["P2"].drop(grid[5])  # a day without a close: that day's basket return is dropped
+    return out
+
+
+def test_day_returns_and_equal_weight_basket_are_the_mean_of_peer_returns(prices) -> None:  # noqa: ANN001
+    from research_lib.analysis.peers import day_returns, equal_weight_index
+
+    p = _with_peers(prices)
+    tab = day_returns(p, ["BABA", "P1"], [DAY0])
+    assert tab.loc["BABA", DAY0] == pytest.approx(p["BABA"][DAY0] / p["BABA"].shift(1)[DAY0] - 1)
+    basket = equal_weight_index(p, ["P1", "P2"])
+    r = basket.pct_change().dropna()
+    r1, r2 = p["P1"].pct_change(), p["P2"].pct_change()  # plain pandas, each on its own closes
+    both = r1.index.intersection(r2.dropna().index)[1:]
+    np.testing.assert_allclose(r.loc[both].to_numpy(), ((r1[both] + r2[both]) / 2).to_numpy(), rtol=1e-10)
+    assert p["BABA"].index[5] not in r.index and p["BABA"].index[6] in r.index
+    with pytest.raises(InvalidRequestError, match="at least two members"):
+        equal_weight_index(p, ["P1"])
+    with pytest.raises(InvalidRequestError, match="P2 on"):
+        day_returns(p, ["P2"], [p["BABA"].index[5]])
+
+
+def test_market_sector_model_matches_statsmodels(prices) -> None:  # noqa: ANN001
+    from research_lib.analysis.peers import market_sector_model
+
+    p = _with_peers(prices)
+    res = market_sector_model(p, "BABA", "^GSPC", "SEC", DAY0, (-250, -11), (-5, 5))
+    rets = pd.DataFrame({s: p[s].pct_change() for s in ("BABA", "^GSPC", "SEC")})
+    i0 = rets.index.get_loc(DAY0)
+    est = rets.iloc[i0 - 250: i0 - 10]
+    fit = sm.OLS(est["BABA"], sm.add_constant(est[["^GSPC", "SEC"]])).fit()
+    np.testing.assert_allclose(res.params.to_numpy(), fit.params.to_numpy(), rtol=1e-9)
+    evt = rets.iloc[i0 - 5: i0 + 6]
+    pred = fit.get_prediction(sm.add_constant(evt[["^GSPC", "SEC"]]))
+    np.testing.assert_allclose(res.daily["ar"].to_numpy(), (evt["BABA"] - pred.predicted_mean).to_numpy(), rtol=1e-9)
+    obs_se = np.sqrt(pred.var_pred_mean + fit.scale)  # prediction of a new observation
+    np.testing.assert_allclose(res.daily["ar_se"].to_numpy(), obs_se, rtol=1e-9)
+    parts = res.daily[["market_part", "sector_part", "alpha", "ar"]].sum(axis=1)
+    np.testing.assert_allclose(parts.to_numpy(), res.daily["ret"].to_numpy(), rtol=1e-12)
+    assert res.daily.loc[0, "ar"] < SHOCK / 2 and res.n_est == 240
+
+
+def test_largest_residual_days_finds_a_planted_outlier(prices) -> None:  # noqa: ANN001
+    from research_lib.analysis.robustness import largest_residual_days
+
+    p = dict(prices)
+    grid = p["BABA"].index
+    day = grid[grid.get_loc(DAY0) - 100]
+    r = p["BABA"].pct_change()
+    r[day] += 0.25
+    p["BABA"] = pd.Series(50 * np.cumprod(1 + r.fillna(0).to_numpy()), index=grid)
+    top = largest_residual_days(Design("BABA", "^GSPC"), DAY0, p, k=2)
+    assert top.loc[0, "date"] == day and top.loc[0, "tau"] == -100 and top.loc[0, "residual"] > 0.2
+    assert len(top) == 2 and abs(top.loc[0, "residual"]) >= abs(top.loc[1, "residual"])
+
+
+# --------------------------------------------------------------------------- influence
+def test_influence_table_is_the_leave_one_out_mean() -> None:
+    from research_lib.analysis.influence import influence_table, robust_centres
+
+    cars = pd.Series([0.35, 0.23, 0.01, -0.02, 0.0, -0.03, 0.02], index=list("abcdefg"))
+    tab = influence_table(cars)
+    for name in cars.index:  # plain loop as the oracle
+        assert tab.loc[name, "caar_without"] == pytest.approx(cars.drop(name).mean())
+    assert list(tab.index[:2]) == ["a", "b"]
+    c = robust_centres(cars, trim=0.2, drop=["a"])
+    assert c["mean"] == pytest.approx(cars.drop("a").mean()) and c["median"] == pytest.approx(cars.drop("a").median())
+    assert c["trimmed_mean"] == pytest.approx(np.mean(np.sort(cars.drop("a"))[1:-1]))
+
+
+def test_event_variance_ratio_is_near_one_without_and_large_with_event_induced_variance() -> None:
+    from _synth import make_ab
+
+    from research_lib.analysis.influence import event_variance_ratio
+
+    calm = [event_variance_ratio(make_ab(n_events=200, seed=s), 0, 0) for s in range(5)]
+    wild = [event_variance_ratio(make_ab(n_events=200, seed=s, var_mult=4.0), 0, 0) for s in range(5)]
+    assert 0.8 < np.mean(calm) < 1.2
+    assert 3.0 < np.mean(wild) < 5.0
+
+
+def test_leak_start_cars_move_the_window_start_to_the_leak_day() -> None:
+    from _synth import make_ab
+
+    from research_lib.analysis.influence import leak_start_cars
+
+    ab = make_ab(n_events=6, seed=3)
+    ids = list(ab.panel.event_ids)
+    tau = list(ab.panel.tau_evt)
+    leak = {ids[1]: pd.Timestamp(ab.panel.evt_dates[1][tau.index(-2)]), ids[4]: pd.Timestamp(ab.panel.evt_dates[4][tau.index(-1)])}
+    out = leak_start_cars(ab, leak, stop=1)
+    ar = ab.ar
+    assert out.loc[ids[1], "car_leak"] == pytest.approx(ar[1, tau.index(-2): tau.index(1) + 1].sum())  # plain sum
+    assert out.loc[ids[4], "window"] == "[-1,1]" and out.loc[ids[0], "window"] == "[0,1]"
+    assert out.loc[ids[0], "car_leak"] == pytest.approx(ar[0, tau.index(0): tau.index(1) + 1].sum())
+    assert out["leak_tau"].notna().sum() == 2
+
+
+def test_plot_car_from_a_start_uses_okabe_ito_and_integer_ticks(prices) -> None:  # noqa: ANN001
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from research_lib.cases.alibaba import case_events
+    from research_lib.plotting import MAIN, OKABE_ITO, car_path, plot_car
+    from research_lib.study import event_study
+
+    res = event_study(case_events({"BABA": "^GSPC"}), prices=prices, car_windows=[(0, 0)])
+    tau, car, _, _ = car_path(res, 0, 0.95, start=-3)
+    ab = res.abnormal
+    ar = ab.ar[0][list(ab.panel.tau_evt).index(-3):]
+    assert tau[0] == -3 and car == pytest.approx(np.cumsum(ar))  # cumulated from -3, a plain running sum
+    ax = plot_car(res, start=-3)
+    assert ax.lines[0].get_color().lower() == MAIN.lower() and MAIN in OKABE_ITO.values()
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+    assert ax.get_legend() is not None and ax.get_legend().get_bbox_to_anchor().y0 < ax.get_window_extent().y0
+    with pytest.raises(ValueError, match="outside the event window"):
+        car_path(res, 0, 0.95, start=-50)
+    plt.close("all")

@@ -42,6 +42,7 @@ from research_lib.errors import InsufficientEstimationWindowError, InvalidReques
 from research_lib.inference.single_firm import sample_quantile_test
 from research_lib.listings.calendars import calendar_for, day_zero, session_index
 from research_lib.models.fit import fit_model, market_beta
+from research_lib.plotting import MAIN, legend_below
 from research_lib.tables import car_estimate, t_inference
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ __all__ = [
     "Design",
     "PlaceboSummary",
     "fit_design",
+    "largest_residual_days",
     "mask_estimation_dates",
     "placebo_cars",
     "placebo_days",
@@ -348,12 +350,47 @@ def plot_robustness(table: pd.DataFrame, window: str, level: float = 0.95, ax: A
         raise InvalidRequestError(f"window {window!r} is not in the table; use one of {sorted(set(table['window']))}")
     half = t_inference(sub["car"], sub["se"], sub["df"], level).half_width
     y = np.arange(len(sub))[::-1]
-    ax.errorbar(sub["car"], y, xerr=half, fmt="o", color="tab:blue", ecolor="0.4", capsize=3,
+    ax.errorbar(sub["car"], y, xerr=half, fmt="o", color=MAIN, ecolor="0.4", capsize=3,
                 label=f"CAR{window} with {pct_label(level)} two-sided interval (prediction-error SE)")
     ax.axvline(0, color="0.3", lw=0.8)
     ax.set_yticks(y)
     ax.set_yticklabels(sub["label"], fontsize=8)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
     ax.set_xlabel(f"cumulative abnormal return over event days {window} (%)")
-    ax.legend(loc="lower right", fontsize="small")
+    legend_below(ax, ncol=1)
     return ax
+
+
+# --------------------------------------------------------------------------- contamination
+def largest_residual_days(
+    design: Design, day0: str | pd.Timestamp, prices: Mapping[str, pd.Series], k: int = 3,
+    factors: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The ``k`` estimation-window days with the largest |residual| of ``design`` around ``day0``.
+
+    A contamination check drops these days (``Design(exclude_dates=...)``)
+    and refits: if the event's AR hardly moves, a few extreme days (other news
+    of the firm) did not drive the normal-return model.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``date``, ``tau`` (event time), ``residual`` and ``return`` (the raw
+        return), largest |residual| first.
+
+    Raises
+    ------
+    InvalidRequestError
+        If ``k`` is not positive.
+    """
+    if k < 1:
+        raise InvalidRequestError(f"k must be a positive number of days, got {k}")
+    ab, _ = fit_design(design, pd.Timestamp(day0), prices, factors=factors)
+    resid = ab.est_resid[0]
+    ok = np.isfinite(resid)
+    frame = pd.DataFrame({
+        "date": pd.DatetimeIndex(ab.panel.est_dates[0])[ok], "tau": ab.panel.tau_est[ok],
+        "residual": resid[ok], "return": ab.panel.y_est[0][ok],
+    })
+    top = frame["residual"].abs().sort_values(ascending=False).index[:k]
+    return frame.loc[top].reset_index(drop=True)

@@ -52,9 +52,11 @@ __all__ = [
     "day_zero_table",
     "event_time",
     "load_case_prices",
+    "overlap_hours",
     "plot_clock",
     "return_spans",
     "session_clock",
+    "window_span",
 ]
 
 
@@ -249,6 +251,32 @@ def return_spans(
     return pd.DataFrame(rows)
 
 
+def window_span(symbol: str, day0: str | pd.Timestamp, window: tuple[int, int]) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The UTC interval a CAR over event days ``window`` of ``symbol`` covers.
+
+    The CAR over [a, b] sums the close-to-close returns of sessions a..b, so
+    it runs from the close of session a - 1 to the close of session b (UTC).
+
+    Raises
+    ------
+    EventError
+        If ``day0`` is not a session of the listing's exchange.
+    """
+    cal = calendar_for(symbol)
+    d0 = pd.Timestamp(day0)
+    if not cal.is_session(d0):
+        raise EventError(f"day 0 {d0:%Y-%m-%d} is not a {lookup(symbol).calendar} session; pass a session")
+    grid = pd.DatetimeIndex(cal.sessions)
+    p0 = int(grid.searchsorted(d0))
+    return cal.session_close(grid[p0 + window[0] - 1]), cal.session_close(grid[p0 + window[1]])
+
+
+def overlap_hours(a: tuple[pd.Timestamp, pd.Timestamp], b: tuple[pd.Timestamp, pd.Timestamp]) -> float:
+    """Hours two UTC intervals (start, end) have in common (0 when disjoint)."""
+    lo, hi = max(pd.Timestamp(a[0]), pd.Timestamp(b[0])), min(pd.Timestamp(a[1]), pd.Timestamp(b[1]))
+    return max((hi - lo).total_seconds() / 3600.0, 0.0)
+
+
 def load_case_prices(
     symbols: Sequence[str], start: str | None = None, end: str | None = None
 ) -> dict[str, pd.Series]:
@@ -281,7 +309,9 @@ def plot_clock(
 
         _, ax = plt.subplots(figsize=(11, 3.2))
     symbols = list(dict.fromkeys(clock["symbol"]))
-    colors = ["tab:blue", "tab:orange", "tab:green", "tab:purple"]
+    from research_lib.plotting import DAY0, PALETTE
+
+    colors = list(PALETTE)
 
     def num(t: pd.Timestamp) -> float:
         return mdates.date2num(pd.Timestamp(t).tz_convert("UTC").tz_localize(None).to_pydatetime())
@@ -302,11 +332,11 @@ def plot_clock(
         y = len(symbols) - 0.5 + 0.25 * (j % 3)
         if isinstance(t, tuple):
             x = num(t[0])
-            ax.axvspan(x, num(t[1]), color="tab:red", alpha=0.12, lw=0)
+            ax.axvspan(x, num(t[1]), color=DAY0, alpha=0.12, lw=0)
         else:
             x = num(t)
-            ax.axvline(x, color="tab:red", ls="--", lw=1)
-        ax.text(x, y, f" {label}", color="tab:red", fontsize=8, va="bottom")
+            ax.axvline(x, color=DAY0, ls="--", lw=1)
+        ax.text(x, y, f" {label}", color=DAY0, fontsize=8, va="bottom")
     ax.set_yticks(range(len(symbols)))
     ax.set_yticklabels([f"{s} ({lookup(s).calendar})" for s in symbols])
     ax.set_ylim(-0.7, len(symbols) + 0.5)

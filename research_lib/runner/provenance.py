@@ -75,8 +75,36 @@ def provenance_table(
     from research_lib.data import load_prices
 
     settings = get_settings(snapshot=snapshot, offline=offline)
-    report = load_prices(list(symbols), start, end, snapshot=snapshot, offline=offline, progress=False).report()
+    snap = Path(snapshot) if snapshot is not None else None
+    report = load_prices(list(symbols), start, end, snapshot=snap, offline=offline, progress=False).report()
     report["origin"] = [_relative(o, [settings.snapshot, settings.cache_dir]) for o in report["origin"]]
     where = "snapshot directory (RESEARCH_LIB_SNAPSHOT)" if settings.snapshot else "cache / yfinance"
     where += "; network " + ("off" if settings.offline else "allowed")
     return Provenance(report, package_versions(), where)
+
+
+def provenance_of_study(sources: pd.DataFrame, *, snapshot: str | os.PathLike[str] | None = None,
+                        offline: bool | None = None) -> Provenance:
+    """Provenance of the prices a study actually loaded (its ``sources`` table), without loading them again.
+
+    ``sources`` is :attr:`research_lib.results.EventStudyResult.sources`: one row
+    per symbol with ``source``, ``first`` and ``last`` (the study windows'
+    range), ``sha256`` and ``origin``.  Reading the files again over their
+    whole history would report data-quality notes far outside the windows.
+
+    Raises
+    ------
+    InvalidRequestError
+        If ``sources`` lacks the columns above (e.g. the study was given ``prices=``).
+    """
+    from research_lib.errors import InvalidRequestError
+
+    need = {"symbol", "source", "first", "last", "sha256", "origin"}
+    if not need <= set(sources.columns):
+        raise InvalidRequestError(f"sources needs the columns {sorted(need)}; a study run with prices= has no sources table")
+    settings = get_settings(snapshot=snapshot, offline=offline)
+    table = sources.drop_duplicates("symbol").sort_values("symbol").reset_index(drop=True).copy()
+    table["origin"] = [_relative(o, [settings.snapshot, settings.cache_dir]) for o in table["origin"]]
+    where = "snapshot directory (RESEARCH_LIB_SNAPSHOT)" if settings.snapshot else "cache / yfinance"
+    where += "; network " + ("off" if settings.offline else "allowed") + "; ranges: what the study windows read"
+    return Provenance(table, package_versions(), where)

@@ -10,10 +10,14 @@ Outputs are scrubbed of the machine's paths before they are written.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import html as htmllib
+import logging
 import os
 import re
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,35 +79,41 @@ def execute_notebook(path: Path, out_dir: Path, timeout: int = 1200, parameters:
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-    from nbconvert import HTMLExporter
 
     nb = _read_notebook(path)
     if parameters:
         _inject_parameters(nb, parameters)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    # The kernel's own start-up notice ("Kernel is running over TCP without encryption": a local kernel
+    # on the loopback interface) is not a problem of the notebook; the kernel logs only errors.
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     start = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        with absolute_environment():  # the kernel starts in the notebook's folder
+        with absolute_environment(), _inline_figures():  # the kernel starts in the notebook's folder
             client.execute()
     except CellExecutionError as exc:
         idx, first = _failing_cell(nb)
-        out_dir.mkdir(parents=True, exist_ok=True)
         _scrub_notebook(nb)
-        nbformat.write(nb, out_dir / path.name)
+        failed = out_dir / f"{path.stem}.failed.ipynb"
+        nbformat.write(nb, failed)
         ename = getattr(exc, "ename", "error")
         evalue = getattr(exc, "evalue", str(exc).splitlines()[-1] if str(exc) else "")
         raise NotebookExecutionError(
             f"{path.name}: cell {idx} ({first!r}) failed with {ename}: {evalue}; "
-            f"the partly executed notebook is in {out_dir / path.name}"
+            f"the partly executed notebook is in {failed}; the previous report (if any) is kept"
         ) from None
     seconds = time.perf_counter() - start
     _scrub_notebook(nb)
-    out_dir.mkdir(parents=True, exist_ok=True)
     executed = out_dir / path.name
-    nbformat.write(nb, executed)
-    html, _ = HTMLExporter().from_notebook_node(nb)
     html_path = executed.with_suffix(".html")
-    html_path.write_text(html, encoding="utf-8")
+    # written under temporary names and moved into place together, so that a failure never leaves half a report
+    tmp_nb, tmp_html = out_dir / f".{path.name}.partial", out_dir / f".{html_path.name}.partial"
+    nbformat.write(nb, tmp_nb)
+    tmp_html.write_text(_html(nb, path.stem), encoding="utf-8")
+    os.replace(tmp_nb, executed)
+    os.replace(tmp_html, html_path)
+    (out_dir / f"{path.stem}.failed.ipynb").unlink(missing_ok=True)
     return NotebookRun(path.name, seconds, executed, html_path)
 
 
@@ -125,6 +135,37 @@ def _read_notebook(path: Path):  # noqa: ANN202 (nbformat node)
             "or open and save it in Jupyter"
         ) from None
     return nb
+
+
+@contextlib.contextmanager
+def _inline_figures() -> Iterator[None]:
+    """Kernels draw figures into the notebook, even when the caller set ``MPLBACKEND=Agg`` for itself.
+
+    With ``MPLBACKEND=Agg`` inherited, a kernel renders every figure off-screen and the report has none.
+    """
+    old = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = old
+
+
+def _html(nb, stem: str) -> str:  # noqa: ANN001 (nbformat node)
+    """HTML rendering with an alternative text on every figure (nbconvert otherwise logs a warning per notebook)."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter()
+    quiet = logging.getLogger("research_lib.runner.nbconvert")
+    quiet.setLevel(logging.ERROR)  # the alt-text notice: the figures get their text below
+    exporter.log = quiet
+    html, _ = exporter.from_notebook_node(nb)
+    count = iter(range(1, 10_000))
+    return re.sub(r'alt="No description has been provided for this image"',
+                  lambda _m: f'alt="{stem}: figure {next(count)} (described in the text around it)"', html)
 
 
 def _failing_cell(nb) -> tuple[int, str]:  # noqa: ANN001
@@ -166,8 +207,78 @@ def reproduce(notebooks: Path | None = None, output: Path | None = None, only: l
     bar = tqdm(paths, desc="notebooks", unit="nb", disable=not (sys.stderr.isatty() if progress is None else progress))
     for path in bar:
         bar.set_postfix_str(path.name)
-        runs.append(execute_notebook(path, out_dir, timeout=timeout))
+        try:
+            runs.append(execute_notebook(path, out_dir, timeout=timeout))
+        finally:
+            write_index(out_dir, runs)  # also after a failure: the index then shows the kept reports
     return runs
+
+
+def _question(nb) -> str:  # noqa: ANN001
+    """The paragraph of the first Markdown cell that starts with **Question.** (else its title)."""
+    first = next((c.source for c in nb.cells if c.cell_type == "markdown"), "")
+    paragraphs = [p.strip() for p in first.split("\n\n")]
+    hit = next((p for p in paragraphs if p.startswith("**Question.**")), paragraphs[0] if paragraphs else "")
+    return " ".join(hit.replace("**Question.**", "").split())
+
+
+def _answer(nb) -> str:  # noqa: ANN001
+    """Markdown (or plain text) shown by the cells tagged ``answer``: the notebook's computed findings."""
+    parts = []
+    for cell in nb.cells:
+        if "answer" in cell.get("metadata", {}).get("tags", []):
+            for out in cell.get("outputs", []):
+                data = out.get("data", {})
+                parts.append(data.get("text/markdown") or data.get("text/plain") or out.get("text", ""))
+    return "\n\n".join(p for p in parts if p)
+
+
+def _run_provenance() -> dict[str, str]:
+    import datetime as dt
+    import subprocess
+
+    from research_lib.config import get_settings
+    from research_lib.runner.provenance import package_versions
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                                text=True, check=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown (not a git checkout)"
+    settings = get_settings()
+    data = "snapshot directory (RESEARCH_LIB_SNAPSHOT)" if settings.snapshot else "cache / yfinance"
+    out = {"run (UTC)": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"), "commit": commit,
+           "data": data + ("; network off" if settings.offline else "; network allowed")}
+    return out | {str(k): str(v) for k, v in package_versions().items()}
+
+
+def write_index(out_dir: Path, runs: list[NotebookRun]) -> Path:
+    """Write ``index.html``: each executed notebook's question, computed findings and link; the run's provenance."""
+    import nbformat
+    from nbconvert.filters import markdown2html
+
+    seconds = {r.name: r.seconds for r in runs}
+    rows = []
+    for path in [p for p in numbered_notebooks(out_dir) if not p.name.endswith(".failed.ipynb")]:
+        nb = nbformat.read(path, as_version=4)
+        took = f"{seconds[path.name]:.1f} s in this run" if path.name in seconds else "kept from an earlier run"
+        rows.append(
+            f'<section><h2><a href="{htmllib.escape(path.with_suffix(".html").name)}">{htmllib.escape(path.stem)}</a></h2>'
+            f"<div><b>Question.</b> {markdown2html(_question(nb))}</div>"
+            f"<div><b>What it found</b>{markdown2html(_answer(nb)) or '<p>(no cell tagged answer)</p>'}</div>"
+            f"<p><small>{took}</small></p></section>"
+        )
+    prov = "".join(f"<tr><th>{htmllib.escape(k)}</th><td>{htmllib.escape(str(v))}</td></tr>" for k, v in _run_provenance().items())
+    page = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>research_lib reports</title>'
+        "<style>body{font-family:sans-serif;max-width:60em;margin:auto;padding:1em}th{text-align:left;padding-right:1em}"
+        "section{border-bottom:1px solid #ccc;padding-bottom:.5em}</style></head><body>"
+        f"<h1>research_lib: executed notebooks</h1>{''.join(rows)}<h2>Provenance of the run</h2><table>{prov}</table>"
+        "</body></html>"
+    )
+    index = out_dir / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index
 
 
 def reproduce_from_cli(args: argparse.Namespace) -> int:
@@ -181,5 +292,5 @@ def reproduce_from_cli(args: argparse.Namespace) -> int:
     )
     for r in runs:
         print(f"{r.name:<45} {r.seconds:7.1f} s  -> {r.html}")
-    print(f"{len(runs)} notebooks executed in {sum(r.seconds for r in runs):.1f} s")
+    print(f"{len(runs)} notebooks executed in {sum(r.seconds for r in runs):.1f} s; index: {runs[0].html.parent / 'index.html'}")
     return 0
