@@ -38,7 +38,7 @@ extensions = [
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "Thumbs.db", ".DS_Store"]
-templates_path = ["_templates"]
+templates_path: list[str] = []
 
 # -- API reference -------------------------------------------------------------------------------
 autosummary_generate = True
@@ -163,7 +163,7 @@ def copy_mathjax(app, exception) -> None:  # noqa: ANN001
 # -- HTML -------------------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"research_lib {release}"
-html_static_path = ["_static"]
+html_static_path: list[str] = []  # MathJax is copied in by copy_mathjax
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
