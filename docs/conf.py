@@ -131,22 +131,25 @@ nb_mime_priority_overrides = [
 suppress_warnings = ["myst.header"]  # notebooks may skip a heading level
 
 # -- math, offline: MathJax 2.7 from the jupyter-server-mathjax wheel ------------------------------------
+# The wheel (on PyPI, pinned in the lock file) is the MathJax that Jupyter serves offline: its combined
+# TeX/MathML/HTML-CSS configuration and the STIX-Web fonts. copy_mathjax puts it into _static/mathjax,
+# so no page reaches a CDN. (npm's mathjax would need node in CI; imgmath would need LaTeX from apt.)
 try:
     import jupyter_server_mathjax
 
     MATHJAX_SRC: Path | None = Path(jupyter_server_mathjax.__file__).parent / "static"
 except ImportError:  # pragma: no cover - the docs extra installs it
     MATHJAX_SRC = None
-mathjax_path = "mathjax/MathJax.js"
+mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
 mathjax2_config = {
-    "jax": ["input/TeX", "output/SVG"],
-    "extensions": ["tex2jax.js"],
-    "TeX": {"extensions": ["AMSmath.js", "AMSsymbols.js"]},
     "tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]], "processEscapes": True},
-    "SVG": {"font": "TeX"},
+    "HTML-CSS": {
+        "availableFonts": ["STIX-Web"], "preferredFont": "STIX-Web", "webFont": "STIX-Web", "imageFont": None,
+        # MathJax's blank test font points at about:blank, which Chromium refuses with a console error;
+        # a local() source loads nothing and raises nothing
+        "styles": {"@font-face": {"font-family": "MathJax_Blank", "src": "local('MathJax_Blank')"}},
+    },
     "messageStyle": "none",
-    "menuSettings": {"zoom": "None"},
-    "showMathMenu": False,
 }
 
 
@@ -156,8 +159,7 @@ def copy_mathjax(app, exception) -> None:  # noqa: ANN001
     if MATHJAX_SRC is None or not (MATHJAX_SRC / "MathJax.js").is_file():
         raise RuntimeError("MathJax not found: install the docs extra (jupyter-server-mathjax)")
     target = Path(app.outdir) / "_static" / "mathjax"
-    # SVG output needs no web fonts; the HTML-CSS fonts are left out
-    shutil.copytree(MATHJAX_SRC, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("fonts"))
+    shutil.copytree(MATHJAX_SRC, target, dirs_exist_ok=True)
 
 
 # -- HTML -------------------------------------------------------------------------------------------
@@ -172,6 +174,8 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": [],
 }
+html_context = {"default_mode": "light"}  # an unset mode makes the theme log a console error
+html_favicon = "favicon.svg"  # without one the browser asks for /favicon.ico (a 404 in the console)
 html_show_sourcelink = False
 html_copy_source = False
 
