@@ -8,8 +8,6 @@ are the executed ones of the last ``reproduce`` run, staged by
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import os
 import re
 import shutil
@@ -70,44 +68,11 @@ API_SECTIONS = [
 ]
 
 
-def _public(module_name: str) -> list[str]:
-    """Functions and classes named in ``module.__all__`` (or its public callables without one)."""
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return []
-    names = getattr(module, "__all__", None)
-    if names is None:
-        names = [n for n, v in vars(module).items() if not n.startswith("_") and getattr(v, "__module__", None) == module_name]
-    out = []
-    for name in names:
-        value = getattr(module, name, None)
-        if inspect.isclass(value) or inspect.isfunction(value):
-            out.append(name)
-    return out
-
-
 def write_api_pages() -> None:
-    """Write ``api/index.rst``: one autosummary table per section, each object documented once."""
-    seen: set[int] = set()
-    parts = ["API reference", "=============", "",
-             "Generated from the public API at build time: each function and class has its own page,",
-             "with the formulas of its Notes and the sources of its References.", ""]
-    for module_name, title in API_SECTIONS:
-        rows = []
-        for name in _public(module_name):
-            obj = getattr(importlib.import_module(module_name), name)
-            if id(obj) in seen:
-                continue
-            seen.add(id(obj))
-            rows.append(f"   {module_name}.{name}")
-        if not rows:
-            continue
-        parts += [title, "-" * len(title), "", f"``{module_name}``", "",
-                  ".. autosummary::", "   :toctree: generated", "   :nosignatures:", "", *sorted(rows), ""]
+    """Write ``api/index.rst`` (only when it changes, so Sphinx rebuilds only what changed)."""
     target = DOCS / "api" / "index.rst"
     target.parent.mkdir(exist_ok=True)
-    text = "\n".join(parts)
+    text = docs_runner.api_index_rst(API_SECTIONS)
     if not target.is_file() or target.read_text() != text:
         target.write_text(text)
 

@@ -1,7 +1,8 @@
 """The built site in a real browser: headless Chromium (Debian's chromium + chromium-driver) via Selenium.
 
 The site is built once per session (warnings fail the build) from the executed notebooks of the last
-``reproduce`` run, or, where there are no reports, from the un-executed source notebooks. It is served
+``reproduce`` run, or, where there are no reports, from the un-executed source notebooks; CI reuses the
+site that ``research-lib docs`` has just built (``RESEARCH_LIB_DOCS_HTML``). It is served
 over ``http.server`` on 127.0.0.1; each page checked must load its figures, render its math with MathJax
 (served from the site itself: no network), log no console error, and link only to internal pages that exist.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import shutil
 import tempfile
 import threading
@@ -43,6 +45,10 @@ PAGES = {
 def site() -> Iterator[Path]:
     from research_lib.runner.docs import build_docs
 
+    built = os.environ.get("RESEARCH_LIB_DOCS_HTML")  # .ci/run sets it after `research-lib docs`
+    if built and (Path(built) / "index.html").is_file():
+        yield Path(built)
+        return
     out = Path(tempfile.mkdtemp(prefix="research_lib_site_"))
     build = build_docs(out / "html", REPO / "reports", run_reproduce=False, allow_unexecuted=True)
     yield build.html

@@ -16,23 +16,26 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import importlib
+import inspect
 import json
 import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from research_lib.errors import ResearchLibError
+from research_lib.runner.provenance import LOCK_FILE as PROVENANCE_LOCK_FILE
 from research_lib.runner.reproduce import PROJECT_ROOT, numbered_notebooks
 
 logger = logging.getLogger(__name__)
 
 DOCS_DIR = PROJECT_ROOT / "docs"
-LOCK_FILE = PROJECT_ROOT / "requirements" / "lock-py311.txt"
+LOCK_FILE = PROVENANCE_LOCK_FILE
 #: environment variables read by ``docs/conf.py``
 ENV_REPORTS = "RESEARCH_LIB_DOCS_REPORTS"
 ENV_ALLOW_UNEXECUTED = "RESEARCH_LIB_DOCS_UNEXECUTED"
@@ -89,12 +92,47 @@ def provenance_markdown(executed: Path, source: Path | None) -> str:
     ]
     if source is not None and source.is_file():
         lines.append(f"- Source notebook: `notebooks/{source.name}` (sha256 `{sha256_file(source)[:16]}`)")
-    lines.append(f"- Lock file: `requirements/lock-py311.txt` (sha256 `{lock[:16]}`)" if lock else "- Lock file: none")
+    lines.append(f"- Lock file when the site was built: `requirements/lock-py311.txt` (sha256 `{lock[:16]}`); "
+                 "the run's own is the `lock-py311.txt sha256` row of its Software table" if lock else "- Lock file: none")
     lines += [
         "- Data files, their checksums and the package versions of the run: the notebook's own *Provenance* cell below.",
         "```",
     ]
     return "\n".join(lines)
+
+
+def public_objects(module_name: str) -> list[str]:
+    """Functions and classes named in a module's ``__all__`` (its public callables when it has none)."""
+    module = importlib.import_module(module_name)
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [n for n, v in vars(module).items() if not n.startswith("_") and getattr(v, "__module__", None) == module_name]
+    return [n for n in names if inspect.isclass(getattr(module, n, None)) or inspect.isfunction(getattr(module, n, None))]
+
+
+def api_index_rst(sections: Sequence[tuple[str, str]]) -> str:
+    """The API reference's index: one autosummary table per (module, title), each object listed once.
+
+    An object exported by several modules (``research_lib.event_study`` is
+    ``research_lib.study.event_study``) is documented under the first section
+    that exports it, so Sphinx sees no duplicate description.
+    """
+    seen: set[int] = set()
+    parts = ["API reference", "=============", "",
+             "Generated from the public API (the modules' ``__all__``) at build time: each function and class",
+             "has its own page, with the formulas of its Notes and the sources of its References.", ""]
+    for module_name, title in sections:
+        module = importlib.import_module(module_name)
+        rows = []
+        for name in public_objects(module_name):
+            obj = getattr(module, name)
+            if id(obj) not in seen:
+                seen.add(id(obj))
+                rows.append(f"   {module_name}.{name}")
+        if rows:
+            parts += [title, "-" * len(title), "", f"``{module_name}``", "",
+                      ".. autosummary::", "   :toctree: generated", "   :nosignatures:", "", *sorted(rows), ""]
+    return "\n".join(parts)
 
 
 def stage_notebooks(dest: Path, reports: Path | None = None, allow_unexecuted: bool = False) -> bool:
