@@ -172,12 +172,30 @@ def escape_plain_math(app, what, name, obj, options, lines) -> None:  # noqa: AN
         lines[i] = "".join(p if j % 2 else _REFS.sub(r"\1\\_", _BARS.sub(r"\\|\1\\|", p)) for j, p in enumerate(parts))
 
 
+_USES: dict[str, list[docs_runner.NotebookUse]] = {}
+
+
+def link_notebooks(app, what, name, obj, options, lines) -> None:  # noqa: ANN001
+    """Append "Used in the notebooks" with a link to each notebook section that calls the object."""
+    uses = _USES.get(name.rsplit(".", 1)[-1]) if what in ("function", "class") else None
+    if not uses:
+        return
+    lines += ["", ".. rubric:: Used in the notebooks", ""]
+    def plain(text: str) -> str:  # no reST markup inside a role's title or an emphasis
+        return re.sub(r"[`*<>|_\\]", "", text)
+
+    lines += [f"- :doc:`{plain(u.title)} </notebooks/{u.notebook}>`, section *{plain(u.section)}*" for u in uses]
+
+
 # generated sources must exist before Sphinx discovers the documents (before any event runs)
 write_api_pages()
 stage()
+_USES.update(docs_runner.notebook_uses(
+    DOCS / "notebooks", sorted({n for m, _ in API_SECTIONS for n in docs_runner.public_objects(m)})))
 
 
 def setup(app):  # noqa: ANN001, ANN201
     app.connect("build-finished", copy_mathjax)
     app.connect("autodoc-process-docstring", escape_plain_math)
+    app.connect("autodoc-process-docstring", link_notebooks)
     return {"parallel_read_safe": True}

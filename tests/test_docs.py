@@ -92,3 +92,18 @@ def test_example_data_is_deterministic_and_carries_the_planted_effect() -> None:
         others = resid.drop(day)
         assert abs(day0 - PLANTED_AR) < 4 * others.std()
         assert abs(others.mean()) < 3 * others.std() / len(others) ** 0.5
+
+
+def test_notebook_uses_find_the_section_that_calls_a_name(tmp_path: Path) -> None:
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": "# A title\n\n## First part"},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": "res = event_study(ev)"},
+        {"cell_type": "markdown", "metadata": {}, "source": "## Second part"},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": "x = obj.sessions(1)\ny = event_study(ev2)"},
+    ]
+    (tmp_path / "01_x.ipynb").write_text(json.dumps({"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": cells}))
+    uses = docs_runner.notebook_uses(tmp_path, ["event_study", "sessions"])
+    assert [(u.notebook, u.title, u.section) for u in uses["event_study"]] == [
+        ("01_x", "A title", "First part"), ("01_x", "A title", "Second part")]
+    assert "sessions" not in uses  # a method of another object is not a call of the public function

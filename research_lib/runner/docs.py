@@ -21,6 +21,7 @@ import inspect
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator, Sequence
@@ -133,6 +134,42 @@ def api_index_rst(sections: Sequence[tuple[str, str]]) -> str:
             parts += [title, "-" * len(title), "", f"``{module_name}``", "",
                       ".. autosummary::", "   :toctree: generated", "   :nosignatures:", "", *sorted(rows), ""]
     return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class NotebookUse:
+    """A call of a public name in a notebook: which notebook, under which heading."""
+
+    notebook: str  # file stem, e.g. ``01_alibaba_new_york``
+    title: str  # the notebook's title
+    section: str  # the heading the calling cell sits under
+
+
+def notebook_uses(folder: Path, names: Sequence[str]) -> dict[str, list[NotebookUse]]:
+    """Where each of ``names`` is called (``name(``) in the notebooks of ``folder``, by section.
+
+    The API pages link to these sections, so a reader of a statistic's formula finds the
+    notebook that applies it.
+    """
+    calls = {n: re.compile(rf"(?<![\w.]){re.escape(n)}\(") for n in names}
+    out: dict[str, list[NotebookUse]] = {}
+    for path in numbered_notebooks(folder) if folder.is_dir() else []:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        title, section = path.stem, ""
+        for cell in nb.get("cells", []):
+            src = "".join(cell.get("source", ""))
+            if cell.get("cell_type") == "markdown":
+                for line in src.splitlines():
+                    if line.startswith("# ") and title == path.stem:
+                        title = line[2:].strip()
+                    elif line.startswith("## "):
+                        section = line[3:].strip()
+                continue
+            for name, pattern in calls.items():
+                use = NotebookUse(path.stem, title, section or title)
+                if pattern.search(src) and use not in out.get(name, []):
+                    out.setdefault(name, []).append(use)
+    return out
 
 
 def stage_notebooks(dest: Path, reports: Path | None = None, allow_unexecuted: bool = False) -> bool:
