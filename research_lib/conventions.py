@@ -110,7 +110,19 @@ CONVENTIONS: dict[str, Conventions] = {c.name: c for c in (TEXTBOOK, ESTUDY2, EV
 
 
 def get_conventions(name: str | Conventions) -> Conventions:
-    """Look up a convention set by name (or pass one through)."""
+    """Look up a convention set by name (or pass one through).
+
+    Examples
+    --------
+    >>> get_conventions("estudy2").resid_ddof
+    '1'
+    >>> get_conventions("textbook").describe()["car_variance"]
+    'prediction'
+    >>> get_conventions("stata")
+    Traceback (most recent call last):
+    ...
+    research_lib.errors.InvalidRequestError: unknown conventions 'stata'; choose one of ['estudy2', 'eventstudy', 'textbook']
+    """
     if isinstance(name, Conventions):
         return name
     try:

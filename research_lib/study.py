@@ -140,6 +140,30 @@ def event_study(
         If every event was excluded; the message lists the reasons.
     EventError, CatalogueError, WindowError, InvalidRequestError, DataError
         For invalid events, windows, options or prices, with the fix in the message.
+
+    Notes
+    -----
+    For event :math:`i` and day :math:`t` of its event window, with the model fitted on the
+    estimation window,
+
+    .. math::
+
+        AR_{it} = R_{it} - \\hat{E}[R_{it}], \\qquad
+        CAR_i(\\tau_1, \\tau_2) = \\sum_{t=\\tau_1}^{\\tau_2} AR_{it}.
+
+    Examples
+    --------
+    On the seeded synthetic market of :mod:`research_lib.examples` (five events with a planted
+    day-0 abnormal return of 5%), prices passed directly, no data layer:
+
+    >>> from research_lib import event_study
+    >>> from research_lib.examples import example_events, example_prices
+    >>> res = event_study(example_events(), prices=example_prices(), car_windows=[(0, 0), (-1, 1)])
+    >>> frame = res.to_frame()
+    >>> len(frame), int(frame["n_est"].min())
+    (5, 240)
+    >>> round(float(frame["car[0,0]"].mean()), 2)
+    0.05
     """
     design = _resolve_spec(spec, options)
     events = check_events_argument(events)

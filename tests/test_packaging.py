@@ -125,3 +125,82 @@ def test_readme_layout_table_names_every_subpackage() -> None:
     missing = [m for m in modules if f"`{m}`" not in table]
     assert not missing, f"top-level modules missing from the README layout table: {missing}"
     assert (REPO / "CONTRIBUTING.md").is_file()
+
+
+# -- the lock file: exact versions for Python 3.11, consistent with pyproject.toml and environment.yml --
+
+LOCK = REPO / "requirements" / "lock-py311.txt"
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _lock_pins() -> dict[str, str]:
+    pins = {}
+    for line in LOCK.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            assert version, f"lock line without an exact version: {line!r}"
+            pins[_canonical(name.split("[")[0])] = version.split(";")[0].strip()
+    return pins
+
+
+def _requirement_name(req: str) -> str:
+    return _canonical(re.split(r"[\s<>=!~;\[]", req, maxsplit=1)[0])
+
+
+def test_lock_pins_every_dependency_of_pyproject() -> None:
+    """A dependency added to pyproject.toml without regenerating the lock fails here (bash requirements/compile.sh)."""
+    project = _pyproject()["project"]
+    wanted = {_requirement_name(r) for r in project["dependencies"]}
+    for extra in ("notebooks", "dev", "docs"):
+        wanted |= {_requirement_name(r) for r in project["optional-dependencies"][extra]}
+    pins = _lock_pins()
+    assert wanted - set(pins) == set(), "regenerate requirements/lock-py311.txt (bash requirements/compile.sh)"
+    assert "research-lib" not in pins  # the project is installed from the checkout (--no-deps -e .)
+
+
+def test_lock_satisfies_pyproject_specifiers() -> None:
+    from packaging.requirements import Requirement
+
+    project = _pyproject()["project"]
+    reqs = list(project["dependencies"]) + [r for e in ("notebooks", "dev", "docs") for r in project["optional-dependencies"][e]]
+    pins = _lock_pins()
+    for text in reqs:
+        req = Requirement(text)
+        assert req.specifier.contains(pins[_canonical(req.name)], prereleases=True), (text, pins[_canonical(req.name)])
+
+
+def test_readme_ci_and_environment_use_the_same_lock() -> None:
+    readme = (REPO / "README.md").read_text()
+    ci = (REPO / ".ci" / "run").read_text()
+    for text in (readme, ci):
+        assert re.search(r"pip install (-q )?-r requirements/lock-py311\.txt", text)
+        assert re.search(r"pip install (-q )?--no-deps -e \.", text)
+    env = (REPO / "environment.yml").read_text()
+    # the conda environment's Python is the lock's, and it installs every extra the lock covers
+    assert re.search(r"python=3\.11\b", env)
+    assert "requirements/lock-py311.txt" in env
+
+
+def test_installed_versions_are_the_locked_ones() -> None:
+    """In CI (RESEARCH_LIB_LOCKED=1, set by .ci/run after the locked install) the suite runs on the lock's
+    exact versions; the Alibaba key numbers (tests/test_alibaba_case.py) are checked in that same run."""
+    import os
+    from importlib import metadata
+
+    if os.environ.get("RESEARCH_LIB_LOCKED") != "1":
+        import pytest
+
+        pytest.skip("not a locked install (.ci/run sets RESEARCH_LIB_LOCKED=1 after pip install -r the lock)")
+    wrong = {}
+    for name, version in _lock_pins().items():
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = "missing"
+        if installed != version:
+            wrong[name] = (version, installed)
+    assert not wrong, f"locked vs installed: {wrong}"

@@ -342,8 +342,9 @@ class GroupComparison:
     ----------
     column : the events column that defines the groups.
     table : :func:`subgroup_table` (one row per group and window).
-    differences : one row per pair of groups, window and test: ``group_a, group_b,
-        window, test, n_a, n_b, diff`` (mean CAR_a - mean CAR_b), ``stat, p, null``.
+    differences : one row per pair of groups, window and test, with the columns
+        ``group_a``, ``group_b``, ``window``, ``test``, ``n_a``, ``n_b``, ``diff``
+        (mean CAR_a - mean CAR_b), ``stat``, ``p`` and ``null``.
     """
 
     column: str

@@ -1,8 +1,8 @@
 """The ``research-lib`` command.
 
 Subcommands: ``data-report`` (what the data layer sees for some symbols),
-``study`` (an event study from an events CSV) and ``reproduce`` (execute the
-numbered notebooks into ``reports/``).  Errors of the package end the command
+``study`` (an event study from an events CSV), ``reproduce`` (execute the
+numbered notebooks into ``reports/``) and ``docs`` (build the documentation site).  Errors of the package end the command
 with exit status 2 and one line naming the problem and the fix; ``--debug``
 shows the traceback.
 """
@@ -97,12 +97,27 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
+def _add_docs(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("docs", help="build the documentation site offline into docs/_build/html")
+    p.add_argument("--output", default=None, help="HTML folder (default: docs/_build/html)")
+    p.add_argument("--reports", default=None, help="executed notebooks to render (default: reports/)")
+    p.add_argument("--no-reproduce", action="store_true",
+                   help="fail instead of running reproduce when there are no reports")
+
+    def run(args: argparse.Namespace) -> int:
+        from research_lib.runner.docs import docs_from_cli
+
+        return docs_from_cli(args)
+
+    p.set_defaults(handler=run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``research-lib``."""
     parser = argparse.ArgumentParser(prog="research-lib", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_data_report, _add_study, _add_reproduce):
+    for add in (_add_data_report, _add_study, _add_reproduce, _add_docs):
         add(sub)
     return parser
 

@@ -217,6 +217,25 @@ def load_prices(
     """Load several symbols (see :func:`load_price`); duplicates are loaded once.
 
     ``progress`` shows a tqdm bar; ``None`` shows it only when stderr is a terminal.
+
+    Examples
+    --------
+    Offline, from a snapshot folder (here the synthetic one of :mod:`research_lib.examples`,
+    written to a temporary folder):
+
+    >>> import tempfile
+    >>> from research_lib.examples import example_snapshot
+    >>> root = example_snapshot(tempfile.mkdtemp())
+    >>> tmp_cache = tempfile.mkdtemp()
+    >>> prices = load_prices(["EXA", "^GSPC"], "2024-01-02", "2024-06-28", snapshot=root,
+    ...                      offline=True, cache_dir=tmp_cache, progress=False)
+    >>> sorted(prices)
+    ['EXA', '^GSPC']
+    >>> report = prices.report()
+    >>> print(report[["symbol", "source", "first", "last", "missing_sessions"]].to_string(index=False))
+    symbol   source      first       last  missing_sessions
+       EXA snapshot 2024-01-02 2024-06-28                 0
+     ^GSPC snapshot 2024-01-02 2024-06-28                 0
     """
     settings = get_settings(snapshot, offline, cache_dir)
     lo, hi = date_range_bounds(start, end)

@@ -24,7 +24,14 @@ CALENDAR_START = pd.Timestamp("1970-01-01")
 
 @cache
 def get_calendar(code: str) -> xcals.ExchangeCalendar:
-    """Return the exchange calendar ``code`` covering 1970 (or its first bound) onward."""
+    """Return the exchange calendar ``code`` covering 1970 (or its first bound) onward.
+
+    Examples
+    --------
+    >>> cal = get_calendar("XHKG")
+    >>> cal.name, str(cal.tz)
+    ('XHKG', 'Asia/Hong_Kong')
+    """
     bound = xcals.calendar_utils._default_calendar_factories[code].bound_min()
     start = CALENDAR_START if bound is None else max(CALENDAR_START, pd.Timestamp(bound))
     with warnings.catch_warnings():
@@ -35,12 +42,28 @@ def get_calendar(code: str) -> xcals.ExchangeCalendar:
 
 
 def calendar_for(symbol: str) -> xcals.ExchangeCalendar:
-    """The trading calendar of a symbol's listing (see :mod:`research_lib.listings.symbols`)."""
+    """The trading calendar of a symbol's listing (see :mod:`research_lib.listings.symbols`).
+
+    Examples
+    --------
+    >>> calendar_for("9988.HK").name, calendar_for("BABA").name
+    ('XHKG', 'XNYS')
+    """
     return get_calendar(lookup(symbol).calendar)
 
 
 def sessions(symbol: str, start: str | pd.Timestamp, end: str | pd.Timestamp) -> pd.DatetimeIndex:
-    """Trading sessions of ``symbol``'s exchange between ``start`` and ``end`` inclusive."""
+    """Trading sessions of ``symbol``'s exchange between ``start`` and ``end`` inclusive.
+
+    Examples
+    --------
+    Good Friday and Easter Monday 2025 are holidays in Hong Kong; New York closes on Good Friday only:
+
+    >>> sessions("9988.HK", "2025-04-17", "2025-04-22").strftime("%Y-%m-%d").tolist()
+    ['2025-04-17', '2025-04-22']
+    >>> sessions("BABA", "2025-04-17", "2025-04-22").strftime("%Y-%m-%d").tolist()
+    ['2025-04-17', '2025-04-21', '2025-04-22']
+    """
     cal = calendar_for(symbol)
     start_ts = max(pd.Timestamp(start), cal.first_session)
     end_ts = min(pd.Timestamp(end), cal.last_session)
@@ -95,6 +118,18 @@ def day_zero(announced_at: str | pd.Timestamp | dt.datetime, symbol: str) -> Day
     ------
     EventError
         If the timestamp has no time zone (its meaning would be a guess).
+
+    Examples
+    --------
+    Alibaba's plan came out during the Hong Kong session of Monday 24 February 2025, which was
+    Sunday evening in New York:
+
+    >>> hk = day_zero("2025-02-24T11:48+08:00", "9988.HK")
+    >>> hk.session.date().isoformat(), hk.rule
+    ('2025-02-24', 'intraday')
+    >>> ny = day_zero("2025-02-24T11:48+08:00", "BABA")
+    >>> ny.session.date().isoformat(), ny.rule, ny.shifted
+    ('2025-02-24', 'non_trading_day', True)
     """
     ts = pd.Timestamp(announced_at)
     if ts.tzinfo is None:
@@ -141,6 +176,15 @@ def check_session(date: str | pd.Timestamp, symbol: str) -> DayZero:
     ------
     EventError
         If the date is not a session; the message names the neighbouring sessions.
+
+    Examples
+    --------
+    >>> check_session("2025-02-24", "BABA").rule
+    'date'
+    >>> check_session("2025-02-23", "BABA")
+    Traceback (most recent call last):
+    ...
+    research_lib.errors.EventError: event date 2025-02-23 (Sunday) is not a XNYS session for BABA; ...
     """
     info = lookup(symbol)
     cal = get_calendar(info.calendar)
@@ -165,6 +209,14 @@ def check_against_calendar(dates: pd.DatetimeIndex, symbol: str) -> tuple[pd.Dat
     -------
     extra : dates in the data that are not sessions.
     missing : sessions between the first and last date that the data lacks.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> dates = pd.DatetimeIndex(["2025-02-20", "2025-02-22", "2025-02-24"])
+    >>> extra, missing = check_against_calendar(dates, "BABA")
+    >>> extra.strftime("%Y-%m-%d").tolist(), missing.strftime("%Y-%m-%d").tolist()
+    (['2025-02-22'], ['2025-02-21'])
     """
     if len(dates) == 0:
         return pd.DatetimeIndex([]), pd.DatetimeIndex([])

@@ -95,6 +95,18 @@ def lookup(symbol: str) -> SymbolInfo:
     ------
     UnknownSymbolError
         For an empty symbol, an unlisted index/FX symbol or an unknown suffix.
+
+    Examples
+    --------
+    >>> info = lookup("9988.hk")
+    >>> info.symbol, info.calendar, info.currency, info.benchmark
+    ('9988.HK', 'XHKG', 'HKD', '^HSI')
+    >>> lookup("BABA").calendar
+    'XNYS'
+    >>> lookup("^XYZ")
+    Traceback (most recent call last):
+    ...
+    research_lib.errors.UnknownSymbolError: index or FX symbol '^XYZ' is not in the registry, ...
     """
     sym = symbol.strip().upper() if isinstance(symbol, str) else ""  # Yahoo symbols are upper case
     if not sym:

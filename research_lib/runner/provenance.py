@@ -7,6 +7,7 @@ cache folder, never as absolute machine paths.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 from collections.abc import Sequence
@@ -29,7 +30,20 @@ def package_versions(packages: Sequence[str] = PACKAGES) -> pd.Series:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
+    out[LOCK_LABEL] = _lock_digest()
     return pd.Series(out, name="version")
+
+
+#: the row of :func:`package_versions` that identifies the lock file of the checkout
+LOCK_LABEL = "lock-py311.txt sha256"
+LOCK_FILE = Path(__file__).resolve().parents[2] / "requirements" / "lock-py311.txt"
+
+
+def _lock_digest() -> str:
+    """First 16 hex digits of the lock file's sha256 (which exact versions a locked install had)."""
+    if not LOCK_FILE.is_file():  # an installed wheel has no lock file beside it
+        return "no lock file"
+    return hashlib.sha256(LOCK_FILE.read_bytes()).hexdigest()[:16]
 
 
 def _relative(origin: str, bases: Sequence[Path | None]) -> str:
@@ -75,8 +89,8 @@ def provenance_table(
     from research_lib.data import load_prices
 
     settings = get_settings(snapshot=snapshot, offline=offline)
-    snap = Path(snapshot) if snapshot is not None else None
-    report = load_prices(list(symbols), start, end, snapshot=snap, offline=offline, progress=False).report()
+    folder = None if snapshot is None else Path(snapshot)
+    report = load_prices(list(symbols), start, end, snapshot=folder, offline=offline, progress=False).report()
     report["origin"] = [_relative(o, [settings.snapshot, settings.cache_dir]) for o in report["origin"]]
     where = "snapshot directory (RESEARCH_LIB_SNAPSHOT)" if settings.snapshot else "cache / yfinance"
     where += "; network " + ("off" if settings.offline else "allowed")
