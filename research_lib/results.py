@@ -42,6 +42,7 @@ class StudyParameters:
     after_gap: str = "missing"
     confidence: float = 0.95
     exclude_dates: tuple[str, ...] = ()
+    measure: str = "returns"
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -351,6 +352,11 @@ def _header_table(r: EventStudyResult) -> SimpleTable:
     right = [("Events included:", str(r.n_events)), ("Events excluded:", str(excl)), ("Day 0 shifted:", str(shifted)),
              ("Median M:", f"{np.median(ab.n_est):.0f}" if r.n_events else "-"),
              ("Band:", f"{pct_label(p.confidence)} two-sided"), ("", "")]
+    if p.measure != "returns":  # ar and car hold another measure: say which
+        from research_lib.measures.study import MEASURE_LABELS
+
+        left.append(("Measure:", MEASURE_LABELS.get(p.measure, p.measure)))
+        right.append(("", ""))
     rows = [[a, b, c, d] for (a, b), (c, d) in zip(left, right, strict=True)]
     return SimpleTable(rows, title="Event Study Results")
 

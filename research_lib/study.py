@@ -28,12 +28,17 @@ from research_lib.analysis.columns import with_extra_columns
 from research_lib.config import get_settings
 from research_lib.conventions import get_conventions
 from research_lib.data.user_study import needs_user_path, study_with_user_data
-from research_lib.engine.panel import AbnormalReturns
+from research_lib.engine.panel import AbnormalReturns, EventPanel
 from research_lib.engine.windows import WindowSpec, anchor_events, build_panel, date_ranges
 from research_lib.errors import DataError, InvalidRequestError, NoValidEventsError
 from research_lib.events.attrition import Attrition
 from research_lib.events.reader import read_events
 from research_lib.inference.battery import TestBattery
+from research_lib.inference.resampling import STUDY_RESAMPLING_TESTS, study_resampling_tests
+from research_lib.measures.study import other_measure, price_frames
+from research_lib.models.garch import GARCH_MODELS
+from research_lib.models.garch_models import attrition_rows as garch_attrition_rows
+from research_lib.models.garch_models import fit_with_status
 from research_lib.models.fit import fit_model
 from research_lib.models.registry import FACTOR_MODELS  # factor model -> load_factors key (live)
 from research_lib.results import EventStudyResult, StudyParameters, _wkey
@@ -53,9 +58,13 @@ def _snapshot_arg(snapshot: str | os.PathLike[str] | None) -> str | None:
 
 
 def _load_prices(
-    anchored: pd.DataFrame, spec: WindowSpec, snapshot: str | None, offline: bool | None
+    anchored: pd.DataFrame, spec: WindowSpec, snapshot: str | None, offline: bool | None,
+    frames: dict[str, pd.DataFrame] | None = None,
 ) -> tuple[dict[str, pd.Series], pd.DataFrame, dict[str, str]]:
-    """Adjusted closes of every security and benchmark, each over the range its own events need."""
+    """Adjusted closes of every security and benchmark, each over the range its own events need.
+
+    ``frames``, if given, receives each symbol's whole price frame (volume, open/high/low/close).
+    """
     from research_lib.data import load_prices
 
     ranges = date_ranges(anchored, spec, lags=3, leads=3)  # room for the lags and leads of any model
@@ -71,6 +80,8 @@ def _load_prices(
             failed[sym] = str(exc)
             continue
         prices[sym] = series.adj_close
+        if frames is not None:
+            frames[sym] = series.frame
         rows.append({"symbol": sym, "source": series.source, "first": series.frame.index.min(),
                      "last": series.frame.index.max(), "sha256": series.sha256[:12], "origin": series.origin})
     return prices, pd.DataFrame(rows), failed
@@ -173,6 +184,7 @@ def event_study(
         rest = {"spec": design, "prices": prices, "factors": factors, "snapshot": snapshot, "offline": offline}
         return study_with_user_data(event_study, events, rest, **user_kw)
     table = read_events(events)
+    frames = price_frames(prices)  # volume / OHLC of prices given as frames (measure="volume" or "range")
     price_map = check_prices(prices)
     attrition = Attrition()
     windows = WindowSpec(design.estimation_window, design.event_window, design.min_estimation)
@@ -180,21 +192,24 @@ def event_study(
     sources = pd.DataFrame()
     if price_map is None:
         get_settings(snapshot, offline)  # a missing snapshot folder is one error, not one per event
-        price_map, sources = _prices_for(anchored, windows, _snapshot_arg(snapshot), offline, attrition)
+        price_map, sources = _prices_for(anchored, windows, _snapshot_arg(snapshot), offline, attrition, frames)
         anchored = anchored[~anchored["event_id"].astype(str).isin(attrition.excluded_ids())]
     if design.model in FACTOR_MODELS and factors is None:
         from research_lib.data import load_factors
 
         factors = load_factors(FACTOR_MODELS[design.model], snapshot=_snapshot_arg(snapshot), offline=offline)
     ab = _fit(anchored, price_map, windows, design, factors, attrition)
+    if design.measure != "returns":
+        ab = other_measure(ab, frames, design, attrition)
     battery = TestBattery(ab)
-    by_window = {_wkey(w): battery.window(*w, design.tests) for w in design.windows}
+    raw_events = _events_table(ab, design)
+    by_window = _tests_by_window(ab, battery, design, raw_events)
     params = StudyParameters(
         design.estimation_window, design.event_window, design.windows, design.model, design.min_estimation,
         get_conventions(design.conventions).name, design.returns, design.after_gap, design.confidence,
-        design.exclude_dates,
+        design.exclude_dates, design.measure,
     )
-    events_table = with_extra_columns(_events_table(ab, design), table)  # the user's own columns ride along
+    events_table = with_extra_columns(raw_events, table)  # the user's own columns ride along
     return EventStudyResult(params, ab, events_table, _daily_table(ab, battery, design.confidence),
                             by_window, with_extra_columns(attrition.table(), table), sources, spec=design)
 
@@ -206,11 +221,12 @@ def _anchor(table: pd.DataFrame, attrition: Attrition) -> pd.DataFrame:
 
 
 def _prices_for(
-    anchored: pd.DataFrame, windows: WindowSpec, snapshot: str | None, offline: bool | None, attrition: Attrition
+    anchored: pd.DataFrame, windows: WindowSpec, snapshot: str | None, offline: bool | None, attrition: Attrition,
+    frames: dict[str, pd.DataFrame] | None = None,
 ) -> tuple[dict[str, pd.Series], pd.DataFrame]:
     if not len(anchored):
         return {}, pd.DataFrame()
-    prices, sources, failed = _load_prices(anchored, windows, snapshot, offline)
+    prices, sources, failed = _load_prices(anchored, windows, snapshot, offline, frames)
     for sym, why in failed.items():
         hit = anchored.loc[(anchored["symbol"] == sym) | (anchored["benchmark"] == sym), "event_id"]
         attrition.exclude(hit, "prices", f"no prices for {sym}: {why}")
@@ -235,7 +251,24 @@ def _fit(
         raise NoValidEventsError(f"no event could be studied ({attrition.reasons()})", attrition.table()) from None
     attrition.add_table(panel_table[panel_table["status"] != "suspect"], "panel")
     _screen_notes(panel_table, attrition)
+    if design.model in GARCH_MODELS and design.measure == "returns":
+        return _fit_garch(panel, design, attrition)
     return fit_model(panel, design.model, get_conventions(design.conventions))
+
+
+def _fit_garch(panel: EventPanel, design: StudySpec, attrition: Attrition) -> AbnormalReturns:
+    """GARCH fits per event; failed fits excluded and bound hits noted in the attrition log."""
+    try:
+        res = fit_with_status(panel, design.model, design.min_estimation)
+    except NoValidEventsError as err:
+        if err.attrition is not None:
+            attrition.add_table(garch_attrition_rows(err.attrition), "garch")
+        raise NoValidEventsError(f"no event could be studied ({attrition.reasons()})", attrition.table()) from None
+    rows = garch_attrition_rows(res.status)
+    attrition.add_table(rows[rows["status"] == "excluded"], "garch")
+    for row in rows[(rows["status"] == "kept") & (rows["reason"] != "")].itertuples():
+        attrition.note(row.event_id, str(row.reason))
+    return res.abnormal
 
 
 def _screen_notes(panel_table: pd.DataFrame, attrition: Attrition) -> None:
@@ -271,6 +304,8 @@ def _bhar(ab: AbnormalReturns, design: StudySpec, start: int, end: int) -> np.nd
 
 def bhar_note(design: StudySpec, x_names: Sequence[str]) -> str:
     """Why BHARs are absent (``""`` when they are given): log returns, or no benchmark regressor."""
+    if design.measure != "returns":
+        return f"BHAR not computed: measure={design.measure!r}; a buy-and-hold return compounds returns"
     if design.returns == "log":
         return BHAR_LOG_NOTE
     if design.bhar_benchmark == "benchmark" and not {"mkt", "mkt_rf"} & set(x_names):
@@ -301,6 +336,32 @@ def _events_table(ab: AbnormalReturns, design: StudySpec) -> pd.DataFrame:
     if not note:
         df["bhar"] = _bhar(ab, design, int(p.tau_evt[0]), int(p.tau_evt[-1]))  # whole event window
     return df
+
+
+def _tests_by_window(
+    ab: AbnormalReturns, battery: TestBattery, design: StudySpec, events: pd.DataFrame
+) -> dict[str, dict[str, Any]]:
+    """The battery per CAR window, then the resampling tests asked for (seeded, ``design.seed``)."""
+    asked = design.tests
+    names = () if asked is None or isinstance(asked, str) else asked
+    resampling = tuple(n for n in names if n in STUDY_RESAMPLING_TESTS)
+    battery_tests: tuple[str, ...] | str | None = asked
+    if resampling:
+        rest = tuple(n for n in names if n not in STUDY_RESAMPLING_TESTS)
+        battery_tests = rest or None
+    out: dict[str, dict[str, Any]] = {}
+    for w in design.windows:
+        key = _wkey(w)
+        out[key] = dict(battery.window(*w, battery_tests)) if battery_tests is not None or not resampling else {}
+        if not resampling:
+            continue
+        car = ab.car(*w)[0]
+        bhar = events[f"bhar[{key}]"].to_numpy() if f"bhar[{key}]" in events.columns else None
+        one = ab.ar.shape[0] == 1
+        out[key].update(study_resampling_tests(
+            car, resampling, design.n_resamples, design.seed, est_resid=ab.est_resid[0] if one else None,
+            length=w[1] - w[0] + 1, bhar=bhar))
+    return out
 
 
 def _daily_table(ab: AbnormalReturns, battery: TestBattery, level: float) -> pd.DataFrame:
