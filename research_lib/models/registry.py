@@ -42,8 +42,7 @@ if TYPE_CHECKING:
 
 #: option strings of the built-in models (``register`` adds others at run time)
 ModelName = Literal[
-    "constant_mean", "market_adjusted", "market", "ff3", "ff5", "carhart4", "scholes_williams", "dimson",
-    "garch", "gjr_garch",
+    "constant_mean", "market_adjusted", "market", "ff3", "ff5", "carhart4", "scholes_williams", "dimson"
 ]
 
 
