@@ -210,3 +210,19 @@ def test_cli_measure_volume(shared_data: Path, tmp_path: Path, capsys: pytest.Ca
     for i, ev in enumerate(payload["events"]):
         assert ev["ar"]["0"] == pytest.approx(lib.abnormal.ar[i, day0])
         assert ev["ar"]["0"] > 1.0  # BABA and 9988.HK traded far above their estimation-window volume on day 0
+
+
+def test_simulated_size_and_power_of_the_new_tests() -> None:
+    from research_lib.simulation.measures import MeasuresDesign, new_tests_size_power
+
+    d = MeasuresDesign(n_samples=120, n_events=20, n_resamples=99, seed=11)
+    tab = new_tests_size_power(d).set_index(["test", "scenario"])["rejection_rate"]
+    mc = 3 * np.sqrt(0.05 * 0.95 / d.n_samples)
+    for test in ("wild_bootstrap", "t_cross_sectional", "variance_ratio_chi2", "variance_ratio_t", "volume_t",
+                 "volume_patell", "volume_rank"):
+        assert abs(tab[(test, "null")] - 0.05) <= mc, (test, tab[(test, "null")])
+    for test in ("variance_ratio_chi2", "variance_ratio_t", "volume_t", "volume_patell", "volume_rank"):
+        assert tab[(test, "planted")] > 0.8, test
+    assert abs(tab[("wild_bootstrap", "planted")] - tab[("t_cross_sectional", "planted")]) < 0.15
+    small = MeasuresDesign(n_samples=4, n_events=10, n_resamples=49, seed=2)
+    pd.testing.assert_frame_equal(new_tests_size_power(small), new_tests_size_power(small))
