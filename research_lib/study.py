@@ -36,10 +36,10 @@ from research_lib.events.reader import read_events
 from research_lib.inference.battery import TestBattery
 from research_lib.inference.resampling import STUDY_RESAMPLING_TESTS, study_resampling_tests
 from research_lib.measures.study import other_measure, price_frames
+from research_lib.models.fit import fit_model
 from research_lib.models.garch import GARCH_MODELS
 from research_lib.models.garch_models import attrition_rows as garch_attrition_rows
 from research_lib.models.garch_models import fit_with_status
-from research_lib.models.fit import fit_model
 from research_lib.models.registry import FACTOR_MODELS  # factor model -> load_factors key (live)
 from research_lib.results import EventStudyResult, StudyParameters, _wkey
 from research_lib.spec import DEFAULT_CAR_WINDOWS, StudySpec, check_events_argument, check_prices

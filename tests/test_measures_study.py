@@ -194,8 +194,8 @@ def test_placebo_permutation_for_one_firm() -> None:
 
 
 def test_cli_measure_volume(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from research_lib.cli.app import main
     from research_lib.cases.alibaba import case_events
+    from research_lib.cli.app import main
 
     events = tmp_path / "ev.csv"
     case_events().to_csv(events, index=False)

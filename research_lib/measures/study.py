@@ -99,7 +99,8 @@ def _fit_measure(panel: EventPanel, frames: Mapping[str, pd.DataFrame], design: 
         result = abnormal_range(panel, ohlc_arrays(panel, frames), design.range_estimator,
                                 min_estimation=design.min_estimation)
     _record(result.status, attrition, design.measure)
-    return result.abnormal  # type: ignore[no-any-return]
+    abnormal: AbnormalReturns = result.abnormal
+    return abnormal
 
 
 __all__ = ["MEASURE_LABELS", "other_measure", "price_frames"]

@@ -127,13 +127,13 @@ def new_tests_size_power(design: MeasuresDesign | None = None) -> pd.DataFrame:
     for scenario, planted in (("null", False), ("planted", True)):
         hits: dict[str, list[bool]] = {}
         for s in seeds:
-            for k, v in {**_return_tests(int(s), d, planted), **_volume_tests(int(s), d, planted)}.items():
-                hits.setdefault(k, []).append(bool(v))
-        for k, v in hits.items():
-            p = float(np.mean(v))
+            for k, hit in {**_return_tests(int(s), d, planted), **_volume_tests(int(s), d, planted)}.items():
+                hits.setdefault(k, []).append(bool(hit))
+        for k, flags in hits.items():
+            p = float(np.mean(flags))
             rows.append({"test": k, "scenario": scenario, "effect": "none" if not planted else effects[k],
-                         "rejection_rate": p, "mc_se": float(np.sqrt(p * (1 - p) / len(v))),
-                         "n_samples": len(v), "n_events": d.n_events, "alpha": d.alpha})
+                         "rejection_rate": p, "mc_se": float(np.sqrt(p * (1 - p) / len(flags))),
+                         "n_samples": len(flags), "n_events": d.n_events, "alpha": d.alpha})
     return pd.DataFrame(rows)
 
 
