@@ -35,7 +35,7 @@ from research_lib.events.attrition import Attrition
 from research_lib.events.reader import read_events
 from research_lib.inference.battery import TestBattery
 from research_lib.inference.resampling import STUDY_RESAMPLING_TESTS, study_resampling_tests
-from research_lib.measures.study import other_measure, price_frames
+from research_lib.measures.study import active_frames, other_measure, price_frames, user_frames
 from research_lib.models.fit import fit_model
 from research_lib.models.garch import GARCH_MODELS
 from research_lib.models.garch_models import attrition_rows as garch_attrition_rows
@@ -67,6 +67,7 @@ def _load_prices(
     """
     from research_lib.data import load_prices
 
+    frames = active_frames() if frames is None else frames  # a user-data study collects the frames it loads
     ranges = date_ranges(anchored, spec, lags=3, leads=3)  # room for the lags and leads of any model
     symbols = list(dict.fromkeys(list(anchored["symbol"]) + list(anchored["benchmark"])))
     prices: dict[str, pd.Series] = {}
@@ -81,7 +82,7 @@ def _load_prices(
             continue
         prices[sym] = series.adj_close
         if frames is not None:
-            frames[sym] = series.frame
+            frames.setdefault(sym, series.frame)  # the user's own volume/OHLC win
         rows.append({"symbol": sym, "source": series.source, "first": series.frame.index.min(),
                      "last": series.frame.index.max(), "sha256": series.sha256[:12], "origin": series.origin})
     return prices, pd.DataFrame(rows), failed
@@ -182,7 +183,8 @@ def event_study(
     if any(v is not None for v in user_kw.values()) or needs_user_path(events, prices):
         # your own data, calendars or baskets: prepared in research_lib.data.user_study, then this function again
         rest = {"spec": design, "prices": prices, "factors": factors, "snapshot": snapshot, "offline": offline}
-        return study_with_user_data(event_study, events, rest, **user_kw)
+        with user_frames(data, design.measure):  # the volume/OHLC of the user data, for measure="volume"/"range"
+            return study_with_user_data(event_study, events, rest, **user_kw)
     table = read_events(events)
     frames = price_frames(prices)  # volume / OHLC of prices given as frames (measure="volume" or "range")
     price_map = check_prices(prices)

@@ -226,3 +226,15 @@ def test_simulated_size_and_power_of_the_new_tests() -> None:
     assert abs(tab[("wild_bootstrap", "planted")] - tab[("t_cross_sectional", "planted")]) < 0.15
     small = MeasuresDesign(n_samples=4, n_events=10, n_resamples=49, seed=2)
     pd.testing.assert_frame_equal(new_tests_size_power(small), new_tests_size_power(small))
+
+
+def test_user_data_volume_column_reaches_the_volume_study() -> None:
+    frames = _frames()
+    long = pd.concat([f[["adj_close", "volume"]].rename(columns={"adj_close": "price"}).assign(symbol=s)
+                      .rename_axis("date").reset_index() for s, f in frames.items()], ignore_index=True)
+    res = event_study(example_events(), data=long, measure="volume", model="market", car_windows=EVT)
+    ref = event_study(example_events(), prices=frames, measure="volume", model="market", car_windows=EVT)
+    np.testing.assert_allclose(res.abnormal.ar, ref.abnormal.ar, rtol=1e-12)
+    without = long.drop(columns="volume")
+    with pytest.raises(NoValidEventsError, match="no volume for"):
+        event_study(example_events(), data=without, measure="volume", model="constant_mean")

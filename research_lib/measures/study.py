@@ -12,7 +12,10 @@ and an event kept with missing days gets a note; none is dropped silently.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,11 +36,56 @@ MEASURE_LABELS = {"returns": "abnormal returns", "volume": "abnormal log volume"
                   "range": "abnormal log range variance"}
 
 
+#: volume/OHLC frames of the user data of the running study (``event_study(data=...)``), see :func:`user_frames`
+_ACTIVE: ContextVar[dict[str, pd.DataFrame] | None] = ContextVar("research_lib_measure_frames", default=None)
+_COLUMNS = ("volume", "open", "high", "low", "close")
+
+
+def read_user_frames(data: pd.DataFrame | str | os.PathLike[str]) -> dict[str, pd.DataFrame]:
+    """``volume`` (and ``open, high, low, close`` if present) per symbol of a long user table.
+
+    The table is read and checked like :func:`research_lib.data.user.read_user_data` (same
+    symbol and date rules); a wide table or one without these columns gives ``{}``.
+    """
+    from research_lib.data import user  # its loader and long-table checks, so both reads agree
+
+    frame, origin = user._load(data)
+    frame.columns = [str(c).strip().lower() if str(c).strip().lower() in (*user._KNOWN, *_COLUMNS) else str(c).strip()
+                     for c in frame.columns]
+    cols = [c for c in _COLUMNS if c in frame.columns]
+    if "symbol" not in frame.columns or "date" not in frame.columns or not cols:
+        return {}
+    kind = "ret" if "ret" in frame.columns else "price"
+    clean = user._clean_long(frame, origin, kind)
+    for c in cols:
+        clean[c] = user._numeric(clean, c, origin)
+    return {str(sym): grp.set_index(pd.DatetimeIndex(grp["date"]))[cols] for sym, grp in clean.groupby("symbol")}
+
+
+@contextmanager
+def user_frames(data: object, measure: str) -> Iterator[None]:
+    """While a study on user data runs: its volume/OHLC and the data layer's frames are collected."""
+    if measure == "returns" or data is None or not isinstance(data, pd.DataFrame | str | os.PathLike):
+        yield
+        return
+    token = _ACTIVE.set(read_user_frames(data))
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
+
+
+def active_frames() -> dict[str, pd.DataFrame] | None:
+    """The frames of the running user-data study (``None`` outside one)."""
+    return _ACTIVE.get()
+
+
 def price_frames(prices: object) -> dict[str, pd.DataFrame]:
     """The price frames among user-given ``prices`` (a frame with ``adj_close`` and e.g. ``volume``)."""
-    if not isinstance(prices, Mapping):
-        return {}
-    return {str(k): v for k, v in prices.items() if isinstance(v, pd.DataFrame)}
+    out = dict(active_frames() or {})
+    if isinstance(prices, Mapping):
+        out.update({str(k): v for k, v in prices.items() if isinstance(v, pd.DataFrame)})
+    return out
 
 
 def _lacking(panel: EventPanel, frames: Mapping[str, pd.DataFrame], columns: tuple[str, ...]) -> dict[int, str]:
@@ -103,4 +151,4 @@ def _fit_measure(panel: EventPanel, frames: Mapping[str, pd.DataFrame], design: 
     return abnormal
 
 
-__all__ = ["MEASURE_LABELS", "other_measure", "price_frames"]
+__all__ = ["MEASURE_LABELS", "active_frames", "other_measure", "price_frames", "read_user_frames", "user_frames"]
