@@ -35,7 +35,14 @@ from research_lib.events.attrition import Attrition
 from research_lib.events.reader import read_events
 from research_lib.inference.battery import TestBattery
 from research_lib.inference.resampling import STUDY_RESAMPLING_TESTS, study_resampling_tests
-from research_lib.measures.study import active_frames, other_measure, price_frames, user_frames
+from research_lib.measures.study import (
+    VARIANCE_RATIO_TESTS,
+    active_frames,
+    other_measure,
+    price_frames,
+    user_frames,
+    variance_ratio_results,
+)
 from research_lib.models.fit import fit_model
 from research_lib.models.garch import GARCH_MODELS
 from research_lib.models.garch_models import attrition_rows as garch_attrition_rows
@@ -343,26 +350,26 @@ def _events_table(ab: AbnormalReturns, design: StudySpec) -> pd.DataFrame:
 def _tests_by_window(
     ab: AbnormalReturns, battery: TestBattery, design: StudySpec, events: pd.DataFrame
 ) -> dict[str, dict[str, Any]]:
-    """The battery per CAR window, then the resampling tests asked for (seeded, ``design.seed``)."""
+    """The battery per CAR window, then the resampling (seeded, ``design.seed``) and variance-ratio tests asked for."""
     asked = design.tests
     names = () if asked is None or isinstance(asked, str) else asked
+    extra = (*STUDY_RESAMPLING_TESTS, *VARIANCE_RATIO_TESTS)
     resampling = tuple(n for n in names if n in STUDY_RESAMPLING_TESTS)
-    battery_tests: tuple[str, ...] | str | None = asked
-    if resampling:
-        rest = tuple(n for n in names if n not in STUDY_RESAMPLING_TESTS)
-        battery_tests = rest or None
+    ratios = tuple(n for n in names if n in VARIANCE_RATIO_TESTS)
+    rest = tuple(n for n in names if n not in extra)
+    run_battery = not (resampling or ratios) or bool(rest)
+    battery_tests = (rest or None) if (resampling or ratios) else asked
     out: dict[str, dict[str, Any]] = {}
     for w in design.windows:
         key = _wkey(w)
-        out[key] = dict(battery.window(*w, battery_tests)) if battery_tests is not None or not resampling else {}
-        if not resampling:
-            continue
-        car = ab.car(*w)[0]
-        bhar = events[f"bhar[{key}]"].to_numpy() if f"bhar[{key}]" in events.columns else None
-        one = ab.ar.shape[0] == 1
-        out[key].update(study_resampling_tests(
-            car, resampling, design.n_resamples, design.seed, est_resid=ab.est_resid[0] if one else None,
-            length=w[1] - w[0] + 1, bhar=bhar))
+        out[key] = dict(battery.window(*w, battery_tests)) if run_battery else {}
+        out[key].update(variance_ratio_results(ab, w, ratios))
+        if resampling:
+            bhar = events[f"bhar[{key}]"].to_numpy() if f"bhar[{key}]" in events.columns else None
+            one = ab.ar.shape[0] == 1
+            out[key].update(study_resampling_tests(
+                ab.car(*w)[0], resampling, design.n_resamples, design.seed,
+                est_resid=ab.est_resid[0] if one else None, length=w[1] - w[0] + 1, bhar=bhar))
     return out
 
 

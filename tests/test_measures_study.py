@@ -238,3 +238,15 @@ def test_user_data_volume_column_reaches_the_volume_study() -> None:
     without = long.drop(columns="volume")
     with pytest.raises(NoValidEventsError, match="no volume for"):
         event_study(example_events(), data=without, measure="volume", model="constant_mean")
+
+
+def test_variance_ratio_entries_equal_the_function() -> None:
+    from research_lib.measures import variance_ratio_test
+
+    res = event_study(example_events(), prices=example_prices(), car_windows=EVT,
+                      tests=["bmp", "variance_ratio_chi2", "variance_ratio_t"])
+    for method in ("chi2", "t"):
+        want = variance_ratio_test(res.abnormal, (-1, 1), method)
+        got = res.tests["-1,1"][f"variance_ratio_{method}"]
+        assert (got.stat, got.pvalue, got.distribution) == (want.stat, want.pvalue, want.distribution)
+    assert list(res.tests["0,0"]) == ["bmp", "variance_ratio_chi2", "variance_ratio_t"]

@@ -25,7 +25,8 @@ from research_lib.conventions import get_conventions
 from research_lib.engine.panel import AbnormalReturns, EventPanel
 from research_lib.errors import NoValidEventsError
 from research_lib.events.attrition import Attrition
-from research_lib.measures.volatility import abnormal_range, ohlc_arrays
+from research_lib.inference.results import TestResult
+from research_lib.measures.volatility import abnormal_range, ohlc_arrays, variance_ratio_test
 from research_lib.measures.volume import abnormal_volume, volume_arrays
 
 if TYPE_CHECKING:
@@ -78,6 +79,24 @@ def user_frames(data: object, measure: str) -> Iterator[None]:
 def active_frames() -> dict[str, pd.DataFrame] | None:
     """The frames of the running user-data study (``None`` outside one)."""
     return _ACTIVE.get()
+
+
+#: the variance-ratio tests a study's ``tests=`` accepts (event-induced variance of the ARs)
+VARIANCE_RATIO_TESTS: tuple[str, ...] = ("variance_ratio_chi2", "variance_ratio_t")
+
+
+def variance_ratio_results(ab: AbnormalReturns, window: tuple[int, int], names: tuple[str, ...]) -> dict[str, TestResult]:
+    """:func:`~research_lib.measures.volatility.variance_ratio_test` over ``window`` as battery results.
+
+    The p-values are one-sided (a variance increase), as the test is; ``note`` says so
+    and gives the mean variance ratio (1 under the null).
+    """
+    out: dict[str, TestResult] = {}
+    for name in names:
+        vr = variance_ratio_test(ab, window, name.rsplit("_", 1)[1])
+        note = f"one-sided ({vr.alternative}); mean variance ratio {vr.mean_ratio:.3g}"
+        out[name] = TestResult(name, vr.stat, vr.pvalue, vr.null, vr.distribution, None, vr.n, note)
+    return out
 
 
 def price_frames(prices: object) -> dict[str, pd.DataFrame]:
@@ -151,4 +170,4 @@ def _fit_measure(panel: EventPanel, frames: Mapping[str, pd.DataFrame], design: 
     return abnormal
 
 
-__all__ = ["MEASURE_LABELS", "active_frames", "other_measure", "price_frames", "read_user_frames", "user_frames"]
+__all__ = ["MEASURE_LABELS", "VARIANCE_RATIO_TESTS", "variance_ratio_results", "active_frames", "other_measure", "price_frames", "read_user_frames", "user_frames"]
