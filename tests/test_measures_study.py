@@ -250,3 +250,20 @@ def test_variance_ratio_entries_equal_the_function() -> None:
         got = res.tests["-1,1"][f"variance_ratio_{method}"]
         assert (got.stat, got.pvalue, got.distribution) == (want.stat, want.pvalue, want.distribution)
     assert list(res.tests["0,0"]) == ["bmp", "variance_ratio_chi2", "variance_ratio_t"]
+
+
+def test_cli_model_garch_with_variance_ratio(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from research_lib.cases.alibaba import case_events
+    from research_lib.cli.app import main
+
+    events = tmp_path / "ev.csv"
+    case_events().to_csv(events, index=False)
+    out = tmp_path / "garch.json"
+    assert main(["study", str(events), "--model", "garch", "--car-window", "0", "0", "--tests", "patell",
+                 "variance_ratio_chi2", "--snapshot", str(shared_data), "--offline", "--json", str(out)]) == 0
+    payload = json.loads(out.read_text())
+    assert payload["parameters"]["model"] == "garch" and payload["parameters"]["measure"] == "returns"
+    assert set(payload["aggregate"]["caar"]["0,0"]["tests"]) == {"patell", "variance_ratio_chi2"}
+    assert set(payload["events"][0]["params"]) == {"alpha", "beta", "omega", "alpha1", "beta1"}
+    lib = event_study(case_events(), model="garch", car_windows=[(0, 0)], snapshot=shared_data, offline=True)
+    assert payload["events"][0]["ar"]["0"] == pytest.approx(lib.to_frame()["car[0,0]"].iloc[0])
