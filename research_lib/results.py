@@ -387,6 +387,11 @@ def _fill_summary(sm: Any, r: EventStudyResult) -> None:
         sm.tables.append(_simple_table(coefs, f"Normal-return model: {row['symbol']} on {row['benchmark']}, "
                                               f"day 0 {pd.Timestamp(row['day0']):%Y-%m-%d}"))
     title = "Cumulative abnormal returns" if r.n_events == 1 else "Cumulative average abnormal returns"
+    if r.parameters.measure != "returns":  # same layout, another measure: say which, in log points
+        from research_lib.measures.study import MEASURE_LABELS
+
+        what = MEASURE_LABELS.get(r.parameters.measure, r.parameters.measure)
+        title = f"Cumulative {what} (log points shown x 100 as %)"
     sm.tables.append(_simple_table(_car_section(r), title))
     tf = r.tests_frame()
     if len(tf) and r.n_events > 1:

@@ -139,7 +139,11 @@ def event_study(
         (``estimation_window=(-250, -11)``, ``event_window=(-10, 10)``, ``car_windows=[(0, 1)]``,
         ``model="market"``, ``min_estimation=120``, ``conventions="textbook"``, ``returns="simple"``,
         ``after_gap="missing"``, ``confidence=0.95``, ``exclude_dates=[...]``, ``tests=None``,
-        ``bhar_benchmark="model"``, ``on_suspect="warn"``); with ``spec`` they override its fields.
+        ``bhar_benchmark="model"``, ``on_suspect="warn"``, ``measure="returns"|"volume"|"range"``,
+        ``range_estimator="parkinson"``, ``n_resamples=999``, ``seed=0``); with ``spec`` they override its fields.
+        With ``measure="volume"`` (``model="constant_mean"`` or ``"market"``) ``ar`` and ``car`` hold
+        abnormal log volume (:mod:`research_lib.measures.volume`); the volume comes from the price
+        frames of the data layer, ``volume`` columns of ``prices`` frames or of ``data``.
     data : your own returns or prices, a DataFrame or a CSV/parquet path in long format
         ``symbol,date,ret|price[,dlret,volume,calendar,mcap]`` or wide ``date,SYM1,...``
         (:func:`research_lib.data.user.read_user_data`); identifiers not in it come from the data layer.

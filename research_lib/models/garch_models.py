@@ -59,8 +59,7 @@ class GarchModel(Model):
 
 def fit_with_status(panel: EventPanel, model: str, min_estimation: int = 100, workers: int = 1) -> GarchResult:
     """:func:`fit_garch` for registry model ``model`` (``"garch"`` or ``"gjr_garch"``)."""
-    self_check = max(10, int(min_estimation))
-    return fit_garch(panel, GarchSpec(model=model, min_estimation=self_check, workers=workers))
+    return fit_garch(panel, GarchSpec(model=model, min_estimation=max(10, int(min_estimation)), workers=workers))
 
 
 def attrition_rows(status: pd.DataFrame) -> pd.DataFrame:
