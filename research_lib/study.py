@@ -205,7 +205,8 @@ def event_study(
     sources = pd.DataFrame()
     if price_map is None:
         get_settings(snapshot, offline)  # a missing snapshot folder is one error, not one per event
-        price_map, sources = _prices_for(anchored, windows, _snapshot_arg(snapshot), offline, attrition, frames)
+        keep = frames if design.measure != "returns" else None  # a returns study keeps no frames in memory
+        price_map, sources = _prices_for(anchored, windows, _snapshot_arg(snapshot), offline, attrition, keep)
         anchored = anchored[~anchored["event_id"].astype(str).isin(attrition.excluded_ids())]
     if design.model in FACTOR_MODELS and factors is None:
         from research_lib.data import load_factors
