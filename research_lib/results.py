@@ -42,6 +42,7 @@ class StudyParameters:
     after_gap: str = "missing"
     confidence: float = 0.95
     exclude_dates: tuple[str, ...] = ()
+    measure: str = "returns"
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -351,6 +352,11 @@ def _header_table(r: EventStudyResult) -> SimpleTable:
     right = [("Events included:", str(r.n_events)), ("Events excluded:", str(excl)), ("Day 0 shifted:", str(shifted)),
              ("Median M:", f"{np.median(ab.n_est):.0f}" if r.n_events else "-"),
              ("Band:", f"{pct_label(p.confidence)} two-sided"), ("", "")]
+    if p.measure != "returns":  # ar and car hold another measure: say which
+        from research_lib.measures.study import MEASURE_LABELS
+
+        left.append(("Measure:", MEASURE_LABELS.get(p.measure, p.measure)))
+        right.append(("", ""))
     rows = [[a, b, c, d] for (a, b), (c, d) in zip(left, right, strict=True)]
     return SimpleTable(rows, title="Event Study Results")
 
@@ -381,6 +387,11 @@ def _fill_summary(sm: Any, r: EventStudyResult) -> None:
         sm.tables.append(_simple_table(coefs, f"Normal-return model: {row['symbol']} on {row['benchmark']}, "
                                               f"day 0 {pd.Timestamp(row['day0']):%Y-%m-%d}"))
     title = "Cumulative abnormal returns" if r.n_events == 1 else "Cumulative average abnormal returns"
+    if r.parameters.measure != "returns":  # same layout, another measure: say which, in log points
+        from research_lib.measures.study import MEASURE_LABELS
+
+        what = MEASURE_LABELS.get(r.parameters.measure, r.parameters.measure)
+        title = f"Cumulative {what} (log points shown x 100 as %)"
     sm.tables.append(_simple_table(_car_section(r), title))
     tf = r.tests_frame()
     if len(tf) and r.n_events > 1:

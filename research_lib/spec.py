@@ -24,13 +24,18 @@ from research_lib.errors import DataError, EventError, InvalidRequestError, Wind
 
 Window = tuple[int, int]
 ModelName = Literal[
-    "market", "constant_mean", "market_adjusted", "ff3", "ff5", "carhart4", "scholes_williams", "dimson"
+    "market", "constant_mean", "market_adjusted", "ff3", "ff5", "carhart4", "scholes_williams", "dimson",
+    "garch", "gjr_garch",
 ]
 ConventionsName = Literal["textbook", "estudy2", "eventstudy"]
 ReturnsKind = Literal["simple", "log"]
 AfterGap = Literal["missing", "span"]
 BharBenchmark = Literal["model", "benchmark"]
 OnSuspect = Literal["warn", "exclude", "ignore"]
+Measure = Literal["returns", "volume", "range"]
+RangeEstimator = Literal["parkinson", "garman_klass"]
+#: models of normal log volume (``measure="volume"``)
+VOLUME_MODEL_NAMES: tuple[str, ...] = ("constant_mean", "market")
 
 DEFAULT_CAR_WINDOWS: tuple[Window, ...] = ((0, 0), (0, 1), (-1, 1))
 
@@ -38,6 +43,8 @@ __all__ = [
     "AfterGap",
     "BharBenchmark",
     "ConventionsName",
+    "Measure",
+    "RangeEstimator",
     "DEFAULT_CAR_WINDOWS",
     "ModelName",
     "ReturnsKind",
@@ -202,6 +209,13 @@ class StudySpec:
         (:mod:`research_lib.data.screen`: split-like jump, reversing spike, stale run):
         ``"warn"`` (default: status ``suspect`` and a warning), ``"exclude"`` or ``"ignore"``.
         Zero variance of a security's estimation returns excludes its event unless ``"ignore"``.
+    measure : what the ARs measure: ``"returns"`` (default), ``"volume"`` (abnormal log volume,
+        :func:`research_lib.measures.abnormal_volume`; ``model`` ``"constant_mean"`` or ``"market"``)
+        or ``"range"`` (abnormal log range variance, :func:`research_lib.measures.abnormal_range`,
+        estimator ``range_estimator``; the constant-mean model of ln sigma^2).
+    range_estimator : ``"parkinson"`` (high/low) or ``"garman_klass"`` (open/high/low/close).
+    n_resamples, seed : resamples and generator seed of the resampling tests
+        (``tests=[..., "wild_bootstrap", "placebo_permutation", "lbt_bootstrap"]``).
 
     Raises
     ------
@@ -224,6 +238,10 @@ class StudySpec:
     tests: tuple[str, ...] | str | None = None
     bhar_benchmark: BharBenchmark = "model"
     on_suspect: OnSuspect = "warn"
+    measure: Measure = "returns"
+    range_estimator: RangeEstimator = "parkinson"
+    n_resamples: int = 999
+    seed: int = 0
 
     def __post_init__(self) -> None:
         est = check_window("estimation_window", self.estimation_window)
@@ -240,9 +258,25 @@ class StudySpec:
         _choice("after_gap", self.after_gap, AfterGap)
         _choice("bhar_benchmark", self.bhar_benchmark, BharBenchmark)
         _choice("on_suspect", self.on_suspect, OnSuspect)
+        self._check_measure()
         put(self, "confidence", _confidence(self.confidence))
         put(self, "exclude_dates", _exclude_dates(self.exclude_dates))
         put(self, "tests", _tests(self.tests))
+
+    def _check_measure(self) -> None:
+        _choice("measure", self.measure, Measure)
+        _choice("range_estimator", self.range_estimator, RangeEstimator)
+        put = object.__setattr__
+        put(self, "n_resamples", check_integer("n_resamples", self.n_resamples))
+        put(self, "seed", check_integer("seed", self.seed))
+        if self.n_resamples < 19:
+            raise InvalidRequestError(f"n_resamples={self.n_resamples} is too few for a p-value of 0.05; use 999 (or at least 19)")
+        if self.measure == "volume" and self.model not in VOLUME_MODEL_NAMES:
+            raise InvalidRequestError(f"measure='volume' models log volume with {VOLUME_MODEL_NAMES}, not model={self.model!r}; "
+                                      "use model='constant_mean' (estimation-window mean) or model='market' (benchmark volume)")
+        if self.measure == "range" and self.model != "constant_mean":
+            raise InvalidRequestError(f"measure='range' uses the constant-mean model of log range variance, not model={self.model!r}; "
+                                      "pass model='constant_mean'")
 
     @property
     def windows(self) -> tuple[Window, ...]:
@@ -278,6 +312,10 @@ class StudySpec:
             "tests": self.tests if self.tests is None or isinstance(self.tests, str) else list(self.tests),
             "bhar_benchmark": self.bhar_benchmark,
             "on_suspect": self.on_suspect,
+            "measure": self.measure,
+            "range_estimator": self.range_estimator,
+            "n_resamples": self.n_resamples,
+            "seed": self.seed,
         }
 
 

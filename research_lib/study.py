@@ -28,13 +28,25 @@ from research_lib.analysis.columns import with_extra_columns
 from research_lib.config import get_settings
 from research_lib.conventions import get_conventions
 from research_lib.data.user_study import needs_user_path, study_with_user_data
-from research_lib.engine.panel import AbnormalReturns
+from research_lib.engine.panel import AbnormalReturns, EventPanel
 from research_lib.engine.windows import WindowSpec, anchor_events, build_panel, date_ranges
 from research_lib.errors import DataError, InvalidRequestError, NoValidEventsError
 from research_lib.events.attrition import Attrition
 from research_lib.events.reader import read_events
 from research_lib.inference.battery import TestBattery
+from research_lib.inference.resampling import STUDY_RESAMPLING_TESTS, study_resampling_tests
+from research_lib.measures.study import (
+    VARIANCE_RATIO_TESTS,
+    active_frames,
+    other_measure,
+    price_frames,
+    user_frames,
+    variance_ratio_results,
+)
 from research_lib.models.fit import fit_model
+from research_lib.models.garch import GARCH_MODELS
+from research_lib.models.garch_models import attrition_rows as garch_attrition_rows
+from research_lib.models.garch_models import fit_with_status
 from research_lib.models.registry import FACTOR_MODELS  # factor model -> load_factors key (live)
 from research_lib.results import EventStudyResult, StudyParameters, _wkey
 from research_lib.spec import DEFAULT_CAR_WINDOWS, StudySpec, check_events_argument, check_prices
@@ -53,11 +65,16 @@ def _snapshot_arg(snapshot: str | os.PathLike[str] | None) -> str | None:
 
 
 def _load_prices(
-    anchored: pd.DataFrame, spec: WindowSpec, snapshot: str | None, offline: bool | None
+    anchored: pd.DataFrame, spec: WindowSpec, snapshot: str | None, offline: bool | None,
+    frames: dict[str, pd.DataFrame] | None = None,
 ) -> tuple[dict[str, pd.Series], pd.DataFrame, dict[str, str]]:
-    """Adjusted closes of every security and benchmark, each over the range its own events need."""
+    """Adjusted closes of every security and benchmark, each over the range its own events need.
+
+    ``frames``, if given, receives each symbol's whole price frame (volume, open/high/low/close).
+    """
     from research_lib.data import load_prices
 
+    frames = active_frames() if frames is None else frames  # a user-data study collects the frames it loads
     ranges = date_ranges(anchored, spec, lags=3, leads=3)  # room for the lags and leads of any model
     symbols = list(dict.fromkeys(list(anchored["symbol"]) + list(anchored["benchmark"])))
     prices: dict[str, pd.Series] = {}
@@ -71,6 +88,8 @@ def _load_prices(
             failed[sym] = str(exc)
             continue
         prices[sym] = series.adj_close
+        if frames is not None:
+            frames.setdefault(sym, series.frame)  # the user's own volume/OHLC win
         rows.append({"symbol": sym, "source": series.source, "first": series.frame.index.min(),
                      "last": series.frame.index.max(), "sha256": series.sha256[:12], "origin": series.origin})
     return prices, pd.DataFrame(rows), failed
@@ -120,7 +139,11 @@ def event_study(
         (``estimation_window=(-250, -11)``, ``event_window=(-10, 10)``, ``car_windows=[(0, 1)]``,
         ``model="market"``, ``min_estimation=120``, ``conventions="textbook"``, ``returns="simple"``,
         ``after_gap="missing"``, ``confidence=0.95``, ``exclude_dates=[...]``, ``tests=None``,
-        ``bhar_benchmark="model"``, ``on_suspect="warn"``); with ``spec`` they override its fields.
+        ``bhar_benchmark="model"``, ``on_suspect="warn"``, ``measure="returns"|"volume"|"range"``,
+        ``range_estimator="parkinson"``, ``n_resamples=999``, ``seed=0``); with ``spec`` they override its fields.
+        With ``measure="volume"`` (``model="constant_mean"`` or ``"market"``) ``ar`` and ``car`` hold
+        abnormal log volume (:mod:`research_lib.measures.volume`); the volume comes from the price
+        frames of the data layer, ``volume`` columns of ``prices`` frames or of ``data``.
     data : your own returns or prices, a DataFrame or a CSV/parquet path in long format
         ``symbol,date,ret|price[,dlret,volume,calendar,mcap]`` or wide ``date,SYM1,...``
         (:func:`research_lib.data.user.read_user_data`); identifiers not in it come from the data layer.
@@ -171,8 +194,10 @@ def event_study(
     if any(v is not None for v in user_kw.values()) or needs_user_path(events, prices):
         # your own data, calendars or baskets: prepared in research_lib.data.user_study, then this function again
         rest = {"spec": design, "prices": prices, "factors": factors, "snapshot": snapshot, "offline": offline}
-        return study_with_user_data(event_study, events, rest, **user_kw)
+        with user_frames(data, design.measure):  # the volume/OHLC of the user data, for measure="volume"/"range"
+            return study_with_user_data(event_study, events, rest, **user_kw)
     table = read_events(events)
+    frames = price_frames(prices)  # volume / OHLC of prices given as frames (measure="volume" or "range")
     price_map = check_prices(prices)
     attrition = Attrition()
     windows = WindowSpec(design.estimation_window, design.event_window, design.min_estimation)
@@ -180,21 +205,25 @@ def event_study(
     sources = pd.DataFrame()
     if price_map is None:
         get_settings(snapshot, offline)  # a missing snapshot folder is one error, not one per event
-        price_map, sources = _prices_for(anchored, windows, _snapshot_arg(snapshot), offline, attrition)
+        keep = frames if design.measure != "returns" else None  # a returns study keeps no frames in memory
+        price_map, sources = _prices_for(anchored, windows, _snapshot_arg(snapshot), offline, attrition, keep)
         anchored = anchored[~anchored["event_id"].astype(str).isin(attrition.excluded_ids())]
     if design.model in FACTOR_MODELS and factors is None:
         from research_lib.data import load_factors
 
         factors = load_factors(FACTOR_MODELS[design.model], snapshot=_snapshot_arg(snapshot), offline=offline)
     ab = _fit(anchored, price_map, windows, design, factors, attrition)
+    if design.measure != "returns":
+        ab = other_measure(ab, frames, design, attrition)
     battery = TestBattery(ab)
-    by_window = {_wkey(w): battery.window(*w, design.tests) for w in design.windows}
+    raw_events = _events_table(ab, design)
+    by_window = _tests_by_window(ab, battery, design, raw_events)
     params = StudyParameters(
         design.estimation_window, design.event_window, design.windows, design.model, design.min_estimation,
         get_conventions(design.conventions).name, design.returns, design.after_gap, design.confidence,
-        design.exclude_dates,
+        design.exclude_dates, design.measure,
     )
-    events_table = with_extra_columns(_events_table(ab, design), table)  # the user's own columns ride along
+    events_table = with_extra_columns(raw_events, table)  # the user's own columns ride along
     return EventStudyResult(params, ab, events_table, _daily_table(ab, battery, design.confidence),
                             by_window, with_extra_columns(attrition.table(), table), sources, spec=design)
 
@@ -206,11 +235,12 @@ def _anchor(table: pd.DataFrame, attrition: Attrition) -> pd.DataFrame:
 
 
 def _prices_for(
-    anchored: pd.DataFrame, windows: WindowSpec, snapshot: str | None, offline: bool | None, attrition: Attrition
+    anchored: pd.DataFrame, windows: WindowSpec, snapshot: str | None, offline: bool | None, attrition: Attrition,
+    frames: dict[str, pd.DataFrame] | None = None,
 ) -> tuple[dict[str, pd.Series], pd.DataFrame]:
     if not len(anchored):
         return {}, pd.DataFrame()
-    prices, sources, failed = _load_prices(anchored, windows, snapshot, offline)
+    prices, sources, failed = _load_prices(anchored, windows, snapshot, offline, frames)
     for sym, why in failed.items():
         hit = anchored.loc[(anchored["symbol"] == sym) | (anchored["benchmark"] == sym), "event_id"]
         attrition.exclude(hit, "prices", f"no prices for {sym}: {why}")
@@ -235,7 +265,24 @@ def _fit(
         raise NoValidEventsError(f"no event could be studied ({attrition.reasons()})", attrition.table()) from None
     attrition.add_table(panel_table[panel_table["status"] != "suspect"], "panel")
     _screen_notes(panel_table, attrition)
+    if design.model in GARCH_MODELS and design.measure == "returns":
+        return _fit_garch(panel, design, attrition)
     return fit_model(panel, design.model, get_conventions(design.conventions))
+
+
+def _fit_garch(panel: EventPanel, design: StudySpec, attrition: Attrition) -> AbnormalReturns:
+    """GARCH fits per event; failed fits excluded and bound hits noted in the attrition log."""
+    try:
+        res = fit_with_status(panel, design.model, design.min_estimation)
+    except NoValidEventsError as err:
+        if err.attrition is not None:
+            attrition.add_table(garch_attrition_rows(err.attrition), "garch")
+        raise NoValidEventsError(f"no event could be studied ({attrition.reasons()})", attrition.table()) from None
+    rows = garch_attrition_rows(res.status)
+    attrition.add_table(rows[rows["status"] == "excluded"], "garch")
+    for row in rows[(rows["status"] == "kept") & (rows["reason"] != "")].itertuples():
+        attrition.note(row.event_id, str(row.reason))
+    return res.abnormal
 
 
 def _screen_notes(panel_table: pd.DataFrame, attrition: Attrition) -> None:
@@ -271,6 +318,8 @@ def _bhar(ab: AbnormalReturns, design: StudySpec, start: int, end: int) -> np.nd
 
 def bhar_note(design: StudySpec, x_names: Sequence[str]) -> str:
     """Why BHARs are absent (``""`` when they are given): log returns, or no benchmark regressor."""
+    if design.measure != "returns":
+        return f"BHAR not computed: measure={design.measure!r}; a buy-and-hold return compounds returns"
     if design.returns == "log":
         return BHAR_LOG_NOTE
     if design.bhar_benchmark == "benchmark" and not {"mkt", "mkt_rf"} & set(x_names):
@@ -301,6 +350,32 @@ def _events_table(ab: AbnormalReturns, design: StudySpec) -> pd.DataFrame:
     if not note:
         df["bhar"] = _bhar(ab, design, int(p.tau_evt[0]), int(p.tau_evt[-1]))  # whole event window
     return df
+
+
+def _tests_by_window(
+    ab: AbnormalReturns, battery: TestBattery, design: StudySpec, events: pd.DataFrame
+) -> dict[str, dict[str, Any]]:
+    """The battery per CAR window, then the resampling (seeded, ``design.seed``) and variance-ratio tests asked for."""
+    asked = design.tests
+    names = () if asked is None or isinstance(asked, str) else asked
+    extra = (*STUDY_RESAMPLING_TESTS, *VARIANCE_RATIO_TESTS)
+    resampling = tuple(n for n in names if n in STUDY_RESAMPLING_TESTS)
+    ratios = tuple(n for n in names if n in VARIANCE_RATIO_TESTS)
+    rest = tuple(n for n in names if n not in extra)
+    run_battery = not (resampling or ratios) or bool(rest)
+    battery_tests = (rest or None) if (resampling or ratios) else asked
+    out: dict[str, dict[str, Any]] = {}
+    for w in design.windows:
+        key = _wkey(w)
+        out[key] = dict(battery.window(*w, battery_tests)) if run_battery else {}
+        out[key].update(variance_ratio_results(ab, w, ratios))
+        if resampling:
+            bhar = events[f"bhar[{key}]"].to_numpy() if f"bhar[{key}]" in events.columns else None
+            one = ab.ar.shape[0] == 1
+            out[key].update(study_resampling_tests(
+                ab.car(*w)[0], resampling, design.n_resamples, design.seed,
+                est_resid=ab.est_resid[0] if one else None, length=w[1] - w[0] + 1, bhar=bhar))
+    return out
 
 
 def _daily_table(ab: AbnormalReturns, battery: TestBattery, level: float) -> pd.DataFrame:

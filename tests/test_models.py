@@ -296,6 +296,8 @@ def test_model_needs_matching_panel() -> None:
         "carhart4",
         "scholes_williams",
         "dimson",
+        "garch",
+        "gjr_garch",
     }
 
 

@@ -112,7 +112,7 @@ def test_registry_lists_the_builtin_models_and_derived_names() -> None:
     from research_lib.engine import windows
 
     assert windows.FACTOR_COLUMNS["ff5"] == ("mkt_rf", "smb", "hml", "rmw", "cma")
-    assert set(windows.BENCHMARK_MODELS) == {"market", "market_adjusted", "scholes_williams", "dimson"}
+    assert set(windows.BENCHMARK_MODELS) == {"market", "market_adjusted", "scholes_williams", "dimson", "garch", "gjr_garch"}
     with pytest.raises(InvalidRequestError, match="unknown model 'capm2'.*market"):
         get_model("capm2")
     with pytest.raises(InvalidRequestError, match="already registered"):

@@ -69,6 +69,14 @@ def _add_study(sub: argparse._SubParsersAction) -> None:
                    help="expected return the BHAR compounds: the model's normal return or the benchmark's return")
     p.add_argument("--on-suspect", choices=("warn", "exclude", "ignore"), default="warn",
                    help="events whose windows hold a price the screen flags (split-like jump, spike, stale run): %(choices)s")
+    p.add_argument("--measure", choices=("returns", "volume", "range"), default="returns",
+                   help="what ar/car hold: returns, abnormal log volume (--model constant_mean or market) or "
+                   "abnormal log range variance (--model constant_mean)")
+    p.add_argument("--range-estimator", choices=("parkinson", "garman_klass"), default="parkinson",
+                   help="daily range variance for --measure range")
+    p.add_argument("--n-resamples", type=int, default=999, help="resamples of the tests wild_bootstrap, "
+                   "placebo_permutation, lbt_bootstrap (given with --tests)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the resampling tests")
     p.add_argument("--json", default=None, metavar="PATH", help="write the results as JSON")
     from research_lib.cli.user_options import add_user_options
 

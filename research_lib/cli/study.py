@@ -45,6 +45,10 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
         tests=getattr(args, "tests", None),
         bhar_benchmark=getattr(args, "bhar_benchmark", "model"),
         on_suspect=getattr(args, "on_suspect", "warn"),
+        measure=getattr(args, "measure", "returns"),
+        range_estimator=getattr(args, "range_estimator", "parkinson"),
+        n_resamples=getattr(args, "n_resamples", 999),
+        seed=getattr(args, "seed", 0),
     )
 
 

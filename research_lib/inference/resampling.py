@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from research_lib.errors import InvalidRequestError
+from research_lib.inference.results import TestResult
 from research_lib.inference.single_firm import rolling_sums
 
 #: elements of one block of the (B, N) resample matrix: ~2 MB of weights stay in cache
@@ -240,6 +241,67 @@ def lbt_bootstrap(bhar: np.ndarray, n_resamples: int = 1000, seed: int = 0, leve
     )
 
 
+#: names a study's ``tests=`` accepts for the resampling tests (see :func:`study_resampling_tests`)
+STUDY_RESAMPLING_TESTS: tuple[str, ...] = ("wild_bootstrap", "placebo_permutation", "lbt_bootstrap")
+
+
+def _as_test_result(r: ResamplingResult, name: str, what: str) -> TestResult:
+    dist = f"{what} (B={r.n_resamples}, seed={r.seed})"
+    note = f"critical values at {r.level:g}: [{r.critical_values[0]:.4g}, {r.critical_values[1]:.4g}]"
+    return TestResult(name, r.stat, r.pvalue, r.null, dist, None, r.n, note)
+
+
+def _not_run(name: str, why: str) -> TestResult:
+    nan = float("nan")
+    return TestResult(name, nan, nan, "not computed", "resampling", None, 0, why)
+
+
+def study_resampling_tests(
+    car: np.ndarray, names: tuple[str, ...], n_resamples: int, seed: int, *,
+    est_resid: np.ndarray | None = None, length: int = 1, bhar: np.ndarray | None = None,
+) -> dict[str, TestResult]:
+    """The resampling tests a study asked for, over one CAR window, as battery results.
+
+    Parameters
+    ----------
+    car : (N,) event CARs of the window.
+    names : any of :data:`STUDY_RESAMPLING_TESTS`.
+    n_resamples, seed : B and the generator seed (kept in ``distribution``).
+    est_resid, length : the one firm's (L1,) estimation residuals and the window length
+        (``placebo_permutation``, one event only).
+    bhar : (N,) BHARs of the window (``lbt_bootstrap``; ``None`` when BHARs are not computed).
+
+    Returns
+    -------
+    dict name -> :class:`~research_lib.inference.results.TestResult` (``dist`` None: the
+    p-value is the resampling one).  A test that cannot run (too few events, two or more
+    events for the placebo test, no BHAR) gets ``nan`` and a note, like the battery.
+    """
+    out: dict[str, TestResult] = {}
+    for name in names:
+        try:
+            if name == "wild_bootstrap":
+                out[name] = _as_test_result(wild_bootstrap_t(car, n_resamples, seed), name, "wild bootstrap")
+            elif name == "lbt_bootstrap":
+                if bhar is None:
+                    out[name] = _not_run(name, "no BHAR in this study (log returns, another measure or no benchmark)")
+                    continue
+                out[name] = _as_test_result(lbt_bootstrap(bhar, n_resamples, seed), name, "LBT bootstrap")
+            elif name == "placebo_permutation":
+                if est_resid is None or np.size(car) != 1:
+                    out[name] = _not_run(name, "the placebo-date permutation test is for one firm; run it on a single event")
+                    continue
+                res = placebo_permutation_test(est_resid, float(np.ravel(car)[0]), length, n_resamples, seed)
+                out[name] = _as_test_result(res, name, "placebo dates")
+            else:
+                raise InvalidRequestError(f"unknown resampling test {name!r}; choose from {STUDY_RESAMPLING_TESTS}")
+        except InvalidRequestError as exc:
+            if name not in STUDY_RESAMPLING_TESTS:
+                raise
+            out[name] = _not_run(name, str(exc))
+    return out
+
+
 #: registry of the across-event resampling tests by name (for the later battery/CLI wiring)
 RESAMPLING_TESTS: dict[str, Callable[..., ResamplingResult]] = {
     "wild_bootstrap_t": wild_bootstrap_t,
@@ -248,10 +310,12 @@ RESAMPLING_TESTS: dict[str, Callable[..., ResamplingResult]] = {
 
 __all__ = [
     "RESAMPLING_TESTS",
+    "STUDY_RESAMPLING_TESTS",
     "ResamplingResult",
     "lbt_bootstrap",
     "placebo_permutation_test",
     "rademacher",
     "skewness_adjusted_t",
+    "study_resampling_tests",
     "wild_bootstrap_t",
 ]

@@ -28,6 +28,7 @@ from research_lib.models import market  # noqa: F401
 from research_lib.models import factor  # noqa: F401
 from research_lib.models import scholes_williams  # noqa: F401
 from research_lib.models import dimson  # noqa: F401
+from research_lib.models import garch_models  # noqa: F401
 
 # isort: on
 from research_lib.models.fit import (
