@@ -155,6 +155,55 @@ display(Markdown(
 ))
 
 # %% [markdown]
+# ### What was traded, and the intraday high
+#
+# Reports on the day said 9988.HK "hit a three-year high intraday, then closed 2% lower". Daily volume and
+# the high, low, open and close can check part of that. As in notebook 01: abnormal log volume is
+# log(1 + V) against its estimation-window mean (Campbell and Wasley 1996); range variance is Parkinson
+# (1980) and Garman-Klass (1980), tested on its log against the estimation days; the close location
+# (C - L)/(H - L) is 0 at the day's low and 1 at its high; SQ p is the sample-quantile p-value.
+
+# %%
+frames = case.load_case_frames([SYMBOL, ADR, BENCHMARK, ADR_BENCHMARK], start="2021-01-01", end="2025-03-31")
+trading = case.trading_measures(ab.panel, frames, taus=(-1, 0, 1))
+trading_shown = trading.pivot_table(index=["symbol", "tau", "date"], columns="measure",
+                                    values=["abnormal", "ratio", "t", "SQ p"], sort=False).reorder_levels([1, 0], axis=1)
+trading_shown = trading_shown[[(m, c) for m in ("log volume", "Parkinson", "Garman-Klass") for c in ("abnormal", "ratio", "t", "SQ p")]]
+trading_shown.insert(0, ("day", "close location"),
+                     trading[trading["measure"] == "log volume"].set_index(["symbol", "tau", "date"])["close location"])
+trading_shown.style.format({c: "{:.3f}" if c[1] == "SQ p" else "{:.2f}" for c in trading_shown.columns}).format_index(
+    "{:%a %d %b}", level=2)
+
+# %%
+hk_px = frames[SYMBOL]
+d0 = pd.Timestamp(ev.loc[SYMBOL, "day0"])
+bar = hk_px.loc[d0]
+prev = hk_px.loc[:d0].iloc[-2]
+earlier = hk_px.loc[: d0 - pd.Timedelta(days=1)]
+higher = earlier.index[earlier["high"] >= bar["high"]]
+since = f"the highest daily high since {higher[-1]:%d %B %Y}" if len(higher) else "above every earlier high in the file"
+tv = trading.set_index(["symbol", "measure", "tau"])
+hv, hp, hg = (tv.loc[(SYMBOL, m, 0)] for m in ("log volume", "Parkinson", "Garman-Klass"))
+display(Markdown(
+    f"On day 0 9988.HK opened at {bar['open']:.2f} HKD (Friday's close {prev['close']:.2f}), reached {bar['high']:.2f} "
+    f"-- {since}, so the daily bar does show the reported high -- and closed at {bar['close']:.2f}, "
+    f"{pct(bar['close'] / prev['close'] - 1)} on the day and {pct(bar['close'] / bar['high'] - 1)} below the high, a close "
+    f"location of {hv['close location']:.2f}. Volume was {hv['ratio']:.1f} times its normal (geometric-mean) level "
+    f"(abnormal log volume {hv['abnormal']:.2f}, t = {hv['t']:.2f}, SQ p = {hv['SQ p']:.3f}), heavy but below Friday's "
+    f"results day ({tv.loc[(SYMBOL, 'log volume', -1), 'ratio']:.1f} times). The range variance was {hp['ratio']:.1f} "
+    f"times normal by Parkinson (t = {hp['t']:.2f}, SQ p = {hp['SQ p']:.3f}) and {hg['ratio']:.1f} times by Garman-Klass "
+    f"(t = {hg['t']:.2f}, SQ p = {hg['SQ p']:.3f}): wide, but not beyond the estimation year's wide days, while the "
+    f"results day tau = -1 and Tuesday tau = +1 had wider ranges.\n\n"
+    f"**What a daily bar can and cannot say.** High {bar['high']:.2f}, low {bar['low']:.2f} and a close near the low fit "
+    f"the reported story (up to a multi-year high, then down), but they fit equally well a path that fell first, "
+    f"rallied to the high and faded: the bar does not record the order of the high and the low, when the high came "
+    f"relative to the 11:48 publication, how long the price stayed there, or how much was traded near it. The "
+    f"range estimators also assume a continuous path without drift: the overnight gap from Friday's close to "
+    f"Monday's open ({pct(bar['open'] / prev['close'] - 1)}) is outside both. Whether the plan *caused* a reversal "
+    f"within the session needs intraday prices, which the snapshot does not have."
+))
+
+# %% [markdown]
 # ## 2. Two markets on one clock
 #
 # Hong Kong trades 09:30-12:00 and 13:00-16:00 Hong Kong time (UTC+8); New York 09:30-16:00 Eastern time
@@ -443,9 +492,14 @@ display(Markdown(
     f"closes {gap_same:.0f} hours apart. The fixed exchange rate moves the premium's level by at most {pct(max(abs(lo), abs(hi)))}.\n"
     f"* **Cross-market benchmarks** need Scholes-Williams or Dimson betas (same-date betas {b.iloc[1]:.2f} and "
     f"{b.iloc[5]:.2f}, with leads and lags up to {max(b.iloc[2], b.iloc[3]):.2f} and {max(b.iloc[6], b.iloc[7]):.2f}); the "
-    f"day-0 conclusions do not change, because both indices moved little that day."
+    f"day-0 conclusions do not change, because both indices moved little that day.\n"
+    f"* **Trading:** 9988.HK's day-0 volume was {hv['ratio']:.1f} times normal (abnormal log volume {hv['abnormal']:.2f}, "
+    f"t = {hv['t']:.2f}); its daily high {bar['high']:.2f} was {since}, and it closed {pct(bar['close'] / bar['high'] - 1)} "
+    f"below it (close location {hv['close location']:.2f}, Parkinson range {hp['ratio']:.1f} times normal, t = "
+    f"{hp['t']:.2f}). The bar shows the high and the lower close; it cannot show their order within the day."
 ))
 
 # %% [markdown]
 # **Limits.** One event; the weekend US policy directive and the results shortly before cannot be separated
-# from the plan; closing prices cannot show reactions within the session.
+# from the plan; closing prices cannot show reactions within the session, and a daily high and low show how far the price travelled,
+# not in which order.

@@ -301,3 +301,33 @@ def test_plot_car_from_a_start_uses_okabe_ito_and_integer_ticks(prices) -> None:
     with pytest.raises(ValueError, match="outside the event window"):
         car_path(res, 0, 0.95, start=-50)
     plt.close("all")
+
+
+def test_garch_design_equals_arch_fitted_directly(prices) -> None:  # noqa: ANN001
+    """A GARCH row: mean-equation AR and SE = the root of the summed variance forecasts of ``arch`` on the same window."""
+    from arch import arch_model
+
+    tab = robustness_table([Design("BABA", "^GSPC", "garch")], "2025-02-24T11:48+08:00", prices, [(0, 0), (0, 1)])
+    y, x = _returns(prices)
+    i0 = y.index.get_loc(DAY0)
+    est = y.index[i0 - 250 : i0 - 10]
+    am = arch_model(100 * y[est].to_numpy(), x=100 * x[est].to_numpy()[:, None], mean="LS", vol="GARCH", p=1, q=1)
+    fit = am.fit(disp="off")
+    a, b = fit.params.iloc[0] / 100, fit.params.iloc[1]
+    h = fit.forecast(horizon=11, x=np.zeros((1, 1, 11)), reindex=False).variance.to_numpy()[0] / 100**2
+    for k, (w, row) in enumerate(tab.set_index("window").iterrows()):
+        days = y.index[i0 : i0 + k + 1]
+        car = float((y[days] - a - b * x[days]).sum())
+        assert row["car"] == pytest.approx(car, abs=1e-5) and row["beta"] == pytest.approx(b, abs=1e-4)
+        assert row["se"] == pytest.approx(np.sqrt(h[: k + 1].sum()), rel=1e-3), w
+
+
+def test_permutation_p_counts_pseudo_windows(prices) -> None:  # noqa: ANN001
+    """perm_p = (1 + #{|S_j| >= |CAR|}) / (n + 1) over the L-day sums of the estimation residuals (a plain loop)."""
+    tab = robustness_table([Design("BABA", "^GSPC")], "2025-02-24T11:48+08:00", prices, [(0, 1)])
+    ab, _ = fit_design(Design("BABA", "^GSPC"), DAY0, prices)
+    e = ab.est_resid[0]
+    sums = [e[j] + e[j + 1] for j in range(e.size - 1)]
+    car = tab.loc[0, "car"]
+    expected = (1 + sum(abs(s) >= abs(car) for s in sums)) / (len(sums) + 1)
+    assert tab.loc[0, "perm_p"] == pytest.approx(expected, abs=1e-15)

@@ -36,12 +36,14 @@ import numpy as np
 import pandas as pd
 
 from research_lib.conventions import pct_label
-from research_lib.engine.panel import AbnormalReturns
+from research_lib.engine.panel import AbnormalReturns, EventPanel
 from research_lib.engine.windows import WindowSpec, build_panel, mask_estimation_dates
 from research_lib.errors import InsufficientEstimationWindowError, InvalidRequestError, NoValidEventsError
+from research_lib.inference.resampling import placebo_permutation_test
 from research_lib.inference.single_firm import sample_quantile_test
 from research_lib.listings.calendars import calendar_for, day_zero, session_index
 from research_lib.models.fit import fit_model, market_beta
+from research_lib.models.garch import GARCH_MODELS, GarchSpec, fit_garch
 from research_lib.plotting import MAIN, legend_below
 from research_lib.tables import car_estimate, t_inference
 
@@ -145,7 +147,8 @@ def fit_design(
     d0 = pd.DatetimeIndex([pd.Timestamp(d) for d in days])
     ids = [f"{design.symbol}@{d:%Y-%m-%d}" for d in d0] if event_ids is None else list(event_ids)
     anchored = pd.DataFrame({"event_id": ids, "symbol": design.symbol, "benchmark": design.benchmark, "day0": d0})
-    panel, attr = build_panel(anchored, prices, design.spec, model=design.model, factors=factors)
+    garch = design.model in GARCH_MODELS  # market model with GARCH errors: the panel is the market model's
+    panel, attr = build_panel(anchored, prices, design.spec, model="market" if garch else design.model, factors=factors)
     attr = attr[["event_id", "status", "reason", "n_est"]].copy()
     attr["n_masked"] = 0
     if design.exclude_dates:
@@ -164,8 +167,21 @@ def fit_design(
             if short.all():
                 raise InsufficientEstimationWindowError(int(n_left.max()), design.min_estimation, what=design.label)
             panel = panel.select(~short)
+    if garch:
+        return _fit_garch_design(panel, design, attr)
     ab = fit_model(panel, design.model, conventions)
     return ab, attr.reset_index(drop=True)
+
+
+def _fit_garch_design(panel: EventPanel, design: Design, attr: pd.DataFrame) -> tuple[AbnormalReturns, pd.DataFrame]:
+    """The market model with GARCH(1,1) or GJR-GARCH errors (``arch``); failed fits go to the attrition rows."""
+    fit = fit_garch(panel, GarchSpec(design.model, min_estimation=min(design.min_estimation, 100)))
+    st = fit.status.set_index("event_id")
+    where = attr["event_id"].isin(st.index)
+    attr.loc[where, "status"] = attr.loc[where, "event_id"].map(st["status"]).to_numpy()
+    flagged = where & (attr["status"] != "kept")
+    attr.loc[flagged, "reason"] = attr.loc[flagged, "event_id"].map(st["reason"]).to_numpy()
+    return fit.abnormal, attr.reset_index(drop=True)
 
 
 def _window_rows(ab: AbnormalReturns, i: int, windows: Sequence[Window], level: float) -> list[dict[str, Any]]:
@@ -174,8 +190,9 @@ def _window_rows(ab: AbnormalReturns, i: int, windows: Sequence[Window], level: 
         c = car_estimate(ab, *w, event=i)
         inf = t_inference(c.estimate, c.se, c.df, level)
         sq = sample_quantile_test(ab, i, w, level)
+        perm = placebo_permutation_test(ab.est_resid[i], c.estimate, w[1] - w[0] + 1)  # every pseudo window once
         rows.append({"window": f"[{w[0]},{w[1]}]", "car": c.estimate, "se": c.se, "t": float(inf.t),
-                     "p": float(inf.p), "sq_p": sq.pvalue})
+                     "p": float(inf.p), "sq_p": sq.pvalue, "perm_p": perm.pvalue})
     return rows
 
 
@@ -202,7 +219,12 @@ def robustness_table(
         ``mkt_rf`` slope, the Dimson sum of slopes, 1 for market-adjusted;
         NaN for constant mean), ``sigma``, ``window``, ``car``, ``se``,
         ``t``, ``p`` (Student t with the design's df) and ``sq_p`` (sample-
-        quantile p-value, Gelbach, Helland and Klick 2013).
+        quantile p-value, Gelbach, Helland and Klick 2013) and ``perm_p`` (placebo-date
+        permutation p-value over every pseudo window of the estimation period,
+        :func:`~research_lib.inference.resampling.placebo_permutation_test`).
+        ``model`` may also be ``"garch"`` or ``"gjr_garch"``: the market model
+        with GARCH(1,1) or GJR-GARCH errors (:func:`~research_lib.models.garch.fit_garch`),
+        whose SE is the root of the summed conditional variance forecasts.
 
     Notes
     -----
@@ -216,6 +238,8 @@ def robustness_table(
         session = day_zero(announced_at, d.symbol).session
         ab, attr = fit_design(d, session, prices, factors=factors, conventions=conventions)
         slopes = market_beta(ab)  # from the model registry
+        if d.model in GARCH_MODELS:  # GARCH market models: (alpha, beta, ...) of the mean equation
+            slopes = ab.params[:, 1]
         beta = float("nan") if slopes is None else float(slopes[0])
         base = {
             "label": d.label, "symbol": d.symbol, "benchmark": d.benchmark, "model": d.model,
