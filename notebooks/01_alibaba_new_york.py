@@ -284,18 +284,22 @@ trading_shown.style.format({c: ("{:,.0f}" if c[1] == "volume (shares)" else "{:.
 # %%
 tv = trading.set_index(["measure", "tau"])
 v0, pk0, gk0 = tv.loc[("log volume", 0)], tv.loc[("Parkinson", 0)], tv.loc[("Garman-Klass", 0)]
-vm1 = tv.loc[("log volume", -1)]
+vr = tv.loc[("log volume", tau_results)]
 bar0 = frames[SYMBOL].loc[dz.session]
+prev0 = frames[SYMBOL].loc[: dz.session].iloc[-2]
+opened = "at the day's high" if bar0["open"] >= bar0["high"] else f"{pct(bar0['open'] / bar0['high'] - 1)} below the day's high"
 display(Markdown(
-    f"On day 0 {v0['volume'] / 1e6:.1f} million BABA shares traded, {v0['ratio']:.1f} times the normal (geometric-mean) level "
-    f"(abnormal log volume {v0['abnormal']:.2f}, t = {v0['t']:.2f}, SQ p = {v0['SQ p']:.3f}), about as much as on "
-    f"the results day tau = -1 ({vm1['ratio']:.1f} times, t = {vm1['t']:.2f}). The day's range was wide: the Parkinson "
+    f"On day 0 {v0['volume'] / 1e6:.1f} million BABA shares traded, {v0['ratio']:.1f} times the normal (geometric-mean) "
+    f"level (abnormal log volume {v0['abnormal']:.2f}, t = {v0['t']:.2f}, SQ p = {v0['SQ p']:.3f}), as on the results "
+    f"day tau = {tau_results} ({vr['ratio']:.1f} times, t = {vr['t']:.2f}). The day's range was wide: the Parkinson "
     f"variance was {pk0['ratio']:.1f} times its estimation-window mean (t = {pk0['t']:.2f} on the log, SQ p = "
-    f"{pk0['SQ p']:.3f}), Garman-Klass {gk0['ratio']:.1f} times (t = {gk0['t']:.2f}, SQ p = {gk0['SQ p']:.3f}). "
-    f"BABA opened at {bar0['open']:.2f} USD, traded between {bar0['low']:.2f} and {bar0['high']:.2f} and closed at "
-    f"{bar0['close']:.2f}, a close location of {v0['close location']:.2f}: it ended the session near its low, so "
-    f"whatever happened during the day, the fall was not recovered by the close. A daily bar cannot say when within the "
-    f"session the high and the low were reached (notebook 02 returns to this for Hong Kong)."
+    f"{pk0['SQ p']:.3f}), Garman-Klass, which uses the open and close as well, {gk0['ratio']:.1f} times "
+    f"(t = {gk0['t']:.2f}, SQ p = {gk0['SQ p']:.3f}). BABA opened at {bar0['open']:.2f} USD "
+    f"({pct(bar0['open'] / prev0['close'] - 1)} from Friday's close of {prev0['close']:.2f}), {opened}, traded down to "
+    f"{bar0['low']:.2f} and closed at {bar0['close']:.2f}, a close location of {v0['close location']:.2f}. So most of the "
+    f"fall was already in the opening price -- the weekend's news, priced before New York could trade -- and the "
+    f"session added to it rather than recovering. A daily bar cannot say more about the path within the session "
+    f"(notebook 02 returns to this for Hong Kong)."
 ))
 
 # %% [markdown]
