@@ -230,8 +230,10 @@ gs["kind"] = np.select([gs["status"] == "kept", gs["reason"].str.contains("stati
 fits = gs.groupby(["model", "kind"]).size().unstack(fill_value=0)
 display(Markdown(
     "GARCH fits per model (every event is fitted; *flagged* fits are used, with the bound reported): "
-    + "; ".join(f"{ {'garch': 'GARCH(1,1)', 'gjr_garch': 'GJR-GARCH'}[m]}: " + ", ".join(f"{k} {int(v)}" for k, v in row.items() if v)
-                for m, row in fits.iterrows())
+    + "; ".join(f"{ {'garch': 'GARCH(1,1)', 'gjr_garch': 'GJR-GARCH'}[m]}: kept {int(row.get('kept', 0))}, flagged "
+                f"{int(row.get('a parameter at 0', 0) + row.get('persistence at 1', 0))} (a parameter at 0: "
+                f"{int(row.get('a parameter at 0', 0))}; persistence at 1: {int(row.get('persistence at 1', 0))}), failed "
+                f"{int(row.get('failed', 0))}" for m, row in fits.iterrows())
     + ". An ARCH or GARCH coefficient at 0 leaves a nearly constant variance, so the standardisation is close to "
     "the OLS one; persistence at 1 makes the forecast the last in-sample variance. With a year of daily data "
     "many estimation windows hold too little volatility clustering to pin the GARCH parameters down."
