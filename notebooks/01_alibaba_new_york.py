@@ -194,6 +194,13 @@ cars_shown = cars.rename(columns={"car": "CAR", "se": "SE", "se_from": "SE from"
 cars_shown.style.format({c: pct for c in cars_shown.columns if c in ("CAR", "SE") or c.startswith("CI ")}
                         | {"t": "{:.2f}", "p": "{:.4f}"}, na_rep="-")
 
+# %% [markdown]
+# The same study as one statsmodels-style summary (`res.summary()`; returns, CARs and their intervals in
+# percent, statistics to two or three decimals), for a paper's appendix or a quick look:
+
+# %%
+res.summary()
+
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(14, 5.2))
 res.plot("ar", ax=axes[0])
@@ -287,18 +294,19 @@ v0, pk0, gk0 = tv.loc[("log volume", 0)], tv.loc[("Parkinson", 0)], tv.loc[("Gar
 vr = tv.loc[("log volume", tau_results)]
 bar0 = frames[SYMBOL].loc[dz.session]
 prev0 = frames[SYMBOL].loc[: dz.session].iloc[-2]
+gap_share = np.log(bar0["open"] / prev0["close"]) / np.log(bar0["close"] / prev0["close"])
 opened = "at the day's high" if bar0["open"] >= bar0["high"] else f"{pct(bar0['open'] / bar0['high'] - 1)} below the day's high"
 display(Markdown(
     f"On day 0 {v0['volume'] / 1e6:.1f} million BABA shares traded, {v0['ratio']:.1f} times the normal (geometric-mean) "
-    f"level (abnormal log volume {v0['abnormal']:.2f}, t = {v0['t']:.2f}, SQ p = {v0['SQ p']:.3f}), as on the results "
-    f"day tau = {tau_results} ({vr['ratio']:.1f} times, t = {vr['t']:.2f}). The day's range was wide: the Parkinson "
+    f"level (abnormal log volume {v0['abnormal']:.2f}, t = {v0['t']:.2f}, SQ p = {v0['SQ p']:.3f}); on the results "
+    f"day tau = {tau_results} it was {vr['ratio']:.1f} times (t = {vr['t']:.2f}). The day's range was wide: the Parkinson "
     f"variance was {pk0['ratio']:.1f} times its estimation-window mean (t = {pk0['t']:.2f} on the log, SQ p = "
     f"{pk0['SQ p']:.3f}), Garman-Klass, which uses the open and close as well, {gk0['ratio']:.1f} times "
-    f"(t = {gk0['t']:.2f}, SQ p = {gk0['SQ p']:.3f}). BABA opened at {bar0['open']:.2f} USD "
+    f"(t = {gk0['t']:.2f}, SQ p = {gk0['SQ p']:.3f}). On the snapshot's adjusted prices BABA opened at {bar0['open']:.2f} "
     f"({pct(bar0['open'] / prev0['close'] - 1)} from Friday's close of {prev0['close']:.2f}), {opened}, traded down to "
-    f"{bar0['low']:.2f} and closed at {bar0['close']:.2f}, a close location of {v0['close location']:.2f}. So most of the "
-    f"fall was already in the opening price -- the weekend's news, priced before New York could trade -- and the "
-    f"session added to it rather than recovering. A daily bar cannot say more about the path within the session "
+    f"{bar0['low']:.2f} and closed at {bar0['close']:.2f}, a close location of {v0['close location']:.2f}. So {gap_share:.0%} of the "
+    f"day's log return was already in the opening price -- the weekend's news, priced before New York could trade -- "
+    f"and the session added to it rather than recovering. A daily bar cannot say more about the path within the session "
     f"(notebook 02 returns to this for Hong Kong)."
 ))
 

@@ -185,7 +185,7 @@ since = f"the highest daily high since {higher[-1]:%d %B %Y}" if len(higher) els
 tv = trading.set_index(["symbol", "measure", "tau"])
 hv, hp, hg = (tv.loc[(SYMBOL, m, 0)] for m in ("log volume", "Parkinson", "Garman-Klass"))
 display(Markdown(
-    f"On day 0 9988.HK opened at {bar['open']:.2f} HKD (Friday's close {prev['close']:.2f}), reached {bar['high']:.2f} "
+    f"On day 0 9988.HK opened at {bar['open']:.2f} (the snapshot's adjusted prices; Friday's close {prev['close']:.2f}), reached {bar['high']:.2f} "
     f"-- {since}, so the daily bar does show the reported high -- and closed at {bar['close']:.2f}, "
     f"{pct(bar['close'] / prev['close'] - 1)} on the day and {pct(1 - bar['close'] / bar['high'])} below the high, a close "
     f"location of {hv['close location']:.2f}. Volume was {hv['ratio']:.1f} times its normal (geometric-mean) level "
