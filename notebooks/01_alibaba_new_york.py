@@ -194,6 +194,13 @@ cars_shown = cars.rename(columns={"car": "CAR", "se": "SE", "se_from": "SE from"
 cars_shown.style.format({c: pct for c in cars_shown.columns if c in ("CAR", "SE") or c.startswith("CI ")}
                         | {"t": "{:.2f}", "p": "{:.4f}"}, na_rep="-")
 
+# %% [markdown]
+# The same study as one statsmodels-style summary (`res.summary()`; returns, CARs and their intervals in
+# percent, statistics to two or three decimals), for a paper's appendix or a quick look:
+
+# %%
+res.summary()
+
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(14, 5.2))
 res.plot("ar", ax=axes[0])
@@ -258,6 +265,52 @@ display(Markdown(
 ))
 
 # %% [markdown]
+# ## What was traded: volume and the day's range
+#
+# Returns say where the price closed; volume and the high-low range say how much was traded and how far
+# the price travelled on the way. Abnormal log volume is log(1 + V) on the event day minus its mean over
+# the same estimation window (the mean-adjusted model of Campbell and Wasley 1996, t = AV / (s sqrt(1 + 1/M))).
+# Range variance is the Parkinson (1980) estimator (ln H/L)^2 / (4 ln 2) and the Garman-Klass (1980) one
+# from open, high, low and close; the test is on its log against the estimation days. The close location
+# (C - L)/(H - L) is 1 when the stock closed at its high and 0 at its low. SQ p is the sample-quantile
+# p-value against the estimation days, which does not assume normality.
+
+# %%
+frames = case.load_case_frames([SYMBOL, BENCHMARK], start="2023-12-01", end="2025-03-31")
+trading = case.trading_measures(res.abnormal.panel, frames, taus=(-2, -1, 0, 1))
+trading_shown = trading.pivot_table(index=["tau", "date"], columns="measure", values=["abnormal", "ratio", "t", "SQ p"],
+                                    sort=False)
+trading_shown = trading_shown.reorder_levels([1, 0], axis=1)[
+    [(m, c) for m in ("log volume", "Parkinson", "Garman-Klass") for c in ("abnormal", "ratio", "t", "SQ p")]]
+day_info = trading[trading["measure"] == "log volume"].set_index(["tau", "date"])[["volume", "close location"]]
+trading_shown = pd.concat([day_info.set_axis(pd.MultiIndex.from_tuples([("day", "volume (shares)"), ("day", "close location")]),
+                                             axis=1), trading_shown], axis=1)
+trading_shown.style.format({c: ("{:,.0f}" if c[1] == "volume (shares)" else "{:.2f}" if c[1] != "SQ p" else "{:.3f}")
+                            for c in trading_shown.columns}).format_index("{:%a %d %b}", level=1)
+
+# %%
+tv = trading.set_index(["measure", "tau"])
+v0, pk0, gk0 = tv.loc[("log volume", 0)], tv.loc[("Parkinson", 0)], tv.loc[("Garman-Klass", 0)]
+vr = tv.loc[("log volume", tau_results)]
+bar0 = frames[SYMBOL].loc[dz.session]
+prev0 = frames[SYMBOL].loc[: dz.session].iloc[-2]
+gap_share = np.log(bar0["open"] / prev0["close"]) / np.log(bar0["close"] / prev0["close"])
+opened = "at the day's high" if bar0["open"] >= bar0["high"] else f"{pct(bar0['open'] / bar0['high'] - 1)} below the day's high"
+display(Markdown(
+    f"On day 0 {v0['volume'] / 1e6:.1f} million BABA shares traded, {v0['ratio']:.1f} times the normal (geometric-mean) "
+    f"level (abnormal log volume {v0['abnormal']:.2f}, t = {v0['t']:.2f}, SQ p = {v0['SQ p']:.3f}); on the results "
+    f"day tau = {tau_results} it was {vr['ratio']:.1f} times (t = {vr['t']:.2f}). The day's range was wide: the Parkinson "
+    f"variance was {pk0['ratio']:.1f} times its estimation-window mean (t = {pk0['t']:.2f} on the log, SQ p = "
+    f"{pk0['SQ p']:.3f}), Garman-Klass, which uses the open and close as well, {gk0['ratio']:.1f} times "
+    f"(t = {gk0['t']:.2f}, SQ p = {gk0['SQ p']:.3f}). On the snapshot's adjusted prices BABA opened at {bar0['open']:.2f} "
+    f"({pct(bar0['open'] / prev0['close'] - 1)} from Friday's close of {prev0['close']:.2f}), {opened}, traded down to "
+    f"{bar0['low']:.2f} and closed at {bar0['close']:.2f}, a close location of {v0['close location']:.2f}. So {gap_share:.0%} of the "
+    f"day's log return was already in the opening price -- the weekend's news, priced before New York could trade -- "
+    f"and the session added to it rather than recovering. A daily bar cannot say more about the path within the session "
+    f"(notebook 02 returns to this for Hong Kong)."
+))
+
+# %% [markdown]
 # ## Inference for one firm without normality
 #
 # With a single event there is no cross-section: the t test above leans on normally distributed
@@ -306,7 +359,10 @@ display(Markdown(
     f"* The whole fortnight before day 0 was unusual: CAR[{EVENT_WINDOW[0]},-1] = {pct(run_up)}, a rally the "
     f"S&P 500 does not capture; notebook 03 asks how much of it a China-internet benchmark explains.\n"
     f"* Chinese ADRs fell too: the mean abnormal return of {', '.join(peer_only)} against the S&P 500 was "
-    f"{pct(mean_peer_ar)}, so roughly {pct(baba_ar - mean_peer_ar)} of BABA's day-0 AR is left for Alibaba's own news."
+    f"{pct(mean_peer_ar)}, so roughly {pct(baba_ar - mean_peer_ar)} of BABA's day-0 AR is left for Alibaba's own news.\n"
+    f"* Trading: day-0 volume was {v0['ratio']:.1f} times normal (abnormal log volume {v0['abnormal']:.2f}, t = "
+    f"{v0['t']:.2f}) and the Parkinson range variance {pk0['ratio']:.1f} times normal (t = {pk0['t']:.2f}); BABA closed "
+    f"near the day's low (close location {v0['close location']:.2f})."
 ))
 
 # %% [markdown]

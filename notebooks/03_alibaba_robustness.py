@@ -51,6 +51,8 @@ MIN_ESTIMATION = {120: 100, 250: 120, 500: 120}  # [-120, -11] holds only 110 se
 DEEPSEEK_DAYS = ("2025-01-27", "2025-01-28")  # the DeepSeek shock to AI stocks; both are sessions in New York and Hong Kong
 WINDOWS = [(0, 0), (0, 1), (-1, 1), (-2, 1), (-3, 3)]
 PLACEBO_WINDOWS = [(0, 0), (0, 1)]
+GARCH_ROWS = {"garch": "GARCH(1,1)", "gjr_garch": "GJR-GARCH(1,1,1)"}  # conditional-variance models (arch package)
+PEER_BASKET = "EW(" + ",".join(PEERS) + ")"  # the library's basket benchmark: equal-weight daily mean of member returns
 CONFIDENCE = 0.95
 
 # %%
@@ -80,6 +82,7 @@ from research_lib.data import load_factors
 from research_lib.listings.calendars import day_zero
 from research_lib.plotting import DAY0, MAIN, legend_below
 from research_lib.runner.provenance import provenance_table
+from research_lib.study import event_study
 
 logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="%(name)s: %(message)s", force=True)
 pd.set_option("display.width", 160)
@@ -107,8 +110,14 @@ fp.assign(sha256=fp["sha256"].str[:12])[["file", "source", "sha256"]].assign(fir
 #   Alibaba itself, so it also removes part of Alibaba's own news). The peer basket `CN_PEERS` is the
 #   equal-weight daily mean of the returns of JD, PDD, TCEHY and BIDU (`research_lib.analysis.peers.equal_weight_index`):
 #   China-wide news without Alibaba in it. In Hong Kong, Tencent (0700.HK) plays the same role.
-# * **Models.** Constant mean (no market), market-adjusted (beta fixed at 1), market model, and for the US
-#   line the Fama-French three-factor model (US factors).
+# * **Models.** Constant mean (no market), market-adjusted (beta fixed at 1), market model, for the US
+#   line the Fama-French three-factor model (US factors), and the market model with GARCH(1,1) and
+#   GJR-GARCH(1,1,1) errors (fitted by `arch` on the estimation window; the AR's standard error is the root of
+#   the conditional variance forecast, so a calm or a turbulent month before the event changes the t statistic).
+# * **Resampling.** Beside the t test and the sample-quantile test, `perm p` is the placebo-date permutation
+#   test: p = (1 + #{pseudo windows with |CAR| >= |event CAR|}) / (n + 1) over every L-day window of the
+#   estimation residuals. The wild bootstrap of the CAAR needs a cross-section of events, so it appears in
+#   notebook 04, not here.
 # * **Estimation windows** [-120, -11], [-250, -11] and [-500, -11]; the first needs `min_estimation`
 #   lowered because it holds fewer than 120 sessions. The labels in the table give the number of returns
 #   each design actually fitted.
@@ -141,6 +150,7 @@ designs += [
     Design(US, "^GSPC", "market_adjusted", label="BABA: market-adjusted (S&P 500)"),
     Design(US, "^GSPC", "ff3", label="BABA: Fama-French 3 factors"),
 ]
+designs += [Design(US, "^GSPC", m, label=f"BABA: market model with {name} errors, S&P 500") for m, name in GARCH_ROWS.items()]
 designs += [
     Design(US, "^GSPC", "market", ESTIMATION_WINDOWS[n], min_estimation=MIN_ESTIMATION[n],
            label=f"BABA: market model, S&P 500, est. [{ESTIMATION_WINDOWS[n][0]},{ESTIMATION_WINDOWS[n][1]}]") for n in (120, 500)
@@ -162,6 +172,7 @@ designs += [
     Design(HK, HK_BENCHMARK, "constant_mean", label="9988.HK: constant mean"),
     Design(HK, HK_BENCHMARK, "market_adjusted", label="9988.HK: market-adjusted (Hang Seng)"),
 ]
+designs += [Design(HK, HK_BENCHMARK, m, label=f"9988.HK: market model with {name} errors, Hang Seng") for m, name in GARCH_ROWS.items()]
 designs += [
     Design(HK, HK_BENCHMARK, "market", ESTIMATION_WINDOWS[n], min_estimation=MIN_ESTIMATION[n],
            label=f"9988.HK: market model, Hang Seng, est. [{ESTIMATION_WINDOWS[n][0]},{ESTIMATION_WINDOWS[n][1]}]") for n in (120, 500)
@@ -191,10 +202,12 @@ meta = table.drop_duplicates("label").set_index("label")[["n_est", "n_masked", "
 keys = [f"[{a},{b}]" for a, b in WINDOWS]
 wide = meta.join(car[keys].add_prefix("CAR ")).join(tst[keys].add_prefix("t "))
 wide = wide.join(sqp[keys[:2]].add_prefix("SQ p "))
+prm = table.pivot_table(index="label", columns="window", values="perm_p", sort=False)
+wide = wide.join(prm[keys[:2]].add_prefix("perm p "))
 wide = wide.loc[order]
 wide.style.format({"beta": "{:.3f}"} | {c: pct for c in wide.columns if c.startswith("CAR")}
                   | {c: "{:.2f}" for c in wide.columns if c.startswith("t ")}
-                  | {c: "{:.3f}" for c in wide.columns if c.startswith("SQ")}, na_rep="-")
+                  | {c: "{:.3f}" for c in wide.columns if c.startswith(("SQ", "perm"))}, na_rep="-")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(16, 10), sharey=True)
@@ -240,6 +253,33 @@ display(Markdown(
     f"'{us0.idxmin()}' and {pct(us0.max())} against '{us0.idxmax()}'. The next section asks why."
 ))
 
+# %%
+garch_rows = [r for r in order if "GARCH" in r]
+base_rows = {"BABA": shown["BABA: market model, S&P 500"], "9988.HK": shown["9988.HK: market model, Hang Seng"]}
+g = wide.loc[list(base_rows.values()) + garch_rows, ["beta", "CAR [0,0]", "t [0,0]", "SQ p [0,0]", "perm p [0,0]",
+                                                     "CAR [0,1]", "t [0,1]", "perm p [0,1]"]]
+garch_t = {s: wide.loc[[r for r in garch_rows if r.startswith(s)], "t [0,0]"] for s in base_rows}
+se0 = table[table["window"] == "[0,0]"].set_index("label")["se"]
+se_ratio = {s: se0[[r for r in garch_rows if r.startswith(s)]] / se0[base_rows[s]] for s in base_rows}
+display(Markdown(
+    f"* **GARCH errors** leave the abnormal returns almost unchanged (the mean equation is the same market model) "
+    f"and change the standard error through the conditional variance forecast: BABA's day-0 t is "
+    f"{wide.loc[base_rows['BABA'], 't [0,0]']:.2f} with the OLS prediction error and {garch_t['BABA'].min():.2f} to "
+    f"{garch_t['BABA'].max():.2f} with GARCH or GJR-GARCH errors; 9988.HK's {wide.loc[base_rows['9988.HK'], 't [0,0]']:.2f} "
+    f"against {garch_t['9988.HK'].min():.2f} to {garch_t['9988.HK'].max():.2f}. The GARCH standard error of the day-0 AR "
+    f"is {se_ratio['BABA'].min():.2f} to {se_ratio['BABA'].max():.2f} times the OLS one for BABA and "
+    f"{se_ratio['9988.HK'].min():.2f} to {se_ratio['9988.HK'].max():.2f} times for 9988.HK: the variance forecast for the "
+    f"event days is close to the estimation year's average, so no verdict changes.\n"
+    f"* **The permutation test** agrees with the sample-quantile test: BABA's day-0 perm p is "
+    f"{wide.loc[base_rows['BABA'], 'perm p [0,0]']:.3f} (the smallest attainable with "
+    f"{int(wide.loc[base_rows['BABA'], 'n_est'])} one-day pseudo windows, 1/(n + 1) = "
+    f"{1 / (int(wide.loc[base_rows['BABA'], 'n_est']) + 1):.4f}), "
+    f"9988.HK's {wide.loc[base_rows['9988.HK'], 'perm p [0,0]']:.3f}."
+))
+g.style.format({"beta": "{:.3f}"} | {c: pct for c in g.columns if c.startswith("CAR")}
+               | {c: "{:.2f}" for c in g.columns if c.startswith("t ")}
+               | {c: "{:.3f}" for c in g.columns if c.startswith(("SQ", "perm"))})
+
 # %% [markdown]
 # ## How much of the fall is Alibaba's own?
 #
@@ -249,6 +289,26 @@ display(Markdown(
 # the intercept and the abnormal (own) part, with its prediction-error t statistic
 # (`research_lib.analysis.peers.market_sector_model`). KWEB contains Alibaba, so its sector part takes some of
 # Alibaba's own news; the peer basket does not.
+
+# %% [markdown]
+# The peer-basket benchmark above was built by hand from prices (`equal_weight_index`). The library's basket
+# benchmarks do the same from an events frame: `EW(JD,PDD,TCEHY,BIDU)` in the benchmark column is the
+# equal-weight daily mean of the members' returns (`research_lib.data.basket`). Both must give the same study:
+
+# %%
+basket_res = event_study(case.case_events({US: PEER_BASKET}, ANNOUNCED_AT), estimation_window=(-250, -11),
+                         event_window=(-10, 10), car_windows=WINDOWS, model="market", confidence=CONFIDENCE)
+hand = table[table["label"] == shown["BABA: market model, equal-weight China ADR peers"]].set_index("window")
+bev = basket_res.events.iloc[0]
+basket_check = pd.DataFrame({
+    "hand-built index": [hand["beta"].iloc[0], *hand.loc[keys, "car"], *hand.loc[keys, "t"]],
+    f"benchmark {PEER_BASKET}": [bev["beta"], *(bev[f"car{k}"] for k in keys), *(bev[f"t{k}"] for k in keys)],
+}, index=["beta", *(f"CAR {k}" for k in keys), *(f"t {k}" for k in keys)])
+basket_check["difference"] = basket_check.iloc[:, 1] - basket_check.iloc[:, 0]
+max_diff = float(basket_check["difference"].abs().max())
+display(Markdown(f"Largest absolute difference between the two: {max_diff:.1e}."))
+basket_check.style.format("{:.3f}").format(lambda v: f"{v:.1e}", subset=["difference"]).format(
+    pct, subset=pd.IndexSlice[[f"CAR {k}" for k in keys], basket_check.columns[:2]])
 
 # %%
 split_specs = [(US, "^GSPC", "KWEB", "BABA: S&P 500 + KWEB"), (US, "^GSPC", "CN_PEERS", "BABA: S&P 500 + China ADR peers"),
@@ -269,7 +329,7 @@ split.style.format({c: pct for c in ("day-0 return", "market part", "sector part
 peer_day = day_returns(prices, [US, *PEERS, "KWEB", "^GSPC"], [day0[US]]).iloc[:, 0]
 hk_day = day_returns(prices, [HK, HK_PEER, HK_BENCHMARK], [day0[HK]]).iloc[:, 0]
 base_ar = float(wide.loc[shown["BABA: market model, S&P 500"], "CAR [0,0]"])
-peer_ar = float(wide.loc[shown["BABA: market model, equal-weight China ADR peers"], "CAR [0,0]"])
+peer_ar = float(basket_res.events.iloc[0]["car[0,0]"])  # = the hand-built index's row of the table (checked above)
 own = split.loc["BABA: S&P 500 + China ADR peers", "own (AR)"]
 display(Markdown(
     f"* On day 0 the four peers returned {', '.join(f'{s} {pct(peer_day[s])}' for s in PEERS)} "
@@ -341,7 +401,13 @@ display(Markdown(
     f"* **Hong Kong.** 9988.HK's day 0 is significant in {(hk_t.abs() > crit).sum()} of {(~is_us).sum()} designs "
     f"({pct(hk0.min())} to {pct(hk0.max())}); "
     f"{phk0.share_abs_car:.1%} of placebo days had a larger |AR|. Over [0,+1], which takes in New York's Monday, "
-    f"{phk1.share_abs_car:.1%} of placebo days had a |CAR| as large."
+    f"{phk1.share_abs_car:.1%} of placebo days had a |CAR| as large.\n"
+    f"* **Against the peer basket** {PEER_BASKET} BABA's day-0 AR is {pct(peer_ar)} (t = {bev['t[0,0]']:.2f}), compared "
+    f"with {pct(base_ar)} against the S&P 500.\n"
+    f"* **GARCH and resampling:** with GARCH(1,1) or GJR-GARCH errors BABA's day-0 t is {garch_t['BABA'].min():.2f} to "
+    f"{garch_t['BABA'].max():.2f} (OLS {wide.loc[base_rows['BABA'], 't [0,0]']:.2f}); the placebo-date permutation p is "
+    f"{wide.loc[base_rows['BABA'], 'perm p [0,0]']:.3f} for BABA and {wide.loc[base_rows['9988.HK'], 'perm p [0,0]']:.3f} "
+    f"for 9988.HK."
 ))
 
 # %% [markdown]

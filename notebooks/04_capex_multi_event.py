@@ -58,10 +58,12 @@ from scipy import stats
 from research_lib.analysis import calendar_time as ct
 from research_lib.analysis import groups
 from research_lib.analysis.influence import event_variance_ratio, influence_table, leak_start_cars, robust_centres
+from research_lib.analysis.robustness import garch_bootstrap_rows
 from research_lib.data import load_factors
 from research_lib.engine.windows import anchor_events
 from research_lib.events.reader import catalogue_to_events, load_catalogue
 from research_lib.inference.battery import TestBattery
+from research_lib.listings.calendars import sessions
 from research_lib.plotting import DAY0, MAIN, PALETTE, legend_below, plot_small_multiples
 from research_lib.runner.provenance import provenance_of_study
 from research_lib.study import event_study
@@ -131,20 +133,55 @@ ctab0[["car", "se", *ci_cols, "t", "p"]].rename(columns={"car": "CAAR", "se": "S
     {"CAAR": pct, "SE (cross-sectional)": pct, "t": "{:.2f}", "p": "{:.3f}"} | {c: pct for c in ci_cols}, na_rep="-")
 
 # %% [markdown]
-# Every announcement that could not be studied, with the reason (nothing is dropped silently):
+# ### The price screen and the attrition table
+#
+# Every price series is screened on the dates the windows reach (`research_lib.data.screen`: non-positive or
+# missing prices, one-day jumps that reverse, stale runs, splits missed by the adjustment). An event whose
+# windows contain a suspect price is kept with status `suspect` and the finding as its reason. A session of
+# an exchange calendar on which *no* series of that exchange traded, while the stock and its index trade on
+# either side, is an unscheduled closure (a holiday or typhoon day the calendar does not know): it leaves
+# the grid, so windows are counted in sessions the exchange actually held. The attrition table has one row
+# per announcement (nothing is dropped silently); the rows whose reason carries such a note:
 
 # %%
-res.excluded.style.hide(axis="index")
+attr = res.attrition
+status_counts = attr["status"].value_counts().reindex(["kept", "shifted", "suspect", "excluded"], fill_value=0)
+noted = attr[attr["reason"].str.contains("suspect|closure", case=False, na=False)]
+display(Markdown(
+    "Status of the " + f"{len(attr)} announcements: " + ", ".join(f"{k} {v}" for k, v in status_counts.items()) + ". "
+    + (f"{int(status_counts['suspect'])} failed the price screen." if status_counts["suspect"] else
+       "None failed the price screen: no suspect price lies in any event's estimation or event window.")
+))
+noted.assign(announcement=noted["event_id"].map(lambda e: f"{short[e.split(':')[0]]} ({e.split(':')[1]})"))[
+    ["announcement", "status", "reason"]].style.hide(axis="index").set_properties(**{"white-space": "pre-wrap", "text-align": "left"})
 
 # %%
-tsmc = res.excluded.iloc[0] if len(res.excluded) else None
-if tsmc is not None:
-    note = meta.loc[tsmc["event_id"].split(":")[0], "confounders"]
+tsmc_id = next((e for e in res.abnormal.panel.event_ids if e.startswith("20210401_tsmc")), None)
+if tsmc_id is not None:
+    k = list(res.abnormal.panel.event_ids).index(tsmc_id)
+    evt_days = pd.DatetimeIndex(res.abnormal.panel.evt_dates[k])
+    tau_k = list(res.abnormal.panel.tau_evt)
+    d0_k, d1_k = evt_days[tau_k.index(0)], evt_days[tau_k.index(1)]
+    between = pd.bdate_range(d0_k, d1_k)[1:-1]
+    cal_sessions = sessions("2330.TW", d0_k, d1_k)
+    known = [d for d in between if d not in cal_sessions]  # weekdays the calendar knows as holidays
+    unknown = [d for d in between if d in cal_sessions]  # calendar sessions nobody traded
+    te = res.events.set_index("event_id").loc[tsmc_id]
+    note = meta.loc["20210401_tsmc_100bn_3y", "confounders"]
     display(Markdown(
-        f"**{tsmc['event_id']}** is excluded because {tsmc['reason']}. The stock and its index both lack those closes "
-        f"because the exchange did not trade (the catalogue notes: \"{note}\"): no data are lost, the calendar in use "
-        f"counts holiday sessions the exchange did not hold, and a window across them has no returns."
+        f"**TSMC, April 2021** (US$100bn over three years, announced {meta.loc['20210401_tsmc_100bn_3y', 'announced_local']}, "
+        f"time of day unknown). The catalogue notes: \"{note}\". Between day 0 ({d0_k:%a %d %b %Y}) and the next "
+        f"session TSMC traded ({d1_k:%a %d %b}) the XTAI calendar knows {', '.join(f'{d:%a %d %b}' for d in known) or 'no day'} "
+        f"as holidays but calls {', '.join(f'{d:%a %d %b}' for d in unknown) or 'no day'} a session; neither TSMC nor "
+        f"the TAIEX traded on it. The previous version of this study called that day missing data, found no return for tau = +1 "
+        f"and excluded the event. The closure logic now recognises the day as an unscheduled closure (the attrition "
+        f"note above), so tau = +1 is {d1_k:%a %d %b}, the next session held, and the event is studied: "
+        f"CAR[0,0] = {pct(te['car[0,0]'])} (t = {te['t[0,0]']:.2f}, p = {te['p[0,0]']:.3f}) and "
+        f"CAR[0,+1] = {pct(te['car[0,1]'])} (t = {te['t[0,1]']:.2f}), with {int(te['n_est'])} estimation returns. Because "
+        f"the time of day is unknown, [-1,+1] is the safer window: {pct(te['car[-1,1]'])} (t = {te['t[-1,1]']:.2f})."
     ))
+if len(res.excluded):
+    display(res.excluded.style.hide(axis="index"))
 
 # %%
 ctab = res.car_table().set_index("window")
@@ -161,7 +198,45 @@ lines = [
 ]
 display(Markdown(
     f"**{res.n_events} of {len(primary)} announcements** entered the study "
-    f"({len(res.excluded)} excluded, listed above). Average CARs and a selection of the battery:\n\n" + "\n".join(lines)
+    f"({len(res.excluded) or 'none'} excluded; see the attrition table above). Average CARs and a selection of the battery:\n\n" + "\n".join(lines)
+))
+
+# %% [markdown]
+# ### GARCH errors and the wild bootstrap
+#
+# Two more rows for the battery (issue 14). The **wild bootstrap** of the CAAR t statistic multiplies the
+# centred event CARs by random signs (Rademacher weights, 999 resamples, seed 0): it keeps each event's own
+# variance, so event-induced variance does not inflate it, and it does not assume normal CARs. The **GARCH**
+# rows refit every event's market model with GARCH(1,1) and GJR-GARCH(1,1,1) errors (`arch`) on its
+# estimation window and standardise each AR by the conditional variance forecast for its day (Savickas
+# 2003), then apply Patell's and BMP's tests; events whose fit fails or ends at a bound are listed.
+
+# %%
+extra, garch_status = {}, {}
+for gm in ("garch", "gjr_garch"):
+    extra[gm], garch_status[gm] = garch_bootstrap_rows(res.abnormal, windows, garch=gm, n_resamples=999, seed=0)
+extra_rows = pd.concat([extra["garch"], extra["gjr_garch"][~extra["gjr_garch"]["test"].str.startswith("wild")]])
+base = tests.reset_index()
+base = base[base["test"].isin(["t_cross_sectional", "patell", "bmp"])][["window", "test", "stat", "p"]]
+base["test"] = base["test"].map({"t_cross_sectional": "t (cross-sectional)", "patell": "Patell", "bmp": "BMP"})
+battery_plus = pd.concat([base, extra_rows[["window", "test", "stat", "p"]]])
+wide_b = battery_plus.pivot_table(index="test", columns="window", values=["stat", "p"], sort=False)
+wide_b = wide_b.reorder_levels([1, 0], axis=1)[[(f"[{a},{b}]", c) for a, b in windows for c in ("stat", "p")]]
+wide_b = wide_b.loc[list(dict.fromkeys(battery_plus["test"]))]
+display(wide_b.style.format({c: "{:.2f}" if c[1] == "stat" else "{:.3f}" for c in wide_b.columns}))
+gs = pd.concat([g.assign(model=m) for m, g in garch_status.items()])
+gs["kind"] = np.select([gs["status"] == "kept", gs["reason"].str.contains("stationarity", na=False),
+                        gs["status"] == "flagged"], ["kept", "persistence at 1", "a parameter at 0"], "failed")
+fits = gs.groupby(["model", "kind"]).size().unstack(fill_value=0)
+display(Markdown(
+    "GARCH fits per model (every event is fitted; *flagged* fits are used, with the bound reported): "
+    + "; ".join(f"{ {'garch': 'GARCH(1,1)', 'gjr_garch': 'GJR-GARCH'}[m]}: kept {int(row.get('kept', 0))}, flagged "
+                f"{int(row.get('a parameter at 0', 0) + row.get('persistence at 1', 0))} (a parameter at 0: "
+                f"{int(row.get('a parameter at 0', 0))}; persistence at 1: {int(row.get('persistence at 1', 0))}), failed "
+                f"{int(row.get('failed', 0))}" for m, row in fits.iterrows())
+    + ". An ARCH or GARCH coefficient at 0 leaves a nearly constant variance, so the standardisation is close to "
+    "the OLS one; persistence at 1 makes the forecast the last in-sample variance. With a year of daily data "
+    "many estimation windows hold too little volatility clustering to pin the GARCH parameters down."
 ))
 
 # %% [markdown]
@@ -576,8 +651,8 @@ t01 = res.tests["0,1"]
 car01, _ = res.abnormal.car(0, 1)
 carm, _ = res.abnormal.car(*main_window)
 display(Markdown(
-    f"- **Average effect.** Over {res.n_events} announcements (primary listings; {len(res.excluded)} excluded for "
-    f"missing data, see section 2) the CAAR is {car01.mean():.2%} over [0,+1] (BMP t = {t01['bmp'].stat:.2f}, "
+    f"- **Average effect.** Over {res.n_events} announcements (primary listings; {len(res.excluded) or 'none'} excluded; "
+    f"attrition and the price screen in section 2) the CAAR is {car01.mean():.2%} over [0,+1] (BMP t = {t01['bmp'].stat:.2f}, "
     f"p = {t01['bmp'].pvalue:.3f}; adjusted BMP p = {t01['bmp_kp'].pvalue:.3f}) and {carm.mean():.2%} over [{wkey}] "
     f"(BMP t = {t_main['bmp'].stat:.2f}, p = {t_main['bmp'].pvalue:.3f}; adjusted BMP p = {t_main['bmp_kp'].pvalue:.3f}). "
     f"The median CAR over [{wkey}] is {np.median(carm):.2%}; "
@@ -600,6 +675,8 @@ display(Markdown(
 
 # %%
 i0 = influence.iloc[0]
+eb0 = battery_plus[battery_plus["window"] == f"[{windows[0][0]},{windows[0][1]}]"].set_index("test")
+wb0, gb0, gp0 = eb0.loc[eb0.index[eb0.index.str.startswith("wild")][0]], eb0.loc["GARCH BMP"], eb0.loc["GARCH Patell"]
 wo_supply = o.loc[("without supplier deals", "[0,0]")]
 display(Markdown(
     f"**Answer.** {'No' if pb.iloc[0]['BMP p'] >= 0.05 else 'Yes'}: on average these announcements "
@@ -610,7 +687,9 @@ display(Markdown(
     f"(p = {pb.iloc[0]['Patell p']:.3f}) comes from event-day variance {vr0:.1f} times the estimation-window level, not "
     f"from a shifted mean. The firms' own capex announcements alone average {pct(wo_supply['caar'])} on day 0 "
     f"(BMP p = {wo_supply['bmp_p']:.2f}); starting the window at the leak dates moves the day-0 CAAR to "
-    f"{pct(leak_rows[0]['CAAR leak-started'])}."
+    f"{pct(leak_rows[0]['CAAR leak-started'])}. The resampling and GARCH rows agree with BMP: the wild bootstrap p "
+    f"is {wb0['p']:.3f} and GARCH BMP p {gb0['p']:.3f} on day 0, while GARCH Patell (p = {gp0['p']:.3f}) "
+    f"{'still rejects' if gp0['p'] < 0.05 else 'no longer rejects'}."
 ))
 
 # %% [markdown]

@@ -166,3 +166,36 @@ def test_window_span_and_overlap_hours_on_the_two_clocks() -> None:
     assert overlap_hours(baba_mon, window_span("^HSI", "2025-02-24", (1, 1))) == pytest.approx(13)
     t = pd.Timestamp("2025-02-24 00:00", tz="UTC")
     assert overlap_hours((t, t + pd.Timedelta(hours=1)), (t + pd.Timedelta(hours=2), t + pd.Timedelta(hours=3))) == 0.0
+
+
+@pytest.mark.parametrize(("symbol", "bench", "cal_code", "fact"), CASES)
+def test_trading_measures_match_their_formulas(engine, shared_data, symbol, bench, cal_code, fact) -> None:  # noqa: ANN001
+    """Day-0 abnormal log volume, Parkinson ratio and close location recomputed from the CSV with pandas."""
+    frame = pd.read_csv(shared_data / "prices" / f"{symbol}.csv", parse_dates=["date"], index_col="date").sort_index()
+    frame = frame[frame["adj_close"].notna()]
+    i0 = frame.index.get_loc(DAY0)
+    est = frame.iloc[i0 + EST[0] : i0 + EST[1] + 1]
+    day = frame.loc[DAY0]
+    lv = np.log1p(est["volume"].where(est["volume"] > 0))
+    m, s = lv.count(), lv.std(ddof=1)
+    av0 = np.log1p(day["volume"]) - lv.mean()
+    pk = np.log(est["high"] / est["low"]) ** 2 / (4 * np.log(2))
+    pk0 = np.log(day["high"] / day["low"]) ** 2 / (4 * np.log(2))
+    lpk = np.log(pk[pk > 0])
+    frames = {sym: pd.read_csv(shared_data / "prices" / f"{sym}.csv", parse_dates=["date"], index_col="date")
+              for sym in (symbol, bench)}
+    panel = engine.abnormal.panel
+    keep = np.asarray(panel.symbols) == symbol
+    import dataclasses
+
+    one = dataclasses.replace(panel, **{f.name: getattr(panel, f.name)[keep] for f in dataclasses.fields(panel)
+                                        if isinstance(getattr(panel, f.name), np.ndarray)
+                                        and getattr(panel, f.name).shape[:1] == keep.shape})
+    out = case.trading_measures(one, frames, taus=(0,)).set_index("measure")
+    assert out.loc["log volume", "abnormal"] == pytest.approx(av0, abs=1e-10)
+    assert out.loc["log volume", "t"] == pytest.approx(av0 / (s * np.sqrt(1 + 1 / m)), rel=1e-9)
+    assert out.loc["Parkinson", "ratio"] == pytest.approx(pk0 / pk[pk > 0].mean(), rel=1e-9)
+    assert out.loc["Parkinson", "abnormal"] == pytest.approx(np.log(pk0) - lpk.mean(), abs=1e-10)
+    loc = (day["close"] - day["low"]) / (day["high"] - day["low"])
+    assert out.loc["Parkinson", "close location"] == pytest.approx(loc, abs=1e-12)
+    assert out.loc["log volume", "volume"] == day["volume"]

@@ -28,6 +28,7 @@ from research_lib.engine.windows import WindowSpec, build_panel
 from research_lib.errors import InsufficientEstimationWindowError, InvalidRequestError, NoValidEventsError
 from research_lib.inference.single_firm import sample_quantile_test
 from research_lib.listings.calendars import sessions
+from research_lib.models.fit import fit_model
 
 DAY0 = pd.Timestamp("2025-02-24")
 SHOCK = -0.10
@@ -301,3 +302,71 @@ def test_plot_car_from_a_start_uses_okabe_ito_and_integer_ticks(prices) -> None:
     with pytest.raises(ValueError, match="outside the event window"):
         car_path(res, 0, 0.95, start=-50)
     plt.close("all")
+
+
+def test_garch_design_equals_arch_fitted_directly(prices) -> None:  # noqa: ANN001
+    """A GARCH row: mean-equation AR and SE = the root of the summed variance forecasts of ``arch`` on the same window."""
+    from arch import arch_model
+
+    tab = robustness_table([Design("BABA", "^GSPC", "garch")], "2025-02-24T11:48+08:00", prices, [(0, 0), (0, 1)])
+    y, x = _returns(prices)
+    i0 = y.index.get_loc(DAY0)
+    est = y.index[i0 - 250 : i0 - 10]
+    am = arch_model(100 * y[est].to_numpy(), x=100 * x[est].to_numpy()[:, None], mean="LS", vol="GARCH", p=1, q=1)
+    fit = am.fit(disp="off")
+    a, b = fit.params.iloc[0] / 100, fit.params.iloc[1]
+    h = fit.forecast(horizon=11, x=np.zeros((1, 1, 11)), reindex=False).variance.to_numpy()[0] / 100**2
+    for k, (w, row) in enumerate(tab.set_index("window").iterrows()):
+        days = y.index[i0 : i0 + k + 1]
+        car = float((y[days] - a - b * x[days]).sum())
+        assert row["car"] == pytest.approx(car, abs=1e-5) and row["beta"] == pytest.approx(b, abs=1e-4)
+        assert row["se"] == pytest.approx(np.sqrt(h[: k + 1].sum()), rel=1e-3), w
+
+
+def test_permutation_p_counts_pseudo_windows(prices) -> None:  # noqa: ANN001
+    """perm_p = (1 + #{|S_j| >= |CAR|}) / (n + 1) over the L-day sums of the estimation residuals (a plain loop)."""
+    tab = robustness_table([Design("BABA", "^GSPC")], "2025-02-24T11:48+08:00", prices, [(0, 1)])
+    ab, _ = fit_design(Design("BABA", "^GSPC"), DAY0, prices)
+    e = ab.est_resid[0]
+    sums = [e[j] + e[j + 1] for j in range(e.size - 1)]
+    car = tab.loc[0, "car"]
+    expected = (1 + sum(abs(s) >= abs(car) for s in sums)) / (len(sums) + 1)
+    assert tab.loc[0, "perm_p"] == pytest.approx(expected, abs=1e-15)
+
+
+def test_garch_bootstrap_rows_match_their_formulas() -> None:
+    """Wild-bootstrap t = the one-sample t of the CARs (scipy); GARCH BMP = sqrt(N) mean(SCAR) / sd(SCAR) by hand."""
+    from research_lib.analysis.robustness import garch_bootstrap_rows
+    from research_lib.measures.synthetic import market_model_panel
+    from research_lib.models.garch import fit_garch
+
+    panel = market_model_panel(12, seed=3)
+    ab = fit_model(panel, "market")
+    rows, status = garch_bootstrap_rows(ab, [(0, 0), (-1, 1)], n_resamples=199, seed=1)
+    assert len(status) == 12 and set(rows["window"]) == {"[0,0]", "[-1,1]"}
+    g = fit_garch(panel).abnormal
+    for (a, b), key in (((0, 0), "[0,0]"), ((-1, 1), "[-1,1]")):
+        r = rows[rows["window"] == key].set_index("test")
+        car, _ = ab.car(a, b)
+        assert r.iloc[0]["stat"] == pytest.approx(stats.ttest_1samp(car, 0.0).statistic, rel=1e-12)
+        assert 1 / 200 <= r.iloc[0]["p"] <= 1
+        gc, gv = g.car(a, b)
+        scar = gc / np.sqrt(gv)
+        assert r.loc["GARCH BMP", "stat"] == pytest.approx(np.sqrt(scar.size) * scar.mean() / scar.std(ddof=1), rel=1e-10)
+
+
+def test_resampling_rejections_share_the_simulator_draws_and_hold_size() -> None:
+    """t and BMP rates equal the simulator's on the same draws; the wild bootstrap holds its size, then finds a 2% AR."""
+    from research_lib.analysis.robustness import resampling_rejections
+    from research_lib.simulation.experiment import SimulationDesign, SyntheticMarket, simulate
+
+    universe = SyntheticMarket(sigma=0.02).draw(n_securities=60, n_days=1500, seed=5)
+    design = SimulationDesign(n_events=20, n_samples=300, ar_sizes=(0.0, 0.02), seed=11, tests=("t_cross_sectional", "bmp"))
+    rates = resampling_rejections(universe, design, n_resamples=99)
+    ref = simulate(universe, design).rejection_rates(0.05)
+    assert rates.loc["t_cross_sectional"].to_numpy() == pytest.approx(ref.loc["t_cross_sectional"].to_numpy(), abs=1e-12)
+    assert rates.loc["bmp"].to_numpy() == pytest.approx(ref.loc["bmp"].to_numpy(), abs=1e-12)
+    half = 2.576 * np.sqrt(0.05 * 0.95 / 300)  # 99% Monte-Carlo band of a 5% rate
+    assert abs(rates.loc["wild_bootstrap_t", 0.0] - 0.05) < half + 1 / 100  # + the p-value grid of 99 resamples
+    assert abs(rates.loc["placebo_permutation", 0.0] - 0.05) < half
+    assert rates.loc["wild_bootstrap_t", 0.02] > 0.8

@@ -36,12 +36,14 @@ import numpy as np
 import pandas as pd
 
 from research_lib.conventions import pct_label
-from research_lib.engine.panel import AbnormalReturns
+from research_lib.engine.panel import AbnormalReturns, EventPanel
 from research_lib.engine.windows import WindowSpec, build_panel, mask_estimation_dates
 from research_lib.errors import InsufficientEstimationWindowError, InvalidRequestError, NoValidEventsError
+from research_lib.inference.resampling import placebo_permutation_test
 from research_lib.inference.single_firm import sample_quantile_test
 from research_lib.listings.calendars import calendar_for, day_zero, session_index
 from research_lib.models.fit import fit_model, market_beta
+from research_lib.models.garch import GARCH_MODELS, GarchSpec, fit_garch
 from research_lib.plotting import MAIN, legend_below
 from research_lib.tables import car_estimate, t_inference
 
@@ -50,6 +52,8 @@ log = logging.getLogger(__name__)
 Window = tuple[int, int]
 
 __all__ = [
+    "resampling_rejections",
+    "garch_bootstrap_rows",
     "Design",
     "PlaceboSummary",
     "fit_design",
@@ -145,7 +149,8 @@ def fit_design(
     d0 = pd.DatetimeIndex([pd.Timestamp(d) for d in days])
     ids = [f"{design.symbol}@{d:%Y-%m-%d}" for d in d0] if event_ids is None else list(event_ids)
     anchored = pd.DataFrame({"event_id": ids, "symbol": design.symbol, "benchmark": design.benchmark, "day0": d0})
-    panel, attr = build_panel(anchored, prices, design.spec, model=design.model, factors=factors)
+    garch = design.model in GARCH_MODELS  # market model with GARCH errors: the panel is the market model's
+    panel, attr = build_panel(anchored, prices, design.spec, model="market" if garch else design.model, factors=factors)
     attr = attr[["event_id", "status", "reason", "n_est"]].copy()
     attr["n_masked"] = 0
     if design.exclude_dates:
@@ -164,8 +169,21 @@ def fit_design(
             if short.all():
                 raise InsufficientEstimationWindowError(int(n_left.max()), design.min_estimation, what=design.label)
             panel = panel.select(~short)
+    if garch:
+        return _fit_garch_design(panel, design, attr)
     ab = fit_model(panel, design.model, conventions)
     return ab, attr.reset_index(drop=True)
+
+
+def _fit_garch_design(panel: EventPanel, design: Design, attr: pd.DataFrame) -> tuple[AbnormalReturns, pd.DataFrame]:
+    """The market model with GARCH(1,1) or GJR-GARCH errors (``arch``); failed fits go to the attrition rows."""
+    fit = fit_garch(panel, GarchSpec(design.model, min_estimation=min(design.min_estimation, 100)))
+    st = fit.status.set_index("event_id")
+    where = attr["event_id"].isin(st.index)
+    attr.loc[where, "status"] = attr.loc[where, "event_id"].map(st["status"]).to_numpy()
+    flagged = where & (attr["status"] != "kept")
+    attr.loc[flagged, "reason"] = attr.loc[flagged, "event_id"].map(st["reason"]).to_numpy()
+    return fit.abnormal, attr.reset_index(drop=True)
 
 
 def _window_rows(ab: AbnormalReturns, i: int, windows: Sequence[Window], level: float) -> list[dict[str, Any]]:
@@ -174,8 +192,9 @@ def _window_rows(ab: AbnormalReturns, i: int, windows: Sequence[Window], level: 
         c = car_estimate(ab, *w, event=i)
         inf = t_inference(c.estimate, c.se, c.df, level)
         sq = sample_quantile_test(ab, i, w, level)
+        perm = placebo_permutation_test(ab.est_resid[i], c.estimate, w[1] - w[0] + 1)  # every pseudo window once
         rows.append({"window": f"[{w[0]},{w[1]}]", "car": c.estimate, "se": c.se, "t": float(inf.t),
-                     "p": float(inf.p), "sq_p": sq.pvalue})
+                     "p": float(inf.p), "sq_p": sq.pvalue, "perm_p": perm.pvalue})
     return rows
 
 
@@ -202,7 +221,12 @@ def robustness_table(
         ``mkt_rf`` slope, the Dimson sum of slopes, 1 for market-adjusted;
         NaN for constant mean), ``sigma``, ``window``, ``car``, ``se``,
         ``t``, ``p`` (Student t with the design's df) and ``sq_p`` (sample-
-        quantile p-value, Gelbach, Helland and Klick 2013).
+        quantile p-value, Gelbach, Helland and Klick 2013) and ``perm_p`` (placebo-date
+        permutation p-value over every pseudo window of the estimation period,
+        :func:`~research_lib.inference.resampling.placebo_permutation_test`).
+        ``model`` may also be ``"garch"`` or ``"gjr_garch"``: the market model
+        with GARCH(1,1) or GJR-GARCH errors (:func:`~research_lib.models.garch.fit_garch`),
+        whose SE is the root of the summed conditional variance forecasts.
 
     Notes
     -----
@@ -216,6 +240,8 @@ def robustness_table(
         session = day_zero(announced_at, d.symbol).session
         ab, attr = fit_design(d, session, prices, factors=factors, conventions=conventions)
         slopes = market_beta(ab)  # from the model registry
+        if d.model in GARCH_MODELS:  # GARCH market models: (alpha, beta, ...) of the mean equation
+            slopes = ab.params[:, 1]
         beta = float("nan") if slopes is None else float(slopes[0])
         base = {
             "label": d.label, "symbol": d.symbol, "benchmark": d.benchmark, "model": d.model,
@@ -394,3 +420,118 @@ def largest_residual_days(
     })
     top = frame["residual"].abs().sort_values(ascending=False).index[:k]
     return frame.loc[top].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- GARCH and resampling rows (issue 14)
+def garch_bootstrap_rows(
+    ab: AbnormalReturns, windows: Sequence[Window], garch: str = "garch", n_resamples: int = 999, seed: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows for a multi-event battery: the wild bootstrap of the CAAR t and the standardised tests under GARCH errors.
+
+    Parameters
+    ----------
+    ab
+        Abnormal returns of N events from the market model (its panel is refitted with GARCH errors).
+    windows
+        CAR windows.
+    garch
+        ``"garch"`` or ``"gjr_garch"`` (:func:`~research_lib.models.garch.fit_garch`).
+    n_resamples, seed
+        Of :func:`~research_lib.inference.resampling.wild_bootstrap_t`.
+
+    Returns
+    -------
+    rows : pandas.DataFrame
+        ``window``, ``test``, ``stat``, ``p``, ``n`` for ``"wild bootstrap t"`` (centred
+        Rademacher resamples of the market-model CARs) and ``"<garch> Patell"``,
+        ``"<garch> BMP"`` (:class:`~research_lib.inference.battery.TestBattery` on the
+        GARCH abnormal returns, standardised by the conditional variance forecasts).
+    status : pandas.DataFrame
+        The GARCH status of every event (``kept``, ``flagged`` at a bound, ``failed``).
+
+    Notes
+    -----
+    The wild bootstrap keeps each event's CAR variance, so it is robust to
+    event-induced heteroskedasticity without standardising; the GARCH rows
+    standardise by a variance that moves with recent volatility (Savickas 2003).
+
+    References
+    ----------
+    Savickas, R. (2003). Event-induced volatility and tests for abnormal performance.
+    *Journal of Financial Research* 26(2), 165-178.
+    """
+    from research_lib.inference.battery import TestBattery
+    from research_lib.inference.resampling import wild_bootstrap_t
+
+    fit = fit_garch(ab.panel, GarchSpec(garch))
+    battery = TestBattery(fit.abnormal)
+    name = "GJR-GARCH" if garch == "gjr_garch" else "GARCH"
+    rows = []
+    for a, b in windows:
+        car, _ = ab.car(a, b)
+        wb = wild_bootstrap_t(car, n_resamples=n_resamples, seed=seed)
+        key = f"[{a},{b}]"
+        rows.append({"window": key, "test": f"wild bootstrap t ({n_resamples} resamples)", "stat": wb.stat, "p": wb.pvalue,
+                     "n": wb.n})
+        for test, res in battery.window(a, b, ["patell", "bmp"]).items():
+            rows.append({"window": key, "test": f"{name} {'Patell' if test == 'patell' else 'BMP'}", "stat": float(res.stat),
+                         "p": float(res.pvalue), "n": int(fit.abnormal.ar.shape[0])})
+    return pd.DataFrame(rows), fit.status
+
+
+def resampling_rejections(universe: Any, design: Any, n_resamples: int = 199, level: float = 0.05) -> pd.DataFrame:
+    """Rejection rates of the resampling tests next to the cross-sectional t and BMP, by Brown-Warner simulation.
+
+    Parameters
+    ----------
+    universe
+        A :class:`~research_lib.simulation.experiment.ReturnUniverse` (e.g. ``snapshot_universe``).
+    design
+        A :class:`~research_lib.simulation.experiment.SimulationDesign`: ``n_events``, ``n_samples``,
+        ``spec``, ``car_window``, ``ar_sizes``, ``variance_factor``, ``seed`` are used (market model).
+    n_resamples
+        Resamples of each wild bootstrap (per sample); the permutation test uses every pseudo window.
+    level
+        Two-sided level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``t_cross_sectional``, ``bmp``, ``wild_bootstrap_t`` (S samples of N events) and
+        ``placebo_permutation`` (the first event of each sample alone: a one-firm test), columns
+        the planted abnormal returns; values are rejection rates.
+
+    Notes
+    -----
+    The pseudo-events, fits and planted returns are those of
+    :mod:`research_lib.simulation.experiment` (``draw_events``, ``pseudo_panel``,
+    ``plant_abnormal_returns``); the same draws serve every size.  The
+    t and BMP rates are recomputed here on the same samples so the four rows compare
+    like with like.  The wild bootstrap of sample s uses seed ``design.seed + s``.
+    """
+    from scipy import stats
+
+    from research_lib.inference.resampling import wild_bootstrap_t
+    from research_lib.simulation.experiment import draw_events, plant_abnormal_returns, pseudo_panel
+
+    rng = np.random.default_rng(design.seed)
+    s_n, n = design.n_samples, design.n_events
+    events = draw_events(universe, design.spec, s_n, n, rng=rng)
+    ab = fit_model(pseudo_panel(universe, events, design.spec), "market")
+    noise = rng.standard_normal(ab.ar.shape) if design.variance_factor > 1 else None
+    length = design.car_window[1] - design.car_window[0] + 1
+    first = np.arange(s_n) * n
+    out: dict[float, dict[str, float]] = {}
+    for size in design.ar_sizes:
+        planted = plant_abnormal_returns(ab, size, design.car_window, design.variance_factor, noise)
+        car, var = planted.car(*design.car_window)
+        car, scar = car.reshape(s_n, n), (car / np.sqrt(var)).reshape(s_n, n)
+        t = car.mean(axis=1) / (car.std(axis=1, ddof=1) / np.sqrt(n))
+        b = scar.mean(axis=1) / (scar.std(axis=1, ddof=1) / np.sqrt(n))
+        crit = stats.t.ppf(1 - level / 2, n - 1)
+        wb = np.array([wild_bootstrap_t(car[s], n_resamples, seed=design.seed + s).pvalue for s in range(s_n)])
+        perm = np.array([placebo_permutation_test(planted.est_resid[i], float(car.reshape(-1)[i]), length).pvalue
+                         for i in first])
+        out[size] = {"t_cross_sectional": float(np.mean(np.abs(t) > crit)), "bmp": float(np.mean(np.abs(b) > crit)),
+                     "wild_bootstrap_t": float(np.mean(wb <= level)), "placebo_permutation": float(np.mean(perm <= level))}
+    return pd.DataFrame(out)

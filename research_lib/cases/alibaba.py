@@ -347,3 +347,90 @@ def plot_clock(
     ax.set_xlabel("time (UTC)")
     ax.set_title("Trading sessions on one UTC clock (bars: regular sessions; gaps: lunch breaks, nights, weekend)")
     return ax
+
+
+# --------------------------------------------------------------------------- volume and range (issue 14)
+def load_case_frames(symbols: Sequence[str], start: str | None = None, end: str | None = None) -> dict[str, pd.DataFrame]:
+    """Full price frames (open, high, low, close, adj_close, volume) of ``symbols`` through the data layer."""
+    from research_lib.data import load_prices
+
+    ps = load_prices(list(symbols), start, end, progress=False)
+    return {s: ps[s].frame for s in ps}
+
+
+def _single_firm_rows(ab: Any, taus: Sequence[int], measure: str) -> list[dict[str, Any]]:
+    """t test (prediction-error SE, Student t with ``df``) and the sample-quantile p of each event day."""
+    from scipy import stats
+
+    from research_lib.inference.single_firm import sample_quantile_test
+
+    rows = []
+    tau = np.asarray(ab.panel.tau_evt)
+    for i in range(ab.ar.shape[0]):
+        for t in taus:
+            j = int(np.flatnonzero(tau == t)[0])
+            value, se = float(ab.ar[i, j]), float(np.sqrt(ab.ar_var[i, j]))
+            tstat = value / se if np.isfinite(value) and se > 0 else float("nan")
+            sq = sample_quantile_test(ab, i, (t, t)).pvalue if np.isfinite(value) else float("nan")
+            rows.append({"symbol": str(ab.panel.symbols[i]), "tau": int(t), "measure": measure, "abnormal": value,
+                         "t": tstat, "p": float(2 * stats.t.sf(abs(tstat), ab.df[i])), "SQ p": float(sq)})
+    return rows
+
+
+def trading_measures(panel: Any, frames: Mapping[str, pd.DataFrame], taus: Sequence[int] = (-1, 0, 1)) -> pd.DataFrame:
+    """Abnormal log volume and abnormal range variance of one-firm events on the days ``taus``.
+
+    Parameters
+    ----------
+    panel
+        The :class:`~research_lib.engine.panel.EventPanel` of a return study
+        (``result.abnormal.panel``): its event and estimation sessions are used.
+    frames
+        Price frames with ``open, high, low, close, volume`` by symbol (:func:`load_case_frames`).
+    taus
+        Event days to report.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (symbol, tau, measure), ``measure`` in ``"log volume"``
+        (mean-adjusted model on log(1 + V)), ``"Parkinson"`` and
+        ``"Garman-Klass"`` (abnormal ln of the range variance); columns
+        ``abnormal`` (the abnormal value, in logs), ``t``, ``p`` (two-sided,
+        Student t) and ``SQ p`` (sample-quantile p of Gelbach, Helland and Klick
+        2013 against the estimation days), ``ratio`` (exp of ``abnormal`` for
+        volume: the day's volume as a multiple of its normal level; for the
+        range, the day's range variance over the estimation-window mean),
+        ``close location`` ((C - L)/(H - L) of the day) and ``volume``.
+
+    Notes
+    -----
+    The computation is :func:`research_lib.measures.abnormal_volume` (Campbell
+    and Wasley 1996) and :func:`research_lib.measures.abnormal_range`
+    (Parkinson 1980; Garman and Klass 1980); this function only lays the
+    single-firm tests of their results out per day.
+    """
+    from research_lib.measures import abnormal_range, abnormal_volume, ohlc_arrays, volume_arrays
+
+    vol = abnormal_volume(panel, volume_arrays(panel, frames), model="constant_mean")
+    ohlc = ohlc_arrays(panel, frames)
+    rows = _single_firm_rows(vol.abnormal, taus, "log volume")
+    ranges = {}
+    for est, label in (("parkinson", "Parkinson"), ("garman_klass", "Garman-Klass")):
+        ranges[label] = abnormal_range(panel, ohlc, est)
+        rows += _single_firm_rows(ranges[label].abnormal, taus, label)
+    out = pd.DataFrame(rows)
+    tau = np.asarray(panel.tau_evt)
+    sym = list(map(str, panel.symbols))
+    pos = out["tau"].map(lambda t: int(np.flatnonzero(tau == t)[0]))
+    row = out["symbol"].map(sym.index)
+    out["date"] = pd.DatetimeIndex(panel.evt_dates[row, pos])
+    rr = ranges["Parkinson"]
+    out["ratio"] = np.exp(out["abnormal"])
+    is_range = out["measure"] != "log volume"
+    log_ratio = {lab: r.log_ratio for lab, r in ranges.items()}
+    out.loc[is_range, "ratio"] = [float(np.exp(log_ratio[m][i, j])) for m, i, j in
+                                  zip(out.loc[is_range, "measure"], row[is_range], pos[is_range], strict=True)]
+    out["close location"] = rr.close_location[row, pos]
+    out["volume"] = volume_arrays(panel, frames).volume_evt[row, pos]
+    return out[["symbol", "tau", "date", "measure", "abnormal", "ratio", "t", "p", "SQ p", "close location", "volume"]]
