@@ -66,6 +66,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from research_lib.errors import InvalidRequestError
 
@@ -98,21 +99,93 @@ def _standardise(e: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return z, (sd > 0) & np.isfinite(sd)
 
 
-def _local_grid(pos: np.ndarray, ok: np.ndarray, lo: int, hi: int, values: np.ndarray | None = None) -> np.ndarray:
-    """(rows lo..hi) x (events) grid: ``values`` (or 1) at each event's positions, 0 elsewhere."""
-    out = np.zeros((hi - lo + 1, pos.shape[0]))
-    r, c = np.nonzero(ok)
-    out[pos[r, c] - lo, r] = 1.0 if values is None else values[r, c]
-    return out
+@dataclass(frozen=True)
+class _Entries:
+    """The valid cells of an (events x days) array, event by event: grid position, value, row offsets.
+
+    Built once per sample so that each block's grid is filled from a contiguous
+    slice (events are sorted) instead of searching the block's cells again.
+    """
+
+    row: np.ndarray
+    pos: np.ndarray
+    val: np.ndarray
+    start: np.ndarray
+
+    @classmethod
+    def of(cls, pos: np.ndarray, ok: np.ndarray, values: np.ndarray | None = None) -> _Entries:
+        r, c = np.nonzero(ok)
+        val = np.ones(r.size) if values is None else values[r, c]
+        start = np.concatenate([[0], np.cumsum(ok.sum(axis=1))])
+        return cls(r, pos[r, c], val, start)
+
+    def grid(self, a: int, c: int, lo: int, hi: int, ones: bool = False) -> np.ndarray:
+        """(rows lo..hi) x (events a..c-1) grid: the values (or 1) at the events' positions, 0 elsewhere."""
+        out = np.zeros((hi - lo + 1, c - a))
+        k = slice(int(self.start[a]), int(self.start[c]))
+        out[self.pos[k] - lo, self.row[k] - a] = 1.0 if ones else self.val[k]
+        return out
 
 
-def _pair_correlations(z: np.ndarray, m: np.ndarray, nb: int, min_overlap: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact correlations (nb x C) of the first ``nb`` columns with all C columns, and common-date counts."""
-    zb, mb = z[:, :nb], m[:, :nb]
-    q = z * z
-    cnt = mb.T @ m
-    sx, sy = zb.T @ m, mb.T @ z
-    sxx, syy, sxy = q[:, :nb].T @ m, mb.T @ q, zb.T @ z
+def _grid_positions(day: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Position of each valid day on the sorted union of the valid days (-1 where not valid).
+
+    A presence table over the day range and its running count replace ``np.unique``
+    (a sort of every date): the positions are the same.
+    """
+    pos = np.full(day.shape, -1, dtype=np.int64)
+    if not ok.any():
+        return pos
+    d = day[ok]
+    base = int(d.min())
+    d = d - base
+    present = np.zeros(int(d.max()) + 1, dtype=bool)
+    present[d] = True
+    pos[ok] = (np.cumsum(present) - 1)[d]
+    return pos
+
+
+def _span_sums(c: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """(len(lo), columns) sums over grid rows lo..hi of each column, from its running sums ``c`` (rows + 1)."""
+    return c[hi + 1] - c[lo]
+
+
+def _hole_sums(holes: np.ndarray, cols: slice, grids: tuple[np.ndarray, ...]) -> list[np.ndarray]:
+    """For each grid G: (columns of ``cols``) x (all columns) sums of G over the holes of the ``cols`` events."""
+    h = sparse.csr_array(holes[:, cols].T.astype(float))
+    return [np.asarray(h @ g) for g in grids]
+
+
+def _block_correlations(zg: np.ndarray, mg: np.ndarray, lo: np.ndarray, hi: np.ndarray, nb: int,
+                        min_overlap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact correlations (nb x C) of the first ``nb`` grid columns with all C columns, and common-date counts.
+
+    On common dates C_ij = V_i and V_j (valid dates) the five sums n, S_x, S_xx,
+    S_y, S_yy come from running sums over the grid: V_j is the run lo_j..hi_j of
+    event j minus its holes H_j (dates of the run where j has no residual), so
+    sum_{C_ij} x = sum_{V_i, lo_j..hi_j} x - sum_{V_i, H_j} x, the first term a
+    difference of two running sums, the second a sparse product over the (few)
+    holes.  Only S_xy = Z_b' Z needs a dense matrix product.  Exact: the same
+    sums as the masked products M'M, Z'M, ..., reordered.
+    """
+    q = zg * zg
+    zero = np.zeros((1, zg.shape[1]))
+    cz, cm, cq = (np.concatenate([zero, np.cumsum(g, axis=0)]) for g in (zg, mg, q))
+    hb = hi[:nb]
+    lb = lo[:nb]
+    cnt = _span_sums(cm[:, :nb], lo, hi).T  # |V_i on the run of j|
+    sx = _span_sums(cz[:, :nb], lo, hi).T
+    sxx = _span_sums(cq[:, :nb], lo, hi).T
+    sy = _span_sums(cz, lb, hb)  # z_j over the run of i
+    syy = _span_sums(cq, lb, hb)
+    sxy = zg[:, :nb].T @ zg
+    rows = np.arange(zg.shape[0])[:, None]
+    holes = (rows >= lo[None, :]) & (rows <= hi[None, :]) & (mg == 0)
+    if holes.any():
+        h_cnt, h_sx, h_sxx = _hole_sums(holes, slice(None), (mg[:, :nb], zg[:, :nb], q[:, :nb]))
+        cnt, sx, sxx = cnt - h_cnt.T, sx - h_sx.T, sxx - h_sxx.T
+        h_sy, h_syy = _hole_sums(holes, slice(0, nb), (zg, q))
+        sy, syy = sy - h_sy, syy - h_syy
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = sxy - sx * sy / cnt
         vx = sxx - sx * sx / cnt
@@ -171,30 +244,27 @@ def _blocks(
     """sum of rho_ij o_ij and the contributing pairs of one sample by blocked matrix products
     (events sorted by the first date of their CAR window)."""
     n = z.shape[0]
-    _, inv = np.unique(ed[valid], return_inverse=True)
-    pos = np.full(ed.shape, -1, dtype=np.int64)
-    pos[valid] = inv
-    _, winv = np.unique(wd[w_ok], return_inverse=True)
-    wpos = np.full(wd.shape, -1, dtype=np.int64)
-    wpos[w_ok] = winv
+    pos = _grid_positions(ed, valid)
+    wpos = _grid_positions(wd, w_ok)
     big = np.iinfo(np.int64).max
     p_lo, p_hi = np.where(valid, pos, big).min(axis=1), pos.max(axis=1)
     q_lo, q_hi = np.where(w_ok, wpos, big).min(axis=1), wpos.max(axis=1)
     total, pairs = 0.0, 0
+    w_cells, e_cells = _Entries.of(wpos, w_ok), _Entries.of(pos, valid, z)
     for a in range(0, n, block):
         b = min(n, a + block)
         c = int(np.searchsorted(w_first, w_last[a:b].max(), side="right"))
         if c <= a + 1:
             continue
-        wg = _local_grid(wpos[a:c], w_ok[a:c], int(q_lo[a:c].min()), int(q_hi[a:c].max()))
+        wg = w_cells.grid(a, c, int(q_lo[a:c].min()), int(q_hi[a:c].max()), ones=True)
         overlap = wg[:, : b - a].T @ wg  # o_ij: calendar dates the two CAR windows share
         meet = (np.arange(a, c)[None, :] > np.arange(a, b)[:, None]) & (overlap > 0)
         if not meet.any():
             continue
         lo, hi = int(p_lo[a:c].min()), int(p_hi[a:c].max())
-        zg = _local_grid(pos[a:c], valid[a:c], lo, hi, z[a:c])
-        mg = _local_grid(pos[a:c], valid[a:c], lo, hi)
-        rho, cnt = _pair_correlations(zg, mg, b - a, min_overlap)
+        zg = e_cells.grid(a, c, lo, hi)
+        mg = e_cells.grid(a, c, lo, hi, ones=True)
+        rho, cnt = _block_correlations(zg, mg, p_lo[a:c] - lo, p_hi[a:c] - lo, b - a, min_overlap)
         use = meet & (cnt > 0)
         total += float(np.sum(rho[use] * overlap[use]))
         pairs += int(use.sum())
