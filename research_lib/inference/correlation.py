@@ -417,6 +417,28 @@ def r_from_pairs(pc: PairCorrelations, window_dates: np.ndarray) -> tuple[float,
     return float(np.sum(pc.rho * o) / (length * pc.n_events * (pc.n_events - 1) / 2.0)), int(used.sum())
 
 
+def r_daily(pc: PairCorrelations, window_dates: np.ndarray, chunk: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
+    """r and contributing pairs of every one-day window at once, (N, L2) dates -> (L2,), (L2,).
+
+    With L = 1, o_ij is 1 when the two events' day-tau dates coincide, so
+    r_tau = sum of rho_ij over the pairs on one date / (N(N-1)/2): the same
+    number as :func:`r_from_pairs` of the column tau, for every tau in one pass
+    (pairs taken in chunks to bound memory).
+    """
+    l2 = window_dates.shape[1]
+    total, used = np.zeros(l2), np.zeros(l2, dtype=np.int64)
+    if pc.rho.size == 0 or l2 == 0 or pc.n_events < 2:
+        return total, used
+    wd, w_ok = _day_numbers(window_dates)
+    nz = pc.rho != 0
+    for a in range(0, pc.rho.size, chunk):
+        k = slice(a, a + chunk)
+        same = (wd[pc.i[k]] == wd[pc.j[k]]) & w_ok[pc.i[k]] & w_ok[pc.j[k]]
+        total += pc.rho[k] @ same
+        used += (same & nz[k][:, None]).sum(axis=0)
+    return total / (pc.n_events * (pc.n_events - 1) / 2.0), used
+
+
 def _common_dates_samples(e: np.ndarray, d: np.ndarray, w: np.ndarray, min_overlap: int) -> np.ndarray:
     """(S,) r for samples whose events share one complete set of estimation dates and one CAR window."""
     n = e.shape[-2]
@@ -512,4 +534,4 @@ def mean_cross_correlation(
 
 
 __all__ = ["MIN_OVERLAP", "PAIR_ELEMENTS", "PairCorrelations", "PreparedResiduals", "kolari_pynnonen_r", "mean_cross_correlation",
-           "pair_correlations", "prepare_residuals", "r_from_pairs"]
+           "pair_correlations", "prepare_residuals", "r_daily", "r_from_pairs"]
