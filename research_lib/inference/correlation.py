@@ -300,8 +300,32 @@ def prepare_residuals(est_resid: np.ndarray, est_dates: np.ndarray, min_overlap:
     return PreparedResiduals(z, valid, days, (valid.sum(axis=1) >= min_overlap) & sd_ok, int(min_overlap))
 
 
+def _meeting_rows(w: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """Rows (events, sample ``sample``) whose span of CAR-window dates meets that of another event of their sample."""
+    wd, w_ok = _day_numbers(w)
+    has = w_ok.any(axis=1)
+    first = np.where(w_ok, wd, np.iinfo(np.int64).max).min(axis=1)
+    last = np.where(w_ok, wd, np.iinfo(np.int64).min).max(axis=1)
+    idx = np.flatnonzero(has)
+    if idx.size < 2:
+        return idx
+    idx = idx[np.lexsort((first[idx], sample[idx]))]
+    samp, f, la = sample[idx], first[idx], last[idx]
+    base = int(f.min())
+    span = int(la.max()) - base + 2
+    reach = np.searchsorted(samp * span + (f - base), samp * span + (la - base), side="right")
+    count = np.maximum(reach - np.arange(idx.size) - 1, 0)
+    meets = count > 0  # has a later partner
+    later = np.zeros(idx.size + 1, dtype=np.int64)  # mark partners idx[k+1 .. reach-1] by a difference array
+    np.add.at(later, np.arange(idx.size) + 1, (count > 0).astype(np.int64))
+    np.add.at(later, np.maximum(reach, np.arange(idx.size) + 1), -(count > 0).astype(np.int64))
+    meets |= np.cumsum(later[:-1]) > 0
+    return np.sort(idx[meets])
+
+
 def _stacked(
-    prep: PreparedResiduals, w: np.ndarray, n_s: int, n_all: int, block: int | None, pair_elements: int
+    prep: PreparedResiduals, w: np.ndarray, sample: np.ndarray, n_s: int, n_all: int, block: int | None,
+    pair_elements: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """r and contributing pairs of S samples at once (``prep`` rows and ``w`` (S N, L) sample-major).
 
@@ -311,7 +335,6 @@ def _stacked(
     """
     length = w.shape[-1]
     l1 = prep.z.shape[1]
-    sample = np.repeat(np.arange(n_s), n_all)
     wd, w_ok = _day_numbers(w)
     keep = prep.usable & w_ok.any(axis=1)
     total: np.ndarray = np.zeros(n_s)
@@ -502,9 +525,14 @@ def kolari_pynnonen_r(
             pairs[fast] = n * (n - 1) // 2 if l1 >= min_overlap else 0
         if (~fast).any():
             slow = np.flatnonzero(~fast)
+            ws = w[slow].reshape(-1, length)
+            sample = np.repeat(np.arange(slow.size), n)
             if prepared is None or slow.size != e.shape[0]:
-                prepared = prepare_residuals(e[slow], d[slow], min_overlap)
-            r[slow], pairs[slow] = _stacked(prepared, w[slow].reshape(-1, length), slow.size, n, block, pair_elements)
+                # only events whose CAR window meets another of their sample can add to r
+                rows = _meeting_rows(ws, sample)
+                prepared = prepare_residuals(e[slow].reshape(-1, l1)[rows], d[slow].reshape(-1, l1)[rows], min_overlap)
+                ws, sample = ws[rows], sample[rows]
+            r[slow], pairs[slow] = _stacked(prepared, ws, sample, slow.size, n, block, pair_elements)
     return r.reshape(lead), pairs.reshape(lead)
 
 
