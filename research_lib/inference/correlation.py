@@ -32,20 +32,26 @@ mean and SD): with n = |C_ij|,
 Put the residuals on a (dates x events) grid E (0 where missing), the
 validity mask M (1 where present) and E2 = E * E.  Then for every pair at
 once n = M'M, S_x = E'M, S_y = M'E, S_xx = E2'M, S_yy = M'E2 and
-S_xy = E'E: six matrix products give every pair's exact correlation, no
-per-pair loop.  o_ij is the product W'W of the CAR windows' date
-indicators.  A pair with fewer than ``min_overlap`` (30) common estimation
-dates, or a constant series on them, gets rho_ij = 0.  (Each series is
-first centred and scaled on its own dates, which changes no correlation but
-keeps the sums well conditioned.)
+S_xy = E'E.  Only S_xy needs a matrix product: event j's valid dates are
+the run of grid rows from its first to its last valid date minus its holes
+H_j (rows of the run where it has no residual), so
+sum_{C_ij} x_i = sum_{run_j} x_i - sum_{H_j} x_i, the first term a difference
+of two running sums down the grid (O(1) per pair), the second a sparse
+product over the holes (none with complete data).  The five sums are the
+same numbers as the masked products, added in another order.  o_ij is the
+product W'W of the CAR windows' date indicators.  A pair with fewer than
+``min_overlap`` (30) common estimation dates, or a constant series on them,
+gets rho_ij = 0.  (Each series is first centred and scaled on its own dates,
+which changes no correlation but keeps the sums, and the differences of
+running sums, well conditioned.)
 
 Cost: events are sorted by the first date of their CAR window and taken in
 blocks; a block is multiplied only with the later events whose window
 starts before the block's last window ends (every other pair has o_ij = 0),
 over the date rows those events span.  Each block places its partner
-columns on a local grid once (a whole (dates x events) grid would need
-memory proportional to dates times events) and runs the six products in
-float64: float32 products differ from float64 by about 1e-7 relative, far
+columns on a local grid once, from a slice of one list of cells made per
+sample (a whole (dates x events) grid would need memory proportional to
+dates times events), and runs its one product in float64: float32 products differ from float64 by about 1e-7 relative, far
 above the 1e-10 the battery's statistics are held to.  When every event of a
 sample has the same estimation dates (complete) and the same window, r is
 the mean off-diagonal entry of the residual correlation matrix, computed for
