@@ -335,6 +335,30 @@ def test_battery_r_from_stored_pairs_equals_the_direct_computation() -> None:
         assert battery._correlation(*win)[1] == int(pairs)
 
 
+def test_daily_r_of_every_day_matches_the_pair_loop_and_the_window_path() -> None:
+    """r of all one-day windows in one pass (r_daily) equals the per-pair loop of each day, with
+    missing residuals and a missing day-0 date; the daily table with a missing AR equals window(t, t)."""
+    ab = make_ab(30, 60, 5, seed=5, spread_days=20, rho=0.25, missing=0.05)
+    evt = ab.panel.evt_dates.copy()
+    evt[::5, 2] = np.datetime64("NaT")
+    ar = ab.ar.copy()
+    ar[3, 1] = np.nan  # one event without an AR on day -1: a second set of events
+    ab = dataclasses.replace(ab, ar=ar, panel=dataclasses.replace(ab.panel, evt_dates=evt))
+    battery = TestBattery(ab)
+    rho = _rho_loop(ab.est_resid, ab.panel.est_dates)
+    d = battery.daily("all")
+    for j, t in enumerate(ab.panel.tau_evt):
+        day = evt[:, j]
+        n = day.size
+        loop = sum(rho[a, b] for a in range(n) for b in range(a + 1, n) if not np.isnat(day[a]) and day[a] == day[b])
+        assert battery.correlation(int(t), int(t)) == pytest.approx(loop / (n * (n - 1) / 2), rel=1e-10, abs=1e-14)
+        w = battery.window(int(t), int(t), "all")
+        for name, res in w.items():
+            assert d[f"{name}_stat"][j] == pytest.approx(res.stat, rel=1e-12, nan_ok=True), (t, name)
+            assert d[f"{name}_p"][j] == pytest.approx(res.pvalue, rel=1e-12, nan_ok=True), (t, name)
+    assert d["n"][1] == 29
+
+
 def test_kp_r_with_a_leading_samples_axis() -> None:
     ab = make_ab(30, 60, 5, seed=3, spread_days=40, rho=0.2, missing=0.05)
     wd = ab.panel.evt_dates[:, ab.window_index(-1, 1)]

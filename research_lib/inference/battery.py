@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -66,6 +66,7 @@ from research_lib.inference.correlation import (
     mean_cross_correlation,
     pair_correlations,
     prepare_residuals,
+    r_daily,
     r_from_pairs,
 )
 from research_lib.inference.rank import GeneralizedRankInputs, RankScores, rank_rows, row_median
@@ -276,6 +277,27 @@ def forecast_factor(ar_var: np.ndarray, sigma2: np.ndarray, n_est: np.ndarray, e
     return c
 
 
+def evaluate_samples(name: str, w: WindowInputs) -> tuple[np.ndarray, np.ndarray]:
+    """Statistic and two-sided p-value of test ``name`` for every sample of (S, N) inputs ``w``.
+
+    Wilcoxon: samples that need the exact null (N <= 50 non-zero CARs without
+    ties, one distribution per N) and those that need the normal approximation
+    are passed separately, so that each sample gets the method it would get alone.
+    """
+    if name != "wilcoxon":
+        st = REGISTRY[name](w)
+        return np.asarray(st.stat, dtype=float), st.pvalue_for("two-sided")
+    car = w.car
+    nonzero = np.sum(np.isfinite(car) & (car != 0), axis=-1)
+    key = np.where(sign.wilcoxon_exact_rows(car), nonzero, -1)
+    stat, p = np.full(car.shape[:-1], np.nan), np.full(car.shape[:-1], np.nan)
+    for k in np.unique(key):
+        rows = np.flatnonzero(key == k)
+        st = REGISTRY["wilcoxon"](replace(w, car=car[rows]))
+        stat[rows], p[rows] = st.stat, st.pvalue_for("two-sided")
+    return stat, p
+
+
 # kept importable under their former private names (tests and notebooks used them)
 _rank_rows = rank_rows
 _row_median = row_median
@@ -417,6 +439,7 @@ class TestBattery:
         self._gr = rank.generalized_rank_inputs(est, self._sigma2)
         self._r_cache: dict[tuple[int, int], tuple[float, int]] = {}
         self._kp_pairs: PairCorrelations | None = None
+        self._day_var: np.ndarray | None = None
 
     # ------------------------------------------------------------------ precomputation
     # ------------------------------------------------------------------ Kolari-Pynnönen r
@@ -497,7 +520,10 @@ class TestBattery:
     def daily(self, tests: Sequence[str] | str | None = None) -> pd.DataFrame:
         """One row per event day tau: ``tau``, ``aar``, ``n`` and ``<test>_stat``, ``<test>_p``.
 
-        ``aar`` and ``n`` use every event with an AR that day.
+        ``aar`` and ``n`` use every event with an AR that day.  Every day's tests are
+        those of ``window(tau, tau)``, computed in one pass: days whose events with an
+        AR are the same set are stacked as samples on the leading axis of the test
+        functions (:meth:`day_inputs`), so a complete event window takes one pass.
         """
         names = test_names(tests)
         tau = np.asarray(self.ab.panel.tau_evt, dtype=int)
@@ -505,14 +531,68 @@ class TestBattery:
         cnt = ok.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             aar = np.where(cnt > 0, np.where(ok, self._ar, 0.0).sum(axis=0) / cnt, np.nan)
-        rows = []
-        for j, t in enumerate(tau):
-            row: dict[str, float] = {"tau": int(t), "aar": float(aar[j]), "n": int(cnt[j])}
-            for name, r in self.window(int(t), int(t), names).items():
-                row[f"{name}_stat"] = r.stat
-                row[f"{name}_p"] = r.pvalue
-            rows.append(row)
-        return pd.DataFrame(rows)
+        cols: dict[str, np.ndarray] = {"tau": tau, "aar": aar, "n": cnt.astype(int)}
+        out = {f"{name}_{k}": np.full(tau.size, np.nan) for name in names for k in ("stat", "p")}
+        if tau.size:
+            kp = bool(KP_TESTS.intersection(names))
+            r_day = self._daily_correlation() if kp else np.full(tau.size, np.nan)
+            sets, group = np.unique(ok.T, axis=0, return_inverse=True)  # days with the same events
+            for g in range(sets.shape[0]):
+                days = np.flatnonzero(group.ravel() == g)
+                rows = np.flatnonzero(sets[g])
+                for part in np.array_split(days, max(1, -(-days.size * rows.size * max(self.l1, 1) // 8_000_000))):
+                    self._daily_part(names, part, rows, r_day, out)
+        return pd.DataFrame({**cols, **{k: out[k] for k in (f"{n}_{x}" for n in names for x in ("stat", "p"))}})
+
+    def _daily_part(self, names: tuple[str, ...], days: np.ndarray, rows: np.ndarray, r_day: np.ndarray,
+                    out: dict[str, np.ndarray]) -> None:
+        """Fill ``out`` for event-day columns ``days`` whose events with an AR are ``rows``."""
+        if rows.size == 0:  # no event: the window path gives its nan results and notes
+            for j in days:
+                t = int(self.ab.panel.tau_evt[j])
+                for name, res in self.window(t, t, names).items():
+                    out[f"{name}_stat"][j], out[f"{name}_p"][j] = res.stat, res.pvalue
+            return
+        w = self.day_inputs(days, rows, r_day[days])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for name in names:
+                stat, p = evaluate_samples(name, w)
+                out[f"{name}_stat"][days], out[f"{name}_p"][days] = stat, p
+
+    def day_inputs(self, days: np.ndarray, rows: np.ndarray, r: np.ndarray) -> WindowInputs:
+        """(D, R) :class:`WindowInputs` of the one-day windows of event-day columns ``days`` (D,), events ``rows``.
+
+        The events must have an AR on every one of those days (as ``window(tau, tau)``
+        would select them); the days are the samples axis.
+        """
+        def per_day(x: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(x[np.ix_(rows, days)].T)
+
+        car = per_day(self._ar)
+        sar = finite(per_day(self._sar))
+        every = rows.size == self.n_events
+        gr = self._gr if every else GeneralizedRankInputs(self._gr.gsar[rows], self._gr.rank[rows], self._gr.t_i[rows])
+        ranks = self._ranks
+        n_rank = ranks.n_t[ranks.l1 + days].astype(int) if ranks is not None else np.zeros(days.size, dtype=int)
+        return WindowInputs(
+            car=car, car_var=per_day(self._day_variances()), scar=sar, csar=sar, v=self._v[rows], sigma2=self._sigma2[rows],
+            n_est=self._m[rows], length=1, s_aar=np.asarray(self._s_aar), n_aar=np.asarray(self._n_aar_est),
+            p_hat=np.asarray(self._p_hat), r=np.asarray(r, dtype=float), aar=car.mean(axis=1)[:, None],
+            lamb_factor=self._lamb_c[days][:, None], ranks=ranks, days=days[:, None], n_rank=n_rank, gr=gr,
+        )
+
+    def _day_variances(self) -> np.ndarray:
+        """(N, L2) Var(CAR_i) of every one-day window, as ``ab.car(tau, tau)`` gives it."""
+        if self._day_var is None:
+            tau = self.ab.panel.tau_evt
+            self._day_var = np.column_stack([np.asarray(self.ab.car(int(t), int(t))[1], dtype=float) for t in tau])
+        return self._day_var
+
+    def _daily_correlation(self) -> np.ndarray:
+        """(L2,) Kolari-Pynnönen r of every one-day window (the pairs' rho_ij are computed once)."""
+        self.correlation(int(self.ab.panel.tau_evt[0]), int(self.ab.panel.tau_evt[-1]))  # fills the pairs
+        assert self._kp_pairs is not None
+        return r_daily(self._kp_pairs, self.ab.panel.evt_dates)[0]
 
     @staticmethod
     def _names(tests: Sequence[str] | str | None) -> tuple[str, ...]:
@@ -537,6 +617,7 @@ __all__ = [
     "TestResult",
     "WindowInputs",
     "aar_sd",
+    "evaluate_samples",
     "forecast_factor",
     "mean_cross_correlation",
     "positive_fraction",

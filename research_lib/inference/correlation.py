@@ -32,20 +32,26 @@ mean and SD): with n = |C_ij|,
 Put the residuals on a (dates x events) grid E (0 where missing), the
 validity mask M (1 where present) and E2 = E * E.  Then for every pair at
 once n = M'M, S_x = E'M, S_y = M'E, S_xx = E2'M, S_yy = M'E2 and
-S_xy = E'E: six matrix products give every pair's exact correlation, no
-per-pair loop.  o_ij is the product W'W of the CAR windows' date
-indicators.  A pair with fewer than ``min_overlap`` (30) common estimation
-dates, or a constant series on them, gets rho_ij = 0.  (Each series is
-first centred and scaled on its own dates, which changes no correlation but
-keeps the sums well conditioned.)
+S_xy = E'E.  Only S_xy needs a matrix product: event j's valid dates are
+the run of grid rows from its first to its last valid date minus its holes
+H_j (rows of the run where it has no residual), so
+sum_{C_ij} x_i = sum_{run_j} x_i - sum_{H_j} x_i, the first term a difference
+of two running sums down the grid (O(1) per pair), the second a sparse
+product over the holes (none with complete data).  The five sums are the
+same numbers as the masked products, added in another order.  o_ij is the
+product W'W of the CAR windows' date indicators.  A pair with fewer than
+``min_overlap`` (30) common estimation dates, or a constant series on them,
+gets rho_ij = 0.  (Each series is first centred and scaled on its own dates,
+which changes no correlation but keeps the sums, and the differences of
+running sums, well conditioned.)
 
 Cost: events are sorted by the first date of their CAR window and taken in
 blocks; a block is multiplied only with the later events whose window
 starts before the block's last window ends (every other pair has o_ij = 0),
 over the date rows those events span.  Each block places its partner
-columns on a local grid once (a whole (dates x events) grid would need
-memory proportional to dates times events) and runs the six products in
-float64: float32 products differ from float64 by about 1e-7 relative, far
+columns on a local grid once, from a slice of one list of cells made per
+sample (a whole (dates x events) grid would need memory proportional to
+dates times events), and runs its one product in float64: float32 products differ from float64 by about 1e-7 relative, far
 above the 1e-10 the battery's statistics are held to.  When every event of a
 sample has the same estimation dates (complete) and the same window, r is
 the mean off-diagonal entry of the residual correlation matrix, computed for
@@ -66,6 +72,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from research_lib.errors import InvalidRequestError
 
@@ -98,21 +105,93 @@ def _standardise(e: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return z, (sd > 0) & np.isfinite(sd)
 
 
-def _local_grid(pos: np.ndarray, ok: np.ndarray, lo: int, hi: int, values: np.ndarray | None = None) -> np.ndarray:
-    """(rows lo..hi) x (events) grid: ``values`` (or 1) at each event's positions, 0 elsewhere."""
-    out = np.zeros((hi - lo + 1, pos.shape[0]))
-    r, c = np.nonzero(ok)
-    out[pos[r, c] - lo, r] = 1.0 if values is None else values[r, c]
-    return out
+@dataclass(frozen=True)
+class _Entries:
+    """The valid cells of an (events x days) array, event by event: grid position, value, row offsets.
+
+    Built once per sample so that each block's grid is filled from a contiguous
+    slice (events are sorted) instead of searching the block's cells again.
+    """
+
+    row: np.ndarray
+    pos: np.ndarray
+    val: np.ndarray
+    start: np.ndarray
+
+    @classmethod
+    def of(cls, pos: np.ndarray, ok: np.ndarray, values: np.ndarray | None = None) -> _Entries:
+        r, c = np.nonzero(ok)
+        val = np.ones(r.size) if values is None else values[r, c]
+        start = np.concatenate([[0], np.cumsum(ok.sum(axis=1))])
+        return cls(r, pos[r, c], val, start)
+
+    def grid(self, a: int, c: int, lo: int, hi: int, ones: bool = False) -> np.ndarray:
+        """(rows lo..hi) x (events a..c-1) grid: the values (or 1) at the events' positions, 0 elsewhere."""
+        out = np.zeros((hi - lo + 1, c - a))
+        k = slice(int(self.start[a]), int(self.start[c]))
+        out[self.pos[k] - lo, self.row[k] - a] = 1.0 if ones else self.val[k]
+        return out
 
 
-def _pair_correlations(z: np.ndarray, m: np.ndarray, nb: int, min_overlap: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact correlations (nb x C) of the first ``nb`` columns with all C columns, and common-date counts."""
-    zb, mb = z[:, :nb], m[:, :nb]
-    q = z * z
-    cnt = mb.T @ m
-    sx, sy = zb.T @ m, mb.T @ z
-    sxx, syy, sxy = q[:, :nb].T @ m, mb.T @ q, zb.T @ z
+def _grid_positions(day: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Position of each valid day on the sorted union of the valid days (-1 where not valid).
+
+    A presence table over the day range and its running count replace ``np.unique``
+    (a sort of every date): the positions are the same.
+    """
+    pos = np.full(day.shape, -1, dtype=np.int64)
+    if not ok.any():
+        return pos
+    d = day[ok]
+    base = int(d.min())
+    d = d - base
+    present = np.zeros(int(d.max()) + 1, dtype=bool)
+    present[d] = True
+    pos[ok] = (np.cumsum(present) - 1)[d]
+    return pos
+
+
+def _span_sums(c: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """(len(lo), columns) sums over grid rows lo..hi of each column, from its running sums ``c`` (rows + 1)."""
+    return c[hi + 1] - c[lo]
+
+
+def _hole_sums(holes: np.ndarray, cols: slice, grids: tuple[np.ndarray, ...]) -> list[np.ndarray]:
+    """For each grid G: (columns of ``cols``) x (all columns) sums of G over the holes of the ``cols`` events."""
+    h = sparse.csr_array(holes[:, cols].T.astype(float))
+    return [np.asarray(h @ g) for g in grids]
+
+
+def _block_correlations(zg: np.ndarray, mg: np.ndarray, lo: np.ndarray, hi: np.ndarray, nb: int,
+                        min_overlap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact correlations (nb x C) of the first ``nb`` grid columns with all C columns, and common-date counts.
+
+    On common dates C_ij = V_i and V_j (valid dates) the five sums n, S_x, S_xx,
+    S_y, S_yy come from running sums over the grid: V_j is the run lo_j..hi_j of
+    event j minus its holes H_j (dates of the run where j has no residual), so
+    sum_{C_ij} x = sum_{V_i, lo_j..hi_j} x - sum_{V_i, H_j} x, the first term a
+    difference of two running sums, the second a sparse product over the (few)
+    holes.  Only S_xy = Z_b' Z needs a dense matrix product.  Exact: the same
+    sums as the masked products M'M, Z'M, ..., reordered.
+    """
+    q = zg * zg
+    zero = np.zeros((1, zg.shape[1]))
+    cz, cm, cq = (np.concatenate([zero, np.cumsum(g, axis=0)]) for g in (zg, mg, q))
+    hb = hi[:nb]
+    lb = lo[:nb]
+    cnt = _span_sums(cm[:, :nb], lo, hi).T  # |V_i on the run of j|
+    sx = _span_sums(cz[:, :nb], lo, hi).T
+    sxx = _span_sums(cq[:, :nb], lo, hi).T
+    sy = _span_sums(cz, lb, hb)  # z_j over the run of i
+    syy = _span_sums(cq, lb, hb)
+    sxy = zg[:, :nb].T @ zg
+    rows = np.arange(zg.shape[0])[:, None]
+    holes = (rows >= lo[None, :]) & (rows <= hi[None, :]) & (mg == 0)
+    if holes.any():
+        h_cnt, h_sx, h_sxx = _hole_sums(holes, slice(None), (mg[:, :nb], zg[:, :nb], q[:, :nb]))
+        cnt, sx, sxx = cnt - h_cnt.T, sx - h_sx.T, sxx - h_sxx.T
+        h_sy, h_syy = _hole_sums(holes, slice(0, nb), (zg, q))
+        sy, syy = sy - h_sy, syy - h_syy
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = sxy - sx * sy / cnt
         vx = sxx - sx * sx / cnt
@@ -171,30 +250,27 @@ def _blocks(
     """sum of rho_ij o_ij and the contributing pairs of one sample by blocked matrix products
     (events sorted by the first date of their CAR window)."""
     n = z.shape[0]
-    _, inv = np.unique(ed[valid], return_inverse=True)
-    pos = np.full(ed.shape, -1, dtype=np.int64)
-    pos[valid] = inv
-    _, winv = np.unique(wd[w_ok], return_inverse=True)
-    wpos = np.full(wd.shape, -1, dtype=np.int64)
-    wpos[w_ok] = winv
+    pos = _grid_positions(ed, valid)
+    wpos = _grid_positions(wd, w_ok)
     big = np.iinfo(np.int64).max
     p_lo, p_hi = np.where(valid, pos, big).min(axis=1), pos.max(axis=1)
     q_lo, q_hi = np.where(w_ok, wpos, big).min(axis=1), wpos.max(axis=1)
     total, pairs = 0.0, 0
+    w_cells, e_cells = _Entries.of(wpos, w_ok), _Entries.of(pos, valid, z)
     for a in range(0, n, block):
         b = min(n, a + block)
         c = int(np.searchsorted(w_first, w_last[a:b].max(), side="right"))
         if c <= a + 1:
             continue
-        wg = _local_grid(wpos[a:c], w_ok[a:c], int(q_lo[a:c].min()), int(q_hi[a:c].max()))
+        wg = w_cells.grid(a, c, int(q_lo[a:c].min()), int(q_hi[a:c].max()), ones=True)
         overlap = wg[:, : b - a].T @ wg  # o_ij: calendar dates the two CAR windows share
         meet = (np.arange(a, c)[None, :] > np.arange(a, b)[:, None]) & (overlap > 0)
         if not meet.any():
             continue
         lo, hi = int(p_lo[a:c].min()), int(p_hi[a:c].max())
-        zg = _local_grid(pos[a:c], valid[a:c], lo, hi, z[a:c])
-        mg = _local_grid(pos[a:c], valid[a:c], lo, hi)
-        rho, cnt = _pair_correlations(zg, mg, b - a, min_overlap)
+        zg = e_cells.grid(a, c, lo, hi)
+        mg = e_cells.grid(a, c, lo, hi, ones=True)
+        rho, cnt = _block_correlations(zg, mg, p_lo[a:c] - lo, p_hi[a:c] - lo, b - a, min_overlap)
         use = meet & (cnt > 0)
         total += float(np.sum(rho[use] * overlap[use]))
         pairs += int(use.sum())
@@ -230,8 +306,32 @@ def prepare_residuals(est_resid: np.ndarray, est_dates: np.ndarray, min_overlap:
     return PreparedResiduals(z, valid, days, (valid.sum(axis=1) >= min_overlap) & sd_ok, int(min_overlap))
 
 
+def _meeting_rows(w: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """Rows (events, sample ``sample``) whose span of CAR-window dates meets that of another event of their sample."""
+    wd, w_ok = _day_numbers(w)
+    has = w_ok.any(axis=1)
+    first = np.where(w_ok, wd, np.iinfo(np.int64).max).min(axis=1)
+    last = np.where(w_ok, wd, np.iinfo(np.int64).min).max(axis=1)
+    idx = np.flatnonzero(has)
+    if idx.size < 2:
+        return idx
+    idx = idx[np.lexsort((first[idx], sample[idx]))]
+    samp, f, la = sample[idx], first[idx], last[idx]
+    base = int(f.min())
+    span = int(la.max()) - base + 2
+    reach = np.searchsorted(samp * span + (f - base), samp * span + (la - base), side="right")
+    count = np.maximum(reach - np.arange(idx.size) - 1, 0)
+    meets = count > 0  # has a later partner
+    later = np.zeros(idx.size + 1, dtype=np.int64)  # mark partners idx[k+1 .. reach-1] by a difference array
+    np.add.at(later, np.arange(idx.size) + 1, (count > 0).astype(np.int64))
+    np.add.at(later, np.maximum(reach, np.arange(idx.size) + 1), -(count > 0).astype(np.int64))
+    meets |= np.cumsum(later[:-1]) > 0
+    return np.sort(idx[meets])
+
+
 def _stacked(
-    prep: PreparedResiduals, w: np.ndarray, n_s: int, n_all: int, block: int | None, pair_elements: int
+    prep: PreparedResiduals, w: np.ndarray, sample: np.ndarray, n_s: int, n_all: int, block: int | None,
+    pair_elements: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """r and contributing pairs of S samples at once (``prep`` rows and ``w`` (S N, L) sample-major).
 
@@ -241,7 +341,6 @@ def _stacked(
     """
     length = w.shape[-1]
     l1 = prep.z.shape[1]
-    sample = np.repeat(np.arange(n_s), n_all)
     wd, w_ok = _day_numbers(w)
     keep = prep.usable & w_ok.any(axis=1)
     total: np.ndarray = np.zeros(n_s)
@@ -347,6 +446,28 @@ def r_from_pairs(pc: PairCorrelations, window_dates: np.ndarray) -> tuple[float,
     return float(np.sum(pc.rho * o) / (length * pc.n_events * (pc.n_events - 1) / 2.0)), int(used.sum())
 
 
+def r_daily(pc: PairCorrelations, window_dates: np.ndarray, chunk: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
+    """r and contributing pairs of every one-day window at once, (N, L2) dates -> (L2,), (L2,).
+
+    With L = 1, o_ij is 1 when the two events' day-tau dates coincide, so
+    r_tau = sum of rho_ij over the pairs on one date / (N(N-1)/2): the same
+    number as :func:`r_from_pairs` of the column tau, for every tau in one pass
+    (pairs taken in chunks to bound memory).
+    """
+    l2 = window_dates.shape[1]
+    total, used = np.zeros(l2), np.zeros(l2, dtype=np.int64)
+    if pc.rho.size == 0 or l2 == 0 or pc.n_events < 2:
+        return total, used
+    wd, w_ok = _day_numbers(window_dates)
+    nz = pc.rho != 0
+    for a in range(0, pc.rho.size, chunk):
+        k = slice(a, a + chunk)
+        same = (wd[pc.i[k]] == wd[pc.j[k]]) & w_ok[pc.i[k]] & w_ok[pc.j[k]]
+        total += pc.rho[k] @ same
+        used += (same & nz[k][:, None]).sum(axis=0)
+    return total / (pc.n_events * (pc.n_events - 1) / 2.0), used
+
+
 def _common_dates_samples(e: np.ndarray, d: np.ndarray, w: np.ndarray, min_overlap: int) -> np.ndarray:
     """(S,) r for samples whose events share one complete set of estimation dates and one CAR window."""
     n = e.shape[-2]
@@ -410,9 +531,14 @@ def kolari_pynnonen_r(
             pairs[fast] = n * (n - 1) // 2 if l1 >= min_overlap else 0
         if (~fast).any():
             slow = np.flatnonzero(~fast)
+            ws = w[slow].reshape(-1, length)
+            sample = np.repeat(np.arange(slow.size), n)
             if prepared is None or slow.size != e.shape[0]:
-                prepared = prepare_residuals(e[slow], d[slow], min_overlap)
-            r[slow], pairs[slow] = _stacked(prepared, w[slow].reshape(-1, length), slow.size, n, block, pair_elements)
+                # only events whose CAR window meets another of their sample can add to r
+                rows = _meeting_rows(ws, sample)
+                prepared = prepare_residuals(e[slow].reshape(-1, l1)[rows], d[slow].reshape(-1, l1)[rows], min_overlap)
+                ws, sample = ws[rows], sample[rows]
+            r[slow], pairs[slow] = _stacked(prepared, ws, sample, slow.size, n, block, pair_elements)
     return r.reshape(lead), pairs.reshape(lead)
 
 
@@ -442,4 +568,4 @@ def mean_cross_correlation(
 
 
 __all__ = ["MIN_OVERLAP", "PAIR_ELEMENTS", "PairCorrelations", "PreparedResiduals", "kolari_pynnonen_r", "mean_cross_correlation",
-           "pair_correlations", "prepare_residuals", "r_from_pairs"]
+           "pair_correlations", "prepare_residuals", "r_daily", "r_from_pairs"]
