@@ -32,7 +32,30 @@ def _positives(car: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def sign(car: np.ndarray) -> Statistic:
-    """Sign test, normal approximation: z = (w - N/2) / sqrt(N/4), w = number of positive CARs."""
+    r"""Sign test, normal approximation: z = (w - N/2) / sqrt(N/4), w = number of positive CARs.
+
+    Notes
+    -----
+    With :math:`w` the number of positive CARs among :math:`N`,
+
+    .. math::
+
+        Z_{sign} = \frac{w - N/2}{\sqrt{N/4}} \overset{a}{\sim} N(0, 1);
+
+    :func:`sign_exact` refers :math:`w` to :math:`\mathrm{Binomial}(N, 1/2)`.
+
+    References
+    ----------
+    .. [1] Cowan, A. R. (1992). Nonparametric event study tests. Review of
+       Quantitative Finance and Accounting 2, 343-358.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = sign(np.array([0.02, 0.035, -0.01, 0.04, 0.015, 0.01]))
+    >>> round(float(s.stat), 3)
+    1.633
+    """
     n, pos = _positives(car)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(n > 0, (pos - 0.5 * n) / np.sqrt(0.25 * n), np.nan)
@@ -48,7 +71,32 @@ def sign_exact(car: np.ndarray) -> Statistic:
 
 
 def generalized_sign(car: np.ndarray, p_hat: np.ndarray | float) -> Statistic:
-    """Cowan (1992) generalised sign test, normal approximation: (w - N p) / sqrt(N p (1 - p))."""
+    r"""Cowan (1992) generalised sign test, normal approximation: (w - N p) / sqrt(N p (1 - p)).
+
+    Notes
+    -----
+    :math:`\hat p` is the share of positive abnormal returns in the estimation
+    window (by default the mean over events of each event's share), and
+    :math:`w` the number of positive CARs:
+
+    .. math::
+
+        Z_{gsign} = \frac{w - N \hat p}{\sqrt{N \hat p (1 - \hat p)}} \overset{a}{\sim} N(0, 1).
+
+    References
+    ----------
+    .. [1] Cowan, A. R. (1992). Nonparametric event study tests. Review of
+       Quantitative Finance and Accounting 2, 343-358.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = generalized_sign(np.array([0.02, 0.035, -0.01, 0.04, 0.015, 0.01]), p_hat=0.48)
+    >>> round(float(s.stat), 3)
+    1.732
+    >>> round((5 - 6 * 0.48) / (6 * 0.48 * 0.52) ** 0.5, 3)
+    1.732
+    """
     n, pos = _positives(car)
     p = np.asarray(p_hat, dtype=float)
     good = (n > 0) & (p > 0) & (p < 1)
