@@ -144,7 +144,19 @@ def wilcoxon_exact_rows(car: np.ndarray) -> np.ndarray:
 
 
 def wilcoxon(car: np.ndarray) -> Statistic:
-    """Wilcoxon signed-rank test on CARs (zeros dropped); the statistic is W+.
+    r"""Wilcoxon signed-rank test on CARs (zeros dropped); the statistic is W+.
+
+    Notes
+    -----
+    With :math:`R_i^{+}` the rank of :math:`|CAR_i|` among the :math:`N` non-zero CARs,
+
+    .. math::
+
+        W^{+} = \sum_{i:\, CAR_i > 0} R_i^{+}, \qquad
+        \operatorname{E} W^{+} = \frac{N(N+1)}{4}, \qquad
+        \operatorname{Var} W^{+} = \frac{N(N+1)(2N+1)}{24} - \sum_{g} \frac{t_g^3 - t_g}{48},
+
+    :math:`t_g` the size of tie group :math:`g`.
 
     Exact null distribution (:func:`signed_rank_distribution`) when every
     sample has N <= 50 non-zero CARs without ties, else the normal
@@ -157,6 +169,22 @@ def wilcoxon(car: np.ndarray) -> Statistic:
     keeps the exact distribution even with ties.  Samples of an array that
     need different methods must be passed separately (the simulator splits
     them with :func:`wilcoxon_exact_rows`).
+
+    References
+    ----------
+    .. [1] Wilcoxon, F. (1945). Individual comparisons by ranking methods.
+       Biometrics Bulletin 1, 80-83.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import stats
+    >>> car = np.array([0.02, 0.035, -0.01, 0.04, 0.015, 0.012])
+    >>> s = wilcoxon(car)
+    >>> float(s.stat), round(float(s.pvalue_for()), 4)
+    (20.0, 0.0625)
+    >>> round(float(stats.wilcoxon(car, method="exact").pvalue), 4)
+    0.0625
     """
     x = np.asarray(car, dtype=float)
     keep = np.isfinite(x) & (x != 0)
