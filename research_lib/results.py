@@ -62,17 +62,25 @@ class EventStudyResult:
 
     Attributes
     ----------
-    parameters : the design (windows, model, conventions ...).
-    abnormal : the arrays (ARs, their variances, residuals) for the included events.
-    events : one row per included event: identifiers, day 0, M, coefficients, sigma,
+    parameters
+        the design (windows, model, conventions ...).
+    abnormal
+        the arrays (ARs, their variances, residuals) for the included events.
+    events
+        one row per included event: identifiers, day 0, M, coefficients, sigma,
         CAR/se/t/p for every CAR window, BHAR over the event window.
-    daily : one row per event day tau: date (single event) or n, AR/AAR, CAAR,
+    daily
+        one row per event day tau: date (single event) or n, AR/AAR, CAAR,
         and the day's test statistics.
-    tests : window key ``"a,b"`` -> {test name: TestResult} for CAAR over that window.
-    attrition : one row per input event: event_id, symbol, status kept/shifted/excluded,
+    tests
+        window key ``"a,b"`` -> {test name: TestResult} for CAAR over that window.
+    attrition
+        one row per input event: event_id, symbol, status kept/shifted/excluded,
         stage and reason (:mod:`research_lib.events.attrition`).
-    sources : one row per symbol used: where its prices came from (may be empty).
-    spec : the :class:`~research_lib.spec.StudySpec` that produced the result.
+    sources
+        one row per symbol used: where its prices came from (may be empty).
+    spec
+        the :class:`~research_lib.spec.StudySpec` that produced the result.
     """
 
     parameters: StudyParameters

@@ -76,15 +76,24 @@ class CalendarTimeResult:
 
     Attributes
     ----------
-    method : ``"jaffe_mandelker"`` (portfolio alpha) or ``"mean_ctar"`` (mean calendar-time AR).
-    model : ``"market"``, ``"ff3"`` or the event study's model (``mean_ctar``).
-    alpha : mean daily abnormal return of the portfolio (intercept, or mean CTAR).
-    se, t, pvalue, df : its standard error, t statistic, two-sided p-value and degrees of freedom.
-    n_days : number of calendar dates with a non-empty portfolio used.
-    mean_holdings : average number of securities in the portfolio on those dates.
-    params, bse : all coefficients and their standard errors (regression only).
-    cov_type : ``"nonrobust"`` or ``"HAC(<lags>)"``.
-    portfolio : per date: ``ret`` (or ``ctar``), ``n`` and the regressors used.
+    method
+        ``"jaffe_mandelker"`` (portfolio alpha) or ``"mean_ctar"`` (mean calendar-time AR).
+    model
+        ``"market"``, ``"ff3"`` or the event study's model (``mean_ctar``).
+    alpha
+        mean daily abnormal return of the portfolio (intercept, or mean CTAR).
+    se, t, pvalue, df
+        its standard error, t statistic, two-sided p-value and degrees of freedom.
+    n_days
+        number of calendar dates with a non-empty portfolio used.
+    mean_holdings
+        average number of securities in the portfolio on those dates.
+    params, bse
+        all coefficients and their standard errors (regression only).
+    cov_type
+        ``"nonrobust"`` or ``"HAC(<lags>)"``.
+    portfolio
+        per date: ``ret`` (or ``ctar``), ``n`` and the regressors used.
     """
 
     method: str

@@ -340,9 +340,12 @@ class GroupComparison:
 
     Attributes
     ----------
-    column : the events column that defines the groups.
-    table : :func:`subgroup_table` (one row per group and window).
-    differences : one row per pair of groups, window and test, with the columns
+    column
+        the events column that defines the groups.
+    table
+        :func:`subgroup_table` (one row per group and window).
+    differences
+        one row per pair of groups, window and test, with the columns
         ``group_a``, ``group_b``, ``window``, ``test``, ``n_a``, ``n_b``, ``diff``
         (mean CAR_a - mean CAR_b), ``stat``, ``p`` and ``null``.
     """
@@ -383,9 +386,12 @@ def compare_groups(
 
     Parameters
     ----------
-    result : the study; ``column`` must be a column of ``result.events`` (an events column).
-    windows : CAR windows (default: the study's CAR windows).
-    tests : battery tests per group (:func:`subgroup_table`).
+    result
+        the study; ``column`` must be a column of ``result.events`` (an events column).
+    windows
+        CAR windows (default: the study's CAR windows).
+    tests
+        battery tests per group (:func:`subgroup_table`).
 
     Notes
     -----

@@ -53,10 +53,14 @@ class FxAssumption:
 
     Attributes
     ----------
-    rate : the assumed rate, foreign currency units per 1 USD (e.g. HKD per USD).
-    basis : how the rate was chosen, in words (shown in tables and notebooks).
-    band : (low, high) range the true rate is known to lie in (the peg band).
-    pair : the currency pair ``"USD/XXX"``: the rate is XXX units per 1 USD.
+    rate
+        the assumed rate, foreign currency units per 1 USD (e.g. HKD per USD).
+    basis
+        how the rate was chosen, in words (shown in tables and notebooks).
+    band
+        (low, high) range the true rate is known to lie in (the peg band).
+    pair
+        the currency pair ``"USD/XXX"``: the rate is XXX units per 1 USD.
     """
 
     rate: float

@@ -69,13 +69,19 @@ class Design:
 
     Attributes
     ----------
-    symbol, benchmark : the listing and its benchmark (ignored by ``constant_mean``
+    symbol, benchmark
+        the listing and its benchmark (ignored by ``constant_mean``
         and factor models, but kept as a label).
-    model : normal-return model (:data:`research_lib.models.fit.MODELS`).
-    estimation, event : windows in sessions of the listing's exchange relative to day 0.
-    min_estimation : fewest estimation returns an event may keep (after exclusions).
-    exclude_dates : sessions whose estimation-window returns are dropped.
-    label : a short name for tables (default: built from the fields).
+    model
+        normal-return model (:data:`research_lib.models.fit.MODELS`).
+    estimation, event
+        windows in sessions of the listing's exchange relative to day 0.
+    min_estimation
+        fewest estimation returns an event may keep (after exclusions).
+    exclude_dates
+        sessions whose estimation-window returns are dropped.
+    label
+        a short name for tables (default: built from the fields).
     """
 
     symbol: str
@@ -285,12 +291,18 @@ class PlaceboSummary:
 
     Attributes
     ----------
-    n : number of placebo days.
-    car, t : the event's CAR and t statistic.
-    share_abs_car : share of placebo days with |CAR| >= |event CAR|.
-    share_abs_t : share with |t| >= |event t| (NaN if t not given).
-    p_abs_car : (1 + count) / (1 + n), the usual finite-sample p-value of that rank.
-    lower, upper : the 2.5% and 97.5% quantiles of placebo CARs.
+    n
+        number of placebo days.
+    car, t
+        the event's CAR and t statistic.
+    share_abs_car
+        share of placebo days with |CAR| >= |event CAR|.
+    share_abs_t
+        share with |t| >= |event t| (NaN if t not given).
+    p_abs_car
+        (1 + count) / (1 + n), the usual finite-sample p-value of that rank.
+    lower, upper
+        the 2.5% and 97.5% quantiles of placebo CARs.
     """
 
     n: int

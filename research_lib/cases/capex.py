@@ -96,9 +96,12 @@ class TimingToken:
 
     Attributes
     ----------
-    market : market code (``US``, ``HK``, ``TW``, ``JP``, ``KR``; see :data:`MARKET_CALENDARS`).
-    category : ``before_open``, ``intraday``, ``after_close`` or ``unknown``.
-    date : the local calendar date in that market the category refers to, when
+    market
+        market code (``US``, ``HK``, ``TW``, ``JP``, ``KR``; see :data:`MARKET_CALENDARS`).
+    category
+        ``before_open``, ``intraday``, ``after_close`` or ``unknown``.
+    date
+        the local calendar date in that market the category refers to, when
         it differs from the announcement's local date (``JP:before_open@2025-01-22``);
         None means the announcement's local date.
     """
@@ -159,11 +162,13 @@ class Catalogue:
 
     Attributes
     ----------
-    frame : one row per announcement, the CSV's columns with types
+    frame
+        one row per announcement, the CSV's columns with types
         (``amount_usd_bn`` float, ``confounded_earnings`` bool, ``leak_date``
         and ``earnings_date`` datetime64), plus ``announced_at`` (tz-aware
         Timestamp or None) and ``local_date`` (the announcement's local date).
-    path : the file it was read from.
+    path
+        the file it was read from.
     """
 
     frame: pd.DataFrame

@@ -46,10 +46,13 @@ class ReturnSeries:
 
     Attributes
     ----------
-    name : the identifier.
-    returns : simple returns R_t = P_t / P_{t-1} - 1 over the interval from the
+    name
+        the identifier.
+    returns
+        simple returns R_t = P_t / P_{t-1} - 1 over the interval from the
         previous session to session t (CRSP's ``RET``), indexed by date.
-    origin : a word for the provenance table (``"user returns"``, ``"basket"`` ...).
+    origin
+        a word for the provenance table (``"user returns"``, ``"basket"`` ...).
     """
 
     name: str

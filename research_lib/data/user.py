@@ -49,11 +49,16 @@ class UserData:
 
     Attributes
     ----------
-    kind : ``"ret"`` (simple returns, delisting returns compounded in) or ``"price"``.
-    values : identifier -> series indexed by date (returns or adjusted closes).
-    calendars : identifier -> calendar code, from a ``calendar`` column (may be empty).
-    mcap : identifier -> market capitalisation by date (may be empty).
-    origin : where the data came from (a path or ``"DataFrame"``).
+    kind
+        ``"ret"`` (simple returns, delisting returns compounded in) or ``"price"``.
+    values
+        identifier -> series indexed by date (returns or adjusted closes).
+    calendars
+        identifier -> calendar code, from a ``calendar`` column (may be empty).
+    mcap
+        identifier -> market capitalisation by date (may be empty).
+    origin
+        where the data came from (a path or ``"DataFrame"``).
     """
 
     kind: str

@@ -81,11 +81,15 @@ class WindowSpec:
 
     Attributes
     ----------
-    estimation : (first, last) session of the estimation window, inclusive.
-    event : (first, last) session of the event window, inclusive.
-    min_estimation : minimum number of complete-case estimation returns an
+    estimation
+        (first, last) session of the estimation window, inclusive.
+    event
+        (first, last) session of the event window, inclusive.
+    min_estimation
+        minimum number of complete-case estimation returns an
         event needs to be kept.
-    lead_lag : where the lagged and leading benchmark returns of the
+    lead_lag
+        where the lagged and leading benchmark returns of the
         estimation window come from (Scholes-Williams, Dimson).  ``"trim"``
         (default): only estimation-window returns; an estimation day whose lag
         or lead falls outside the window (the first K and last K days for K

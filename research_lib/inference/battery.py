@@ -134,17 +134,28 @@ class WindowInputs:
 
     Attributes
     ----------
-    car, car_var, scar, csar : (..., N) CAR_i, Var(CAR_i), SCAR_i (SAR_i for one day), CSAR_i = sum of SARs.
-    v : (..., N) (M_i - k)/(M_i - k - 2).
-    sigma2, n_est : (..., N) residual variances and estimation returns of the events.
-    length : L, days in the window.
-    s_aar, n_aar : (...) SD of the estimation-window AAR series and its number of days.
-    p_hat : (...) fraction of positive estimation residuals (generalised sign).
-    r : (...) Kolari-Pynnönen r of this window (nan if not computed).
-    aar, lamb_factor : (..., L) window AARs and (L,) forecast-error factors (Lamb).
-    ranks : rank scores of the estimation + event days; ``days`` (L,) the window's event-window columns.
-    n_rank : (...) fewest events present on a window day (rank family).
-    gr : generalised-rank inputs of the events (aligned with ``scar``).
+    car, car_var, scar, csar
+        (..., N) CAR_i, Var(CAR_i), SCAR_i (SAR_i for one day), CSAR_i = sum of SARs.
+    v
+        (..., N) (M_i - k)/(M_i - k - 2).
+    sigma2, n_est
+        (..., N) residual variances and estimation returns of the events.
+    length
+        L, days in the window.
+    s_aar, n_aar
+        (...) SD of the estimation-window AAR series and its number of days.
+    p_hat
+        (...) fraction of positive estimation residuals (generalised sign).
+    r
+        (...) Kolari-Pynnönen r of this window (nan if not computed).
+    aar, lamb_factor
+        (..., L) window AARs and (L,) forecast-error factors (Lamb).
+    ranks
+        rank scores of the estimation + event days; ``days`` (L,) the window's event-window columns.
+    n_rank
+        (...) fewest events present on a window day (rank family).
+    gr
+        generalised-rank inputs of the events (aligned with ``scar``).
     """
 
     car: np.ndarray
@@ -287,16 +298,20 @@ class TestBattery:
 
     Parameters
     ----------
-    ab : abnormal returns of N events (any normal-return model).
-    min_overlap : minimum common estimation days for a pair of events to enter
+    ab
+        abnormal returns of N events (any normal-return model).
+    min_overlap
+        minimum common estimation days for a pair of events to enter
         the Kolari-Pynnönen mean cross-correlation (default 30).
 
     Attributes
     ----------
-    mean_cross_correlation : the Kolari-Pynnönen r of the whole event window
+    mean_cross_correlation
+        the Kolari-Pynnönen r of the whole event window
         (``correlation(start, stop)`` gives the r of any CAR window, the one
         ``patell_kp`` and ``bmp_kp`` use).
-    n_correlation_pairs : pairs contributing to it (CAR windows meet, >= ``min_overlap`` common dates).
+    n_correlation_pairs
+        pairs contributing to it (CAR windows meet, >= ``min_overlap`` common dates).
 
     Notes
     -----

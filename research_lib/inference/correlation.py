@@ -372,16 +372,23 @@ def kolari_pynnonen_r(
 
     Parameters
     ----------
-    est_resid : (..., N, L1) estimation residuals, nan where missing.
-    est_dates : (..., N, L1) datetime64 calendar dates of those residuals.
-    window_dates : (..., N, L) datetime64 calendar dates of each event's CAR window (NaT = none).
-    min_overlap : common estimation dates a pair needs for a correlation (default 30).
-    block : events per block of matrix products; default: twice the 90th percentile of the
+    est_resid
+        (..., N, L1) estimation residuals, nan where missing.
+    est_dates
+        (..., N, L1) datetime64 calendar dates of those residuals.
+    window_dates
+        (..., N, L) datetime64 calendar dates of each event's CAR window (NaT = none).
+    min_overlap
+        common estimation dates a pair needs for a correlation (default 30).
+    block
+        events per block of matrix products; default: twice the 90th percentile of the
         number of partners (events whose CAR window meets), between 32 and 512.
-    pair_elements : with at most this many (pairs whose CAR windows meet) x L1 cells the
+    pair_elements
+        with at most this many (pairs whose CAR windows meet) x L1 cells the
         sums are gathered pair by pair instead (same numbers, cheaper for sparse overlaps;
         0 forces the matrix products).
-    prepared : :func:`prepare_residuals` of the same residuals (saves redoing it for every window).
+    prepared
+        :func:`prepare_residuals` of the same residuals (saves redoing it for every window).
 
     Returns
     -------

@@ -385,10 +385,14 @@ def lamb(aar: np.ndarray, s_aar: np.ndarray | float, factor: np.ndarray, n: np.n
 
     Parameters
     ----------
-    aar : (..., L) AAR of the window days (over the events that enter).
-    s_aar : SD of the estimation-window AAR series.
-    factor : (L,) or (..., L) forecast-error factors c_t.
-    n : events that enter.
+    aar
+        (..., L) AAR of the window days (over the events that enter).
+    s_aar
+        SD of the estimation-window AAR series.
+    factor
+        (L,) or (..., L) forecast-error factors c_t.
+    n
+        events that enter.
     """
     s = np.asarray(s_aar, dtype=float)
     length = aar.shape[-1]

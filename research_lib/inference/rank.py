@@ -73,12 +73,18 @@ class RankScores:
 
     Attributes
     ----------
-    dbar : (..., T) Corrado's mean deviation of ranks from the mean rank, Dbar_t.
-    zu : (..., T) Campbell-Wasley Z_t = sum_i U_it / sqrt(N_t).
-    zg : (..., T) Corrado-Zivney sign scores sum_i G_it / sqrt(N_t).
-    s_k, s_u, s_g : (...) their SDs sqrt(sum_t x_t^2 / T).
-    n_t : (..., T) events present on each day.
-    l1 : estimation days (the event window starts at column ``l1``).
+    dbar
+        (..., T) Corrado's mean deviation of ranks from the mean rank, Dbar_t.
+    zu
+        (..., T) Campbell-Wasley Z_t = sum_i U_it / sqrt(N_t).
+    zg
+        (..., T) Corrado-Zivney sign scores sum_i G_it / sqrt(N_t).
+    s_k, s_u, s_g
+        (...) their SDs sqrt(sum_t x_t^2 / T).
+    n_t
+        (..., T) events present on each day.
+    l1
+        estimation days (the event window starts at column ``l1``).
     """
 
     dbar: np.ndarray
@@ -111,9 +117,12 @@ def rank_scores(est: np.ndarray, ar: np.ndarray, estudy2: bool = False, which: S
 
     Parameters
     ----------
-    est : (..., N, L1) estimation residuals; ar : (..., N, L2) abnormal returns (nan = missing).
-    estudy2 : reproduce the R package estudy2's aggregation (see ``TestBattery``).
-    which : scores to compute, of ``"corrado"`` (dbar, s_k), ``"modified"`` (zu, s_u) and
+    est
+        (..., N, L1) estimation residuals; ar : (..., N, L2) abnormal returns (nan = missing).
+    estudy2
+        reproduce the R package estudy2's aggregation (see ``TestBattery``).
+    which
+        scores to compute, of ``"corrado"`` (dbar, s_k), ``"modified"`` (zu, s_u) and
         ``"zivney"`` (zg, s_g); the others are left empty (size 0).
     """
     comb = np.concatenate([est, ar], axis=-1)

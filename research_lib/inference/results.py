@@ -45,9 +45,12 @@ def pvalues(stat: np.ndarray | float, dist: Any, alternative: str = "two-sided")
 
     Parameters
     ----------
-    stat : statistics, any shape broadcasting with the distribution's parameters.
-    dist : a frozen scipy distribution (continuous or integer-valued discrete).
-    alternative : ``"two-sided"``, ``"greater"`` or ``"less"`` (see the module notes).
+    stat
+        statistics, any shape broadcasting with the distribution's parameters.
+    dist
+        a frozen scipy distribution (continuous or integer-valued discrete).
+    alternative
+        ``"two-sided"``, ``"greater"`` or ``"less"`` (see the module notes).
     """
     _check_alternative(alternative)
     x = np.asarray(stat, dtype=float)
@@ -94,12 +97,17 @@ class Statistic:
 
     Attributes
     ----------
-    stat : statistic, shape (...) (one value per sample; 0-d for one sample); nan
+    stat
+        statistic, shape (...) (one value per sample; 0-d for one sample); nan
         where not computable.
-    dist : frozen scipy null distribution whose parameters broadcast with ``stat``.
-    n : events that entered the statistic, shape (...).
-    label : the distribution in words, e.g. ``"t(239)"``, ``"N(0,1)"``, ``"exact"``.
-    note : why a (0-d) statistic is nan or how it was computed, if notable.
+    dist
+        frozen scipy null distribution whose parameters broadcast with ``stat``.
+    n
+        events that entered the statistic, shape (...).
+    label
+        the distribution in words, e.g. ``"t(239)"``, ``"N(0,1)"``, ``"exact"``.
+    note
+        why a (0-d) statistic is nan or how it was computed, if notable.
     """
 
     stat: np.ndarray
@@ -119,15 +127,24 @@ class TestResult:
 
     Attributes
     ----------
-    name : test name (one of ``ALL_TEST_NAMES`` or the exact sign tests).
-    stat : the statistic (``nan`` if it cannot be computed; see ``note``).
-    pvalue : two-sided p-value (see :func:`pvalues`).
-    null : the null hypothesis in words.
-    distribution : the reference distribution as text, e.g. ``"t(239)"``, ``"N(0,1)"``, ``"exact"``.
-    df : degrees of freedom of a t distribution, else ``None``.
-    n : number of events that entered the statistic.
-    note : why the statistic is ``nan`` or how it was computed, if notable.
-    dist : the frozen scipy distribution (``None`` if there is none); not part of equality.
+    name
+        test name (one of ``ALL_TEST_NAMES`` or the exact sign tests).
+    stat
+        the statistic (``nan`` if it cannot be computed; see ``note``).
+    pvalue
+        two-sided p-value (see :func:`pvalues`).
+    null
+        the null hypothesis in words.
+    distribution
+        the reference distribution as text, e.g. ``"t(239)"``, ``"N(0,1)"``, ``"exact"``.
+    df
+        degrees of freedom of a t distribution, else ``None``.
+    n
+        number of events that entered the statistic.
+    note
+        why the statistic is ``nan`` or how it was computed, if notable.
+    dist
+        the frozen scipy distribution (``None`` if there is none); not part of equality.
     """
 
     __test__ = False  # not a pytest test class

@@ -24,14 +24,22 @@ class SampleQuantileTest:
 
     Attributes
     ----------
-    car : the event's CAR over the window.
-    window : (start, stop) in event time.
-    n_sums : number of L-session residual sums forming the null distribution.
-    quantile : empirical CDF of the null sums at the CAR, F(CAR).
-    pvalue : two-sided finite-sample p = min(1, 2 min(p_less, p_greater)), never below 2/(n+1).
-    lower, upper : the alpha/2 and 1 - alpha/2 empirical quantiles.
-    level : 1 - alpha.
-    null : the null hypothesis in words.
+    car
+        the event's CAR over the window.
+    window
+        (start, stop) in event time.
+    n_sums
+        number of L-session residual sums forming the null distribution.
+    quantile
+        empirical CDF of the null sums at the CAR, F(CAR).
+    pvalue
+        two-sided finite-sample p = min(1, 2 min(p_less, p_greater)), never below 2/(n+1).
+    lower, upper
+        the alpha/2 and 1 - alpha/2 empirical quantiles.
+    level
+        1 - alpha.
+    null
+        the null hypothesis in words.
     """
 
     car: float
@@ -72,8 +80,10 @@ def sample_quantile_pvalues(sums: np.ndarray, car: np.ndarray | float) -> tuple[
 
     Parameters
     ----------
-    sums : (..., n) null draws S_j (the L-session residual sums of each sample).
-    car : (...) the CARs.
+    sums
+        (..., n) null draws S_j (the L-session residual sums of each sample).
+    car
+        (...) the CARs.
 
     Returns
     -------

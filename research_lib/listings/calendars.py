@@ -78,11 +78,15 @@ class DayZero:
 
     Attributes
     ----------
-    session : the day-0 session (a date, midnight, tz-naive).
-    rule : ``"before_open"``, ``"intraday"``, ``"after_close"``, ``"non_trading_day"``
+    session
+        the day-0 session (a date, midnight, tz-naive).
+    rule
+        ``"before_open"``, ``"intraday"``, ``"after_close"``, ``"non_trading_day"``
         or ``"date"`` (a day 0 given as a date that is a session).
-    shifted : True when day 0 is a later date than the local announcement date.
-    reason : one sentence saying why this session is day 0.
+    shifted
+        True when day 0 is a later date than the local announcement date.
+    reason
+        one sentence saying why this session is day 0.
     """
 
     session: pd.Timestamp

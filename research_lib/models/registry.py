@@ -52,12 +52,17 @@ class Layout:
 
     Attributes
     ----------
-    x_names : names of the panel's regressor columns, in order.
-    bench_offsets : session offset of each benchmark column (-1 = the previous
+    x_names
+        names of the panel's regressor columns, in order.
+    bench_offsets
+        session offset of each benchmark column (-1 = the previous
         session's benchmark return); empty when the model uses no benchmark.
-    factor_cols : factor columns (besides ``rf``), empty when none.
-    evt_required : per column, whether the event-window value is needed (for the AR).
-    k : number of estimated parameters (``min_estimation`` must be at least k + 2).
+    factor_cols
+        factor columns (besides ``rf``), empty when none.
+    evt_required
+        per column, whether the event-window value is needed (for the AR).
+    k
+        number of estimated parameters (``min_estimation`` must be at least k + 2).
     """
 
     x_names: tuple[str, ...]
@@ -84,11 +89,15 @@ class Model:
 
     Attributes
     ----------
-    name : the option string (``model="..."``).
-    description : one line for help texts.
-    factor_files : factor files of :mod:`research_lib.data.factors` the model
+    name
+        the option string (``model="..."``).
+    description
+        one line for help texts.
+    factor_files
+        factor files of :mod:`research_lib.data.factors` the model
         needs (empty for models without factors).
-    ols : True when the fit is OLS of y on (1, regressors), so that
+    ols
+        True when the fit is OLS of y on (1, regressors), so that
         :func:`research_lib.models.fit_event_ols` reproduces it.
     """
 
