@@ -66,6 +66,13 @@ class Conventions:
         At construction, for a value outside a field's allowed values (the
         message names them), a ``forecast_error`` that is not a bool or an
         empty ``name``.
+
+    Examples
+    --------
+    >>> from research_lib import get_conventions
+    >>> c = get_conventions("estudy2")
+    >>> c.name, c.resid_ddof, c.market_moments
+    ('estudy2', '1', 'full_window')
     """
 
     name: str = "textbook"

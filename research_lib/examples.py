@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +40,7 @@ import pandas as pd
 
 if TYPE_CHECKING:  # pragma: no cover
     from research_lib.engine.panel import AbnormalReturns, EventPanel
+    from research_lib.results import EventStudyResult
 
 #: market-model betas of the five example securities
 BETAS: dict[str, float] = {"EXA": 0.8, "EXB": 1.0, "EXC": 1.2, "EXD": 0.9, "EXE": 1.5}
@@ -182,3 +184,20 @@ def example_abnormal_returns(model: str = "market") -> AbnormalReturns:
     from research_lib.models.fit import fit_model
 
     return fit_model(example_panel(model), model)
+
+
+@functools.lru_cache(maxsize=1)
+def example_result() -> EventStudyResult:
+    """:func:`research_lib.event_study` on the example market, CAR windows (0, 0) and (-1, 1).
+
+    Computed once per process (the docstring Examples share it); treat it as read-only.
+
+    Examples
+    --------
+    >>> res = example_result()
+    >>> res.n_events, res.parameters.car_windows
+    (5, ((0, 0), (-1, 1)))
+    """
+    from research_lib.study import event_study
+
+    return event_study(example_events(), prices=example_prices(), car_windows=[(0, 0), (-1, 1)])

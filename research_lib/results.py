@@ -30,7 +30,15 @@ Window = tuple[int, int]
 
 @dataclass(frozen=True)
 class StudyParameters:
-    """Everything needed to repeat a study (besides the events and the data)."""
+    """Everything needed to repeat a study (besides the events and the data).
+
+    Examples
+    --------
+    >>> from research_lib.examples import example_result
+    >>> p = example_result().parameters
+    >>> p.model, p.estimation_window, p.conventions
+    ('market', (-250, -11), 'textbook')
+    """
 
     estimation_window: Window = (-250, -11)
     event_window: Window = (-10, 10)
@@ -81,6 +89,16 @@ class EventStudyResult:
         one row per symbol used: where its prices came from (may be empty).
     spec
         the :class:`~research_lib.spec.StudySpec` that produced the result.
+
+    Examples
+    --------
+    >>> from research_lib.examples import example_result
+    >>> res = example_result()
+    >>> res.n_events, sorted(res.tests)
+    (5, ['-1,1', '0,0'])
+    >>> t = res.tests_frame()
+    >>> round(float(t.query("window == '[0,0]' and test == 'bmp'")["stat"].iloc[0]), 2)
+    3.79
     """
 
     parameters: StudyParameters

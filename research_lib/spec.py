@@ -221,6 +221,17 @@ class StudySpec:
         For a window that is not two integers, a fraction where a count is needed, a
         confidence outside (0, 1), an unknown option, a bare pair given as ``car_windows``
         or a bare string given as ``exclude_dates``.
+
+    Examples
+    --------
+    >>> from research_lib import StudySpec, event_study
+    >>> from research_lib.examples import example_events, example_prices
+    >>> spec = StudySpec(estimation_window=(-200, -11), car_windows=((0, 0), (0, 1)))
+    >>> spec.car_windows, spec.model
+    (((0, 0), (0, 1)), 'market')
+    >>> res = event_study(example_events(), spec, prices=example_prices())
+    >>> int(res.to_frame()["n_est"].min())
+    190
     """
 
     estimation_window: Window = (-250, -11)

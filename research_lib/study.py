@@ -349,6 +349,15 @@ def read_price_table(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[
     DataError
         If a file has no date column, an unparseable date, duplicate dates,
         non-numeric prices, or a symbol given twice.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "closes.csv"
+    >>> _ = path.write_text("date,ABC,XYZ\\n2024-01-02,10.0,20.0\\n2024-01-03,10.5,NA\\n")
+    >>> prices = read_price_table(path)
+    >>> sorted(prices), float(prices["ABC"].iloc[-1])
+    (['ABC', 'XYZ'], 10.5)
     """
     items: Iterable[str | os.PathLike[str]] = [paths] if isinstance(paths, str | os.PathLike) else paths
     out: dict[str, pd.Series] = {}
