@@ -53,6 +53,13 @@ class EventPanel:
         names of the q regressor variables.
     returns_kind
         ``"simple"`` or ``"log"``.
+
+    Examples
+    --------
+    >>> from research_lib.examples import example_panel
+    >>> panel = example_panel()
+    >>> panel.y_est.shape, panel.y_evt.shape  # (events, estimation days), (events, event days)
+    ((5, 240), (5, 21))
     """
 
     event_ids: np.ndarray
@@ -123,6 +130,14 @@ class AbnormalReturns:
         (N, L2, p) event-window design rows X*_i.
     conventions
         the convention set used.
+
+    Examples
+    --------
+    >>> from research_lib.examples import example_abnormal_returns
+    >>> ab = example_abnormal_returns()
+    >>> car, var = ab.car(0, 0)  # day 0: the planted 5% plus noise
+    >>> [round(float(c), 3) for c in car]
+    [0.075, 0.057, 0.048, 0.064, 0.016]
     """
 
     panel: EventPanel

@@ -291,6 +291,15 @@ def read_events(source: str | Path | pd.DataFrame) -> pd.DataFrame:
     ``announced_at`` implies (:func:`research_lib.listings.calendars.day_zero`).  A
     date inside that range but different from day 0 gives a ``UserWarning``;
     a date outside it is an error.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from research_lib import read_events
+    >>> ev = read_events(pd.DataFrame({"event_id": ["a"], "symbol": ["BABA"], "benchmark": ["^GSPC"],
+    ...                                "announced_at": ["2025-02-24T08:00:00-05:00"]}))
+    >>> ev.loc[0, "announced_at"]
+    Timestamp('2025-02-24 08:00:00-0500', tz='UTC-05:00')
     """
     frame, name, labels = _read_table(source)
     missing = [c for c in REQUIRED_EVENT_COLUMNS if c not in frame.columns]

@@ -398,6 +398,24 @@ class TestBattery:
     Lamb, R. P. (1995). Journal of Risk and Insurance 62, 111-123.
     MacKinlay, A. C. (1997). Journal of Economic Literature 35, 13-39.
     Patell, J. M. (1976). Journal of Accounting Research 14, 246-276.
+
+    Examples
+    --------
+    >>> from research_lib import TestBattery
+    >>> from research_lib.examples import example_abnormal_returns
+    >>> tb = TestBattery(example_abnormal_returns())
+    >>> day0 = tb.window(0, 0, tests=["t_cross_sectional", "bmp", "corrado_rank"])
+    >>> {name: round(r.stat, 2) for name, r in day0.items()}
+    {'t_cross_sectional': 5.18, 'bmp': 3.79, 'corrado_rank': 3.6}
+    >>> day0["bmp"].distribution
+    't(4)'
+
+    The cross-sectional t is the one-sample t of the day-0 CARs:
+
+    >>> from scipy import stats
+    >>> car, _ = example_abnormal_returns().car(0, 0)
+    >>> round(float(stats.ttest_1samp(car, 0.0).statistic), 2)
+    5.18
     """
 
     __test__ = False

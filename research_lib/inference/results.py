@@ -145,6 +145,15 @@ class TestResult:
         why the statistic is ``nan`` or how it was computed, if notable.
     dist
         the frozen scipy distribution (``None`` if there is none); not part of equality.
+
+    Examples
+    --------
+    >>> from research_lib.examples import example_result
+    >>> r = example_result().tests["0,0"]["patell"]
+    >>> r.name, r.distribution, r.n
+    ('patell', 'N(0,1)', 5)
+    >>> round(r.stat, 2), r.pvalue < 1e-6
+    (8.58, True)
     """
 
     __test__ = False  # not a pytest test class

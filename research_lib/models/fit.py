@@ -103,6 +103,14 @@ def fit_model(
     Campbell, Lo and MacKinlay (1997), sec. 4.4; MacKinlay (1997); Brown and
     Warner (1980, 1985); Scholes and Williams (1977); Dimson (1979); Fama and
     French (1993, 2015); Carhart (1997).
+
+    Examples
+    --------
+    >>> from research_lib import fit_model
+    >>> from research_lib.examples import example_panel
+    >>> ab = fit_model(example_panel(), "market", conventions="textbook")
+    >>> ab.param_names, ab.k, int(ab.n_est[0])
+    (('alpha', 'beta'), 2, 240)
     """
     conv = get_conventions(conventions)
     return get_model(model).fit(panel, conv)

@@ -99,6 +99,16 @@ class Model:
     ols
         True when the fit is OLS of y on (1, regressors), so that
         :func:`research_lib.models.fit_event_ols` reproduces it.
+
+    Examples
+    --------
+    A model is registered once and then selected by name everywhere
+    (``event_study(..., model=...)``, ``--model`` on the command line):
+
+    >>> from research_lib import get_model
+    >>> m = get_model("scholes_williams")
+    >>> m.name, m.param_names(("mkt_lag1", "mkt", "mkt_lead1"))
+    ('scholes_williams', ('alpha', 'beta'))
     """
 
     name: str = ""
@@ -178,6 +188,23 @@ def register(model: Model, *, replace: bool = False) -> Model:
     InvalidRequestError
         If the name is empty, not an identifier, or taken (pass ``replace=True``
         to overwrite on purpose).
+
+    Examples
+    --------
+    A variant of a shipped model under its own name (removed again at the end):
+
+    >>> from research_lib import fit_model, register
+    >>> from research_lib.examples import example_panel
+    >>> from research_lib.models.market import MarketModel
+    >>> from research_lib.models.registry import unregister
+    >>> class MyMarket(MarketModel):
+    ...     name = "my_market"
+    ...     description = "the market model under another name"
+    >>> _ = register(MyMarket())
+    >>> ab = fit_model(example_panel(), "my_market")
+    >>> ab.model
+    'my_market'
+    >>> unregister("my_market")
     """
     if not isinstance(model, Model):
         raise InvalidRequestError(f"register needs a Model instance, got {type(model).__name__}; subclass Model")
@@ -196,7 +223,15 @@ def unregister(name: str) -> None:
 
 
 def get_model(name: str | Model) -> Model:
-    """The registered model called ``name`` (a :class:`Model` passes through)."""
+    """The registered model called ``name`` (a :class:`Model` passes through).
+
+    Examples
+    --------
+    >>> from research_lib import get_model
+    >>> m = get_model("market")
+    >>> m.name, m.ols
+    ('market', True)
+    """
     if isinstance(name, Model):
         return name
     try:
@@ -206,7 +241,14 @@ def get_model(name: str | Model) -> Model:
 
 
 def model_names() -> tuple[str, ...]:
-    """Names of the registered models, in registration order."""
+    """Names of the registered models, in registration order.
+
+    Examples
+    --------
+    >>> from research_lib import model_names
+    >>> {"market", "constant_mean", "scholes_williams", "dimson"} <= set(model_names())
+    True
+    """
     return tuple(REGISTRY)
 
 
