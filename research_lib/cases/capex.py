@@ -205,6 +205,13 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         missing timing token, a timing token that contradicts the timestamp,
         an unknown type or region, a non-numeric amount, an invalid flag or
         date, or a row without source URLs.
+
+    Examples
+    --------
+    >>> from research_lib import load_catalogue
+    >>> cat = load_catalogue()
+    >>> "event_id" in cat.frame.columns, len(cat.event_ids) > 10
+    (True, True)
     """
     path = DEFAULT_CATALOGUE if path is None else Path(path)
     frame, name, labels = _read_table(path)

@@ -206,6 +206,19 @@ def load_price(
         Offline, and the cached file fails its checksum.
     RateLimitError
         Yahoo kept refusing the download.
+
+    Examples
+    --------
+    Offline, from a snapshot folder (here the example market written to a temporary one):
+
+    >>> import tempfile
+    >>> from research_lib import load_price
+    >>> from research_lib.examples import example_snapshot
+    >>> root = example_snapshot(tempfile.mkdtemp())
+    >>> s = load_price("EXA", "2024-01-02", "2024-01-31", snapshot=root, offline=True,
+    ...                cache_dir=tempfile.mkdtemp())
+    >>> s.source, len(s.frame), list(s.missing_sessions)
+    ('snapshot', 21, [])
     """
     settings = get_settings(snapshot, offline, cache_dir)
     lo, hi = date_range_bounds(start, end)
