@@ -13,7 +13,6 @@ import pytest
 from conftest import REPO
 
 import research_lib
-
 from research_lib.runner import docs as docs_runner
 from research_lib.runner.provenance import LOCK_LABEL, package_versions
 
