@@ -200,6 +200,22 @@ _USES.update(docs_runner.notebook_uses(
     DOCS / "notebooks", sorted({n for m, _ in API_SECTIONS for n in docs_runner.public_objects(m)})))
 
 
+def _link_by_name() -> None:
+    """Tests and models are chosen by name in the notebooks: link their functions and classes too."""
+    from research_lib.inference import ALL_TEST_NAMES
+    from research_lib.models import REGISTRY as MODELS
+
+    quoted = docs_runner.notebook_uses(DOCS / "notebooks", [], quoted=sorted({*ALL_TEST_NAMES, *MODELS}))
+    targets = {t: t for t in ALL_TEST_NAMES} | {name: type(model).__name__ for name, model in MODELS.items()}
+    for name, key in targets.items():
+        for use in quoted.get(name, []):
+            if use not in _USES.setdefault(key, []):
+                _USES[key].append(use)
+
+
+_link_by_name()
+
+
 def setup(app):  # noqa: ANN001, ANN201
     app.connect("build-finished", copy_mathjax)
     app.connect("autodoc-process-docstring", escape_plain_math)

@@ -113,6 +113,18 @@ def test_notebook_uses_find_the_section_that_calls_a_name(tmp_path: Path) -> Non
     assert "sessions" not in uses  # a method of another object is not a call of the public function
 
 
+def test_notebook_uses_find_tests_and_models_chosen_by_name(tmp_path: Path) -> None:
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": "# T\n\n## Tests"},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": "res = event_study(ev, model='dimson', tests=[\"bmp\"])\nbmpx = 1"},
+    ]
+    (tmp_path / "01_x.ipynb").write_text(json.dumps({"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": cells}))
+    uses = docs_runner.notebook_uses(tmp_path, [], quoted=["bmp", "dimson", "patell"])
+    assert [u.section for u in uses["bmp"]] == ["Tests"] and [u.section for u in uses["dimson"]] == ["Tests"]
+    assert "patell" not in uses
+
+
 # -- the docstrings' Examples and the user guide ---------------------------------------------------------
 
 GUIDE_PAGES = ("quickstart", "own_data", "choosing", "conventions", "data", "cli")
