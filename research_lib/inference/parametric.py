@@ -204,8 +204,8 @@ def bmp(scar: np.ndarray) -> Statistic:
     Examples
     --------
     >>> import numpy as np
-    >>> s = bmp(np.array([2.1, 0.4, 1.5, -0.3, 1.1]))
     >>> scar = np.array([2.1, 0.4, 1.5, -0.3, 1.1])
+    >>> s = bmp(scar)
     >>> round(float(s.stat), 3), s.label, int(s.n)
     (2.291, 't', 5)
     >>> bool(np.isclose(s.stat, np.sqrt(5) * scar.mean() / scar.std(ddof=1)))
