@@ -56,6 +56,12 @@ def parse_event_date(value: object) -> pd.Timestamp:
     ValueError
         With the fix in the message, for any other spelling (``24/02/2025`` is
         ambiguous between day-first and month-first, so it is refused).
+
+    Examples
+    --------
+    >>> from research_lib.events import parse_event_date
+    >>> parse_event_date("2025-02-24")
+    Timestamp('2025-02-24 00:00:00')
     """
     if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
         ts = pd.Timestamp(value)
@@ -86,6 +92,12 @@ def parse_announced_at(value: object) -> pd.Timestamp:
         For a naive time (no offset, no zone), an unknown zone name, a local
         time that does not exist or is ambiguous in that zone (DST change), or
         text that is not a time.
+
+    Examples
+    --------
+    >>> from research_lib.events import parse_announced_at
+    >>> parse_announced_at("2025-02-24T16:30:00+08:00").isoformat()
+    '2025-02-24T16:30:00+08:00'
     """
     if isinstance(value, pd.Timestamp | dt.datetime):
         ts = pd.Timestamp(value)

@@ -553,7 +553,16 @@ class TestBattery:
 
 
 def run_tests(ab: AbnormalReturns, window: tuple[int, int], tests: Sequence[str] | str | None = None) -> dict[str, TestResult]:
-    """Convenience: ``TestBattery(ab).window(*window, tests)``."""
+    """Convenience: ``TestBattery(ab).window(*window, tests)``.
+
+    Examples
+    --------
+    >>> from research_lib.examples import example_abnormal_returns
+    >>> from research_lib.inference import run_tests
+    >>> out = run_tests(example_abnormal_returns(), (0, 0), tests=["bmp", "generalized_sign"])
+    >>> {k: round(v.pvalue, 3) for k, v in out.items()}
+    {'bmp': 0.019, 'generalized_sign': 0.028}
+    """
     start, stop = window
     return TestBattery(ab).window(int(start), int(stop), tests)
 

@@ -51,6 +51,15 @@ def pvalues(stat: np.ndarray | float, dist: Any, alternative: str = "two-sided")
         a frozen scipy distribution (continuous or integer-valued discrete).
     alternative
         ``"two-sided"``, ``"greater"`` or ``"less"`` (see the module notes).
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> from research_lib.inference import pvalues
+    >>> [round(float(p), 4) for p in pvalues([1.96, -1.0], stats.norm())]
+    [0.05, 0.3173]
+    >>> round(float(pvalues(2.0, stats.t(10), "greater")), 4)
+    0.0367
     """
     _check_alternative(alternative)
     x = np.asarray(stat, dtype=float)
@@ -75,6 +84,13 @@ def critical_values(dist: Any, level: float, alternative: str = "two-sided") -> 
     ``"less"``: reject when X <= c, the largest c with P(X <= c) <= level;
     ``"two-sided"``: the upper c of the equal-tails region, P(X >= c) <= level / 2
     (for a symmetric distribution about 0 the lower one is -c).
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> from research_lib.inference import critical_values
+    >>> round(float(critical_values(stats.norm(), 0.05)), 3)  # level: the size of the test
+    1.96
     """
     _check_alternative(alternative)
     if not 0.0 < level < 1.0:

@@ -63,7 +63,15 @@ class SampleQuantileTest:
 
 
 def rolling_sums(resid: np.ndarray, length: int) -> np.ndarray:
-    """All sums of ``length`` consecutive estimation residuals that contain no missing value."""
+    """All sums of ``length`` consecutive estimation residuals that contain no missing value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from research_lib.inference import rolling_sums
+    >>> rolling_sums(np.array([[1.0, 2.0, 3.0, 4.0]]), 2).tolist()
+    [3.0, 5.0, 7.0]
+    """
     x = np.asarray(resid, dtype=float)
     if length < 1 or length > x.size:
         raise ValueError(f"window length {length} must be between 1 and the {x.size} estimation sessions")
@@ -130,6 +138,14 @@ def sample_quantile_test(ab: AbnormalReturns, event: int, window: tuple[int, int
     single-firm, single-event studies. American Law and Economics Review 15(2), 495-541.
     Davison, A. C. and Hinkley, D. V. (1997). Bootstrap Methods and their
     Application. Cambridge University Press, ch. 4.
+
+    Examples
+    --------
+    >>> from research_lib.examples import example_abnormal_returns
+    >>> from research_lib.inference import sample_quantile_test
+    >>> sq = sample_quantile_test(example_abnormal_returns(), event=0, window=(0, 0))
+    >>> type(sq).__name__
+    'SampleQuantileTest'
     """
     mask = ab.window_index(*window)
     car = float(np.sum(ab.ar[event, mask]))

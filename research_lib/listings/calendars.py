@@ -87,6 +87,13 @@ class DayZero:
         True when day 0 is a later date than the local announcement date.
     reason
         one sentence saying why this session is day 0.
+
+    Examples
+    --------
+    >>> from research_lib.listings import day_zero
+    >>> d = day_zero("2025-02-24T08:00:00-05:00", "BABA")  # before the New York open
+    >>> d.session.date().isoformat(), d.rule, d.shifted
+    ('2025-02-24', 'before_open', False)
     """
 
     session: pd.Timestamp

@@ -44,6 +44,13 @@ class SymbolInfo:
         the default market index for an equity listed there.
     timezone
         the exchange's time zone (used for day-0 mapping).
+
+    Examples
+    --------
+    >>> from research_lib.listings import lookup
+    >>> info = lookup("9988.HK")
+    >>> info.calendar, info.currency, info.timezone
+    ('XHKG', 'HKD', 'Asia/Hong_Kong')
     """
 
     symbol: str
