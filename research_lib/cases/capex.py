@@ -119,6 +119,12 @@ def parse_timing(text: str) -> dict[str, TimingToken]:
     ValueError
         For an empty field, an unknown market or category, a bad date or a
         market named twice.
+
+    Examples
+    --------
+    >>> from research_lib.events import parse_timing
+    >>> sorted(parse_timing("US:after_close;JP:before_open@2025-01-22"))
+    ['JP', 'US']
     """
     tokens: dict[str, TimingToken] = {}
     parts = [p.strip() for p in str(text).split(";") if p.strip()]
@@ -469,6 +475,14 @@ def catalogue_to_events(cat: Catalogue, listings: str = "primary") -> pd.DataFra
     ----------
     MacKinlay, A. C. (1997). Event studies in economics and finance.
     Journal of Economic Literature 35(1), 13-39.
+
+    Examples
+    --------
+    >>> from research_lib import load_catalogue
+    >>> from research_lib.events import catalogue_to_events
+    >>> ev = catalogue_to_events(load_catalogue())
+    >>> {"event_id", "symbol", "benchmark"} <= set(ev.columns)
+    True
     """
     if listings not in ("primary", "all"):
         raise CatalogueError(f"listings={listings!r}; use 'primary' or 'all'")

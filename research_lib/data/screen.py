@@ -199,6 +199,19 @@ def screen_prices(
     Returns
     -------
     ScreenReport
+
+    Examples
+    --------
+    A 2-for-1 split left in the closes is caught (a jump of the split ratio the benchmark does not share):
+
+    >>> import numpy as np, pandas as pd
+    >>> from research_lib.data import screen_prices
+    >>> dates = pd.bdate_range("2024-01-02", periods=60)
+    >>> close = pd.Series(100 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.01, 60))), index=dates)
+    >>> close.iloc[30:] /= 2
+    >>> report = screen_prices(close, "ABC")
+    >>> type(report).__name__
+    'ScreenReport'
     """
     cfg = config or ScreenConfig()
     if not isinstance(prices, pd.Series) or not isinstance(prices.index, pd.DatetimeIndex):

@@ -278,12 +278,26 @@ FACTOR_MODELS: Mapping[str, str] = _FactorModels()
 
 
 def factor_files() -> dict[str, tuple[str, ...]]:
-    """Factor model name -> the factor files it needs (for :func:`research_lib.data.load_factors`)."""
+    """Factor model name -> the factor files it needs (for :func:`research_lib.data.load_factors`).
+
+    Examples
+    --------
+    >>> from research_lib.models import factor_files
+    >>> sorted(factor_files())
+    ['carhart4', 'ff3', 'ff5']
+    """
     return {n: m.factor_files for n, m in REGISTRY.items() if m.factor_files}
 
 
 def benchmark_only_models() -> tuple[str, ...]:
-    """Models whose regressors are at most the same-session benchmark return (what the simulator can fit)."""
+    """Models whose regressors are at most the same-session benchmark return (what the simulator can fit).
+
+    Examples
+    --------
+    >>> from research_lib.models import benchmark_only_models
+    >>> "market" in benchmark_only_models()
+    True
+    """
     out = []
     for n, m in REGISTRY.items():
         lay = m.layout()
