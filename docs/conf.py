@@ -61,6 +61,7 @@ API_SECTIONS = [
     ("research_lib.inference.parametric", "Parametric tests (formulas)"),
     ("research_lib.inference.rank", "Rank tests (formulas)"),
     ("research_lib.inference.sign", "Sign and signed-rank tests (formulas)"),
+    ("research_lib.inference.correlation", "Cross-correlation of abnormal returns (formulas)"),
     ("research_lib.models.market", "The market model (formulas)"),
     ("research_lib.models.scholes_williams", "Scholes-Williams (formulas)"),
     ("research_lib.models.dimson", "Dimson (formulas)"),

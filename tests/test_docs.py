@@ -129,9 +129,10 @@ def test_notebook_uses_find_tests_and_models_chosen_by_name(tmp_path: Path) -> N
 
 GUIDE_PAGES = ("quickstart", "own_data", "choosing", "conventions", "data", "cli")
 # the subpackages whose main names must carry an Examples section (beyond research_lib.__all__)
-EXAMPLE_MODULES = ("research_lib.inference.parametric", "research_lib.inference.rank", "research_lib.inference.sign")
+EXAMPLE_MODULES = ("research_lib.inference.parametric", "research_lib.inference.rank", "research_lib.inference.sign",
+                   "research_lib.inference.correlation")
 STATISTICS = ("t_cross_sectional", "patell", "patell_kp", "bmp", "bmp_kp", "skewness_corrected", "clm_j1", "clm_j2",
-              "corrado_rank", "generalized_rank", "sign", "generalized_sign", "wilcoxon")
+              "corrado_rank", "generalized_rank", "sign", "generalized_sign", "wilcoxon", "kolari_pynnonen_r")
 
 
 def _sections(obj: object) -> set[str]:
