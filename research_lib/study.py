@@ -141,8 +141,11 @@ def event_study(
         calendar of identifiers no rule knows (default XNYS when ``data`` is
         given; ``"none"`` refuses them).
 
-    Every column of the events table besides the standard ones is carried into
-    ``result.events`` and ``result.attrition``.
+    Returns
+    -------
+    EventStudyResult
+        Every column of the events table besides the standard ones is carried
+        into ``result.events`` and ``result.attrition``.
 
     Raises
     ------

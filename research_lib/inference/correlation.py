@@ -392,8 +392,10 @@ def kolari_pynnonen_r(
 
     Returns
     -------
-    r : (...) r = mean over all N(N-1)/2 pairs of rho_ij o_ij / L (0 if N < 2).
-    n_pairs : (...) pairs with o_ij > 0 and a correlation (at least ``min_overlap`` common dates).
+    r
+        (...) r = mean over all N(N-1)/2 pairs of rho_ij o_ij / L (0 if N < 2).
+    n_pairs
+        (...) pairs with o_ij > 0 and a correlation (at least ``min_overlap`` common dates).
 
     Notes
     -----

@@ -95,10 +95,14 @@ def sample_quantile_pvalues(sums: np.ndarray, car: np.ndarray | float) -> tuple[
 
     Returns
     -------
-    quantile : F(CAR) = #{S_j <= CAR} / n.
-    p_two : min(1, 2 min(p_less, p_greater)).
-    p_less : (1 + #{S_j <= CAR}) / (n + 1).
-    p_greater : (1 + #{S_j >= CAR}) / (n + 1).
+    quantile
+        F(CAR) = #{S_j <= CAR} / n.
+    p_two
+        min(1, 2 min(p_less, p_greater)).
+    p_less
+        (1 + #{S_j <= CAR}) / (n + 1).
+    p_greater
+        (1 + #{S_j >= CAR}) / (n + 1).
 
     Notes
     -----

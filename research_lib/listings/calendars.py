@@ -218,8 +218,10 @@ def check_against_calendar(dates: pd.DatetimeIndex, symbol: str) -> tuple[pd.Dat
 
     Returns
     -------
-    extra : dates in the data that are not sessions.
-    missing : sessions between the first and last date that the data lacks.
+    extra
+        dates in the data that are not sessions.
+    missing
+        sessions between the first and last date that the data lacks.
 
     Examples
     --------
