@@ -29,7 +29,8 @@ class MarketModel(Model):
     .. math::
 
         \hat\beta_i = \frac{\sum_t (R_{mt} - \bar R_m)(R_{it} - \bar R_i)}{S_{xx}}, \qquad
-        \hat\alpha_i = \bar R_i - \hat\beta_i \bar R_m, \qquad
+        \hat\alpha_i = \bar R_i - \hat\beta_i \bar R_m,
+
         AR_{it} = R_{it} - \hat\alpha_i - \hat\beta_i R_{mt}.
 
     The prediction-error variances of the abnormal returns and of their sum
@@ -39,7 +40,8 @@ class MarketModel(Model):
     .. math::
 
         \operatorname{Var}(AR_{it}) = s_i^2 \left[ 1 + \frac{1}{M_i}
-        + \frac{(R_{mt} - \bar R_m)^2}{S_{xx}} \right], \qquad
+        + \frac{(R_{mt} - \bar R_m)^2}{S_{xx}} \right],
+
         \operatorname{Var}(CAR_i) = s_i^2 \left[ L + \frac{L^2}{M_i}
         + \frac{\left(\sum_{t \in W} (R_{mt} - \bar R_m)\right)^2}{S_{xx}} \right],
 

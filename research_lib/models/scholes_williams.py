@@ -25,7 +25,8 @@ class ScholesWilliams(Model):
     .. math::
 
         b_{SW} = \frac{b_{-1} + b_0 + b_{+1}}{1 + 2\rho_m}, \qquad
-        a_{SW} = \bar R - b_{SW} \bar R_m, \qquad
+        a_{SW} = \bar R - b_{SW} \bar R_m,
+
         AR_t = R_t - a_{SW} - b_{SW} R_{mt}.
 
     :math:`s^2` is the sum of squared estimation residuals over :math:`M - 2`
