@@ -58,6 +58,13 @@ API_SECTIONS = [
     ("research_lib.engine", "Returns, windows and the event panel"),
     ("research_lib.models", "Normal-return models"),
     ("research_lib.inference", "Tests"),
+    ("research_lib.inference.parametric", "Parametric tests (formulas)"),
+    ("research_lib.inference.rank", "Rank tests (formulas)"),
+    ("research_lib.inference.sign", "Sign and signed-rank tests (formulas)"),
+    ("research_lib.inference.correlation", "Cross-correlation of abnormal returns (formulas)"),
+    ("research_lib.models.market", "The market model (formulas)"),
+    ("research_lib.models.scholes_williams", "Scholes-Williams (formulas)"),
+    ("research_lib.models.dimson", "Dimson (formulas)"),
     ("research_lib.analysis", "Groups, calendar time, robustness, ADR parity"),
     ("research_lib.simulation", "Size and power by simulation"),
     ("research_lib.results", "Results"),
@@ -192,6 +199,22 @@ write_api_pages()
 stage()
 _USES.update(docs_runner.notebook_uses(
     DOCS / "notebooks", sorted({n for m, _ in API_SECTIONS for n in docs_runner.public_objects(m)})))
+
+
+def _link_by_name() -> None:
+    """Tests and models are chosen by name in the notebooks: link their functions and classes too."""
+    from research_lib.inference import ALL_TEST_NAMES
+    from research_lib.models import REGISTRY as MODELS
+
+    quoted = docs_runner.notebook_uses(DOCS / "notebooks", [], quoted=sorted({*ALL_TEST_NAMES, *MODELS}))
+    targets = {t: t for t in ALL_TEST_NAMES} | {name: type(model).__name__ for name, model in MODELS.items()}
+    for name, key in targets.items():
+        for use in quoted.get(name, []):
+            if use not in _USES.setdefault(key, []):
+                _USES[key].append(use)
+
+
+_link_by_name()
 
 
 def setup(app):  # noqa: ANN001, ANN201

@@ -38,18 +38,25 @@ class Conventions:
 
     Attributes
     ----------
-    name : label used in summaries and the command line.
-    resid_ddof : degrees of freedom subtracted from M for the residual variance:
+    name
+        label used in summaries and the command line.
+    resid_ddof
+        degrees of freedom subtracted from M for the residual variance:
         ``"k"`` (M - k, textbook), ``"1"`` (M - 1, estudy2) or ``"0"`` (M, eventstudy).
-    forecast_error : include the estimation-error term
+    forecast_error
+        include the estimation-error term
         ``1/M + (R_mt - mean R_m)^2 / sum (R_m - mean R_m)^2`` in Var(AR).
-    market_moments : sample for mean R_m and its sum of squares in that term:
+    market_moments
+        sample for mean R_m and its sum of squares in that term:
         ``"complete_cases"`` (the event's own estimation sample, textbook) or
         ``"full_window"`` (all market returns of the window, estudy2).
-    rank_aggregation : ``"textbook"`` or ``"estudy2"`` (its rowMeans x ncol quirk).
-    car_variance : ``"prediction"`` (gamma' V gamma with estimation error) or
+    rank_aggregation
+        ``"textbook"`` or ``"estudy2"`` (its rowMeans x ncol quirk).
+    car_variance
+        ``"prediction"`` (gamma' V gamma with estimation error) or
         ``"sigma2_days"`` (L2 s^2, as the eventstudy package does).
-    t_df : degrees of freedom of single-event t tests: ``"resid"`` (M - k),
+    t_df
+        degrees of freedom of single-event t tests: ``"resid"`` (M - k),
         ``"n_est"`` (M) or ``"n_est_minus_1"`` (M - 1: the eventstudy package
         takes p from t(estimation_size - 1) whatever the model).
 
@@ -59,6 +66,13 @@ class Conventions:
         At construction, for a value outside a field's allowed values (the
         message names them), a ``forecast_error`` that is not a bool or an
         empty ``name``.
+
+    Examples
+    --------
+    >>> from research_lib import get_conventions
+    >>> c = get_conventions("estudy2")
+    >>> c.name, c.resid_ddof, c.market_moments
+    ('estudy2', '1', 'full_window')
     """
 
     name: str = "textbook"

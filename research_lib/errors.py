@@ -6,7 +6,17 @@ from typing import Any
 
 
 class ResearchLibError(Exception):
-    """Base class of the package's errors."""
+    """Base class of the package's errors.
+
+    Examples
+    --------
+    >>> from research_lib import ResearchLibError, get_model
+    >>> try:
+    ...     get_model("no_such_model")
+    ... except ResearchLibError as err:
+    ...     print(type(err).__name__)
+    InvalidRequestError
+    """
 
 
 # --- data -------------------------------------------------------------------

@@ -30,11 +30,17 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from research_lib.engine.panel import AbnormalReturns, EventPanel
+    from research_lib.results import EventStudyResult
 
 #: market-model betas of the five example securities
 BETAS: dict[str, float] = {"EXA": 0.8, "EXB": 1.0, "EXC": 1.2, "EXD": 0.9, "EXE": 1.5}
@@ -145,3 +151,53 @@ def example_snapshot(folder: str | os.PathLike[str], seed: int = 20250224) -> Pa
         )
         frame.to_csv(root / "prices" / f"{sym}.csv", date_format="%Y-%m-%d", float_format="%.6f")
     return root
+
+
+def example_panel(model: str = "market") -> EventPanel:
+    """The five example events stacked into an :class:`~research_lib.EventPanel` for ``model``.
+
+    Estimation window (-250, -11), event window (-10, 10): the panel that
+    :func:`research_lib.fit_model` and :class:`research_lib.TestBattery` take.
+
+    Examples
+    --------
+    >>> panel = example_panel()
+    >>> panel.y_est.shape, panel.y_evt.shape
+    ((5, 240), (5, 21))
+    """
+    from research_lib.engine.windows import WindowSpec, anchor_events, build_panel
+
+    anchored, _ = anchor_events(example_events())
+    panel, _ = build_panel(anchored, example_prices(), WindowSpec(), model=model)
+    return panel
+
+
+def example_abnormal_returns(model: str = "market") -> AbnormalReturns:
+    """Abnormal returns of the five example events under ``model`` (textbook conventions).
+
+    Examples
+    --------
+    >>> ab = example_abnormal_returns()
+    >>> round(float(ab.ar[:, 10].mean()), 3)  # day 0: the planted 0.05 plus noise
+    0.05
+    """
+    from research_lib.models.fit import fit_model
+
+    return fit_model(example_panel(model), model)
+
+
+@functools.lru_cache(maxsize=1)
+def example_result() -> EventStudyResult:
+    """:func:`research_lib.event_study` on the example market, CAR windows (0, 0) and (-1, 1).
+
+    Computed once per process (the docstring Examples share it); treat it as read-only.
+
+    Examples
+    --------
+    >>> res = example_result()
+    >>> res.n_events, res.parameters.car_windows
+    (5, ((0, 0), (-1, 1)))
+    """
+    from research_lib.study import event_study
+
+    return event_study(example_events(), prices=example_prices(), car_windows=[(0, 0), (-1, 1)])

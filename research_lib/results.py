@@ -30,7 +30,15 @@ Window = tuple[int, int]
 
 @dataclass(frozen=True)
 class StudyParameters:
-    """Everything needed to repeat a study (besides the events and the data)."""
+    """Everything needed to repeat a study (besides the events and the data).
+
+    Examples
+    --------
+    >>> from research_lib.examples import example_result
+    >>> p = example_result().parameters
+    >>> p.model, p.estimation_window, p.conventions
+    ('market', (-250, -11), 'textbook')
+    """
 
     estimation_window: Window = (-250, -11)
     event_window: Window = (-10, 10)
@@ -63,17 +71,35 @@ class EventStudyResult:
 
     Attributes
     ----------
-    parameters : the design (windows, model, conventions ...).
-    abnormal : the arrays (ARs, their variances, residuals) for the included events.
-    events : one row per included event: identifiers, day 0, M, coefficients, sigma,
+    parameters
+        the design (windows, model, conventions ...).
+    abnormal
+        the arrays (ARs, their variances, residuals) for the included events.
+    events
+        one row per included event: identifiers, day 0, M, coefficients, sigma,
         CAR/se/t/p for every CAR window, BHAR over the event window.
-    daily : one row per event day tau: date (single event) or n, AR/AAR, CAAR,
+    daily
+        one row per event day tau: date (single event) or n, AR/AAR, CAAR,
         and the day's test statistics.
-    tests : window key ``"a,b"`` -> {test name: TestResult} for CAAR over that window.
-    attrition : one row per input event: event_id, symbol, status kept/shifted/excluded,
+    tests
+        window key ``"a,b"`` -> {test name: TestResult} for CAAR over that window.
+    attrition
+        one row per input event: event_id, symbol, status kept/shifted/excluded,
         stage and reason (:mod:`research_lib.events.attrition`).
-    sources : one row per symbol used: where its prices came from (may be empty).
-    spec : the :class:`~research_lib.spec.StudySpec` that produced the result.
+    sources
+        one row per symbol used: where its prices came from (may be empty).
+    spec
+        the :class:`~research_lib.spec.StudySpec` that produced the result.
+
+    Examples
+    --------
+    >>> from research_lib.examples import example_result
+    >>> res = example_result()
+    >>> res.n_events, sorted(res.tests)
+    (5, ['-1,1', '0,0'])
+    >>> t = res.tests_frame()
+    >>> round(float(t.query("window == '[0,0]' and test == 'bmp'")["stat"].iloc[0]), 2)
+    3.79
     """
 
     parameters: StudyParameters

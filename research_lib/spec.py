@@ -190,22 +190,34 @@ class StudySpec:
 
     Attributes
     ----------
-    estimation_window, event_window : ``(a, b)`` in trading sessions of each security's own
+    estimation_window, event_window
+        ``(a, b)`` in trading sessions of each security's own
         exchange relative to day 0 (defaults ``(-250, -11)`` and ``(-10, 10)``).
-    car_windows : windows inside the event window; ``None`` gives ``(0,0), (0,1), (-1,1)`` and
+    car_windows
+        windows inside the event window; ``None`` gives ``(0,0), (0,1), (-1,1)`` and
         the whole event window.  Stored as a tuple of pairs.
-    model : normal-return model name.
-    min_estimation : minimum number of valid estimation returns.
-    conventions : ``"textbook"``, ``"estudy2"`` or ``"eventstudy"`` (or a
+    model
+        normal-return model name.
+    min_estimation
+        minimum number of valid estimation returns.
+    conventions
+        ``"textbook"``, ``"estudy2"`` or ``"eventstudy"`` (or a
         :class:`~research_lib.conventions.Conventions` object).
-    returns : ``"simple"`` or ``"log"``.
-    after_gap : ``"missing"`` or ``"span"`` (the return spanning a gap in the data).
-    confidence : level of the two-sided bands and intervals, strictly between 0 and 1.
-    exclude_dates : sessions (``YYYY-MM-DD``) left out of every estimation sample.
-    tests : ``None`` (standard battery), ``"all"`` or a tuple of test names.
-    bhar_benchmark : the expected return the BHAR compounds: ``"model"`` (the fitted normal
+    returns
+        ``"simple"`` or ``"log"``.
+    after_gap
+        ``"missing"`` or ``"span"`` (the return spanning a gap in the data).
+    confidence
+        level of the two-sided bands and intervals, strictly between 0 and 1.
+    exclude_dates
+        sessions (``YYYY-MM-DD``) left out of every estimation sample.
+    tests
+        ``None`` (standard battery), ``"all"`` or a tuple of test names.
+    bhar_benchmark
+        the expected return the BHAR compounds: ``"model"`` (the fitted normal
         return, the default) or ``"benchmark"`` (the benchmark's own return).
-    on_suspect : an event whose windows hold a price flagged by the screen
+    on_suspect
+        an event whose windows hold a price flagged by the screen
         (:mod:`research_lib.data.screen`: split-like jump, reversing spike, stale run):
         ``"warn"`` (default: status ``suspect`` and a warning), ``"exclude"`` or ``"ignore"``.
         Zero variance of a security's estimation returns excludes its event unless ``"ignore"``.
@@ -223,6 +235,17 @@ class StudySpec:
         For a window that is not two integers, a fraction where a count is needed, a
         confidence outside (0, 1), an unknown option, a bare pair given as ``car_windows``
         or a bare string given as ``exclude_dates``.
+
+    Examples
+    --------
+    >>> from research_lib import StudySpec, event_study
+    >>> from research_lib.examples import example_events, example_prices
+    >>> spec = StudySpec(estimation_window=(-200, -11), car_windows=((0, 0), (0, 1)))
+    >>> spec.car_windows, spec.model
+    (((0, 0), (0, 1)), 'market')
+    >>> res = event_study(example_events(), spec, prices=example_prices())
+    >>> int(res.to_frame()["n_est"].min())
+    190
     """
 
     estimation_window: Window = (-250, -11)

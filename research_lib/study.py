@@ -126,16 +126,22 @@ def event_study(
 
     Parameters
     ----------
-    events : a DataFrame or CSV path with ``event_id, symbol, benchmark`` and
+    events
+        a DataFrame or CSV path with ``event_id, symbol, benchmark`` and
         ``event_date`` (``YYYY-MM-DD``) or ``announced_at`` (see
         :func:`research_lib.events.reader.read_events`; a DataFrame gets the same checks as a file).
-    spec : the design (:class:`~research_lib.spec.StudySpec`): windows, model, conventions,
+    spec
+        the design (:class:`~research_lib.spec.StudySpec`): windows, model, conventions,
         returns, confidence, excluded dates, tests, BHAR benchmark.
-    prices : adjusted closes per symbol (pandas Series indexed by date); by default loaded
+    prices
+        adjusted closes per symbol (pandas Series indexed by date); by default loaded
         through :mod:`research_lib.data`.
-    factors : Fama-French factors (decimal) for factor models; loaded when needed.
-    snapshot, offline : data-source settings passed to the data layer.
-    **options : the fields of :class:`~research_lib.spec.StudySpec` as keywords
+    factors
+        Fama-French factors (decimal) for factor models; loaded when needed.
+    snapshot, offline
+        data-source settings passed to the data layer.
+    **options
+        the fields of :class:`~research_lib.spec.StudySpec` as keywords
         (``estimation_window=(-250, -11)``, ``event_window=(-10, 10)``, ``car_windows=[(0, 1)]``,
         ``model="market"``, ``min_estimation=120``, ``conventions="textbook"``, ``returns="simple"``,
         ``after_gap="missing"``, ``confidence=0.95``, ``exclude_dates=[...]``, ``tests=None``,
@@ -144,18 +150,25 @@ def event_study(
         With ``measure="volume"`` (``model="constant_mean"`` or ``"market"``) ``ar`` and ``car`` hold
         abnormal log volume (:mod:`research_lib.measures.volume`); the volume comes from the price
         frames of the data layer, ``volume`` columns of ``prices`` frames or of ``data``.
-    data : your own returns or prices, a DataFrame or a CSV/parquet path in long format
+    data
+        your own returns or prices, a DataFrame or a CSV/parquet path in long format
         ``symbol,date,ret|price[,dlret,volume,calendar,mcap]`` or wide ``date,SYM1,...``
         (:func:`research_lib.data.user.read_user_data`); identifiers not in it come from the data layer.
-    registry : a :class:`research_lib.listings.registry.SymbolRegistry`, a mapping
+    registry
+        a :class:`research_lib.listings.registry.SymbolRegistry`, a mapping
         identifier -> calendar code, or a CSV ``symbol,calendar,timezone,currency``.
-    portfolios : named basket benchmarks, a CSV ``portfolio,member,weight``
+    portfolios
+        named basket benchmarks, a CSV ``portfolio,member,weight``
         (:mod:`research_lib.data.basket`); ``EW(..)``/``VW(..)``/``W(..)`` need none.
-    default_calendar : calendar of identifiers no rule knows (default XNYS when ``data`` is
+    default_calendar
+        calendar of identifiers no rule knows (default XNYS when ``data`` is
         given; ``"none"`` refuses them).
 
-    Every column of the events table besides the standard ones is carried into
-    ``result.events`` and ``result.attrition``.
+    Returns
+    -------
+    EventStudyResult
+        Every column of the events table besides the standard ones is carried
+        into ``result.events`` and ``result.attrition``.
 
     Raises
     ------
@@ -414,6 +427,15 @@ def read_price_table(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[
     DataError
         If a file has no date column, an unparseable date, duplicate dates,
         non-numeric prices, or a symbol given twice.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "closes.csv"
+    >>> _ = path.write_text("date,ABC,XYZ\\n2024-01-02,10.0,20.0\\n2024-01-03,10.5,NA\\n")
+    >>> prices = read_price_table(path)
+    >>> sorted(prices), float(prices["ABC"].iloc[-1])
+    (['ABC', 'XYZ'], 10.5)
     """
     items: Iterable[str | os.PathLike[str]] = [paths] if isinstance(paths, str | os.PathLike) else paths
     out: dict[str, pd.Series] = {}

@@ -76,15 +76,24 @@ class CalendarTimeResult:
 
     Attributes
     ----------
-    method : ``"jaffe_mandelker"`` (portfolio alpha) or ``"mean_ctar"`` (mean calendar-time AR).
-    model : ``"market"``, ``"ff3"`` or the event study's model (``mean_ctar``).
-    alpha : mean daily abnormal return of the portfolio (intercept, or mean CTAR).
-    se, t, pvalue, df : its standard error, t statistic, two-sided p-value and degrees of freedom.
-    n_days : number of calendar dates with a non-empty portfolio used.
-    mean_holdings : average number of securities in the portfolio on those dates.
-    params, bse : all coefficients and their standard errors (regression only).
-    cov_type : ``"nonrobust"`` or ``"HAC(<lags>)"``.
-    portfolio : per date: ``ret`` (or ``ctar``), ``n`` and the regressors used.
+    method
+        ``"jaffe_mandelker"`` (portfolio alpha) or ``"mean_ctar"`` (mean calendar-time AR).
+    model
+        ``"market"``, ``"ff3"`` or the event study's model (``mean_ctar``).
+    alpha
+        mean daily abnormal return of the portfolio (intercept, or mean CTAR).
+    se, t, pvalue, df
+        its standard error, t statistic, two-sided p-value and degrees of freedom.
+    n_days
+        number of calendar dates with a non-empty portfolio used.
+    mean_holdings
+        average number of securities in the portfolio on those dates.
+    params, bse
+        all coefficients and their standard errors (regression only).
+    cov_type
+        ``"nonrobust"`` or ``"HAC(<lags>)"``.
+    portfolio
+        per date: ``ret`` (or ``ctar``), ``n`` and the regressors used.
     """
 
     method: str
@@ -168,6 +177,14 @@ def holdings_from_result(result: EventStudyResult, window: Sequence[int] = (0, 1
     -------
     pandas.DataFrame
         ``event_id, symbol, benchmark, start, end``.
+
+    Examples
+    --------
+    >>> from research_lib.analysis import holdings_from_result
+    >>> from research_lib.examples import example_result
+    >>> h = holdings_from_result(example_result(), window=(0, 1))
+    >>> len(h), list(h.columns)
+    (5, ['event_id', 'symbol', 'benchmark', 'start', 'end'])
     """
     cols = np.flatnonzero(_window_cols(result, window))
     p = result.abnormal.panel
@@ -363,6 +380,14 @@ def calendar_time_abnormal(result: EventStudyResult, window: Sequence[int] = (0,
     t = mean_t CTAR_t / (sd_t(CTAR_t) / sqrt(T)) with T - 1 degrees of
     freedom.  Dates are the listings' local session dates; a Hong Kong and a
     New York session of the same date are the same observation.
+
+    Examples
+    --------
+    >>> from research_lib.analysis import calendar_time_abnormal
+    >>> from research_lib.examples import example_result
+    >>> ct = calendar_time_abnormal(example_result(), window=(0, 0))
+    >>> type(ct).__name__
+    'CalendarTimeResult'
     """
     frame = _long_window(result, window, None).dropna(subset=["ar"])
     daily = pd.DataFrame(frame.groupby("date")["ar"].agg(ctar="mean", n="count"))
@@ -409,6 +434,14 @@ def calendar_time_from_result(
     Raw returns come from the panel (``r_evt``, simple returns); the market
     return of each date is the benchmark's return on that session.  HAC lags
     count sessions of the benchmark's exchange calendar.
+
+    Examples
+    --------
+    >>> from research_lib.analysis import calendar_time_from_result
+    >>> from research_lib.examples import example_result
+    >>> ct = calendar_time_from_result(example_result(), window=(0, 0), benchmark="^GSPC")
+    >>> type(ct).__name__
+    'CalendarTimeResult'
     """
     if result.abnormal.panel.returns_kind != "simple":
         raise InvalidRequestError("calendar-time portfolios average simple returns; run the study with returns='simple'")

@@ -70,6 +70,17 @@ def cross_section(
     InvalidRequestError
         If the formula names a column the per-event table lacks (the message lists the
         columns), ``cluster`` is not a column, or ``weights`` is not ``"inverse_variance"``.
+
+    Examples
+    --------
+    >>> from research_lib import event_study
+    >>> from research_lib.analysis import cross_section
+    >>> from research_lib.examples import example_events, example_prices
+    >>> ev = example_events().assign(size_bn=[1.0, 2.5, 0.8, 3.0, 1.7])
+    >>> res = event_study(ev, prices=example_prices(), car_windows=[(-1, 1)])
+    >>> fit = cross_section(res, "car[-1,1] ~ size_bn", cov_type="HC1")
+    >>> fit.model.endog_names, int(fit.nobs)
+    ('car_m1_1', 5)
     """
     import statsmodels.formula.api as smf
 

@@ -113,6 +113,14 @@ def select_events(
     Each event's coefficients, residual variance and abnormal returns depend
     only on that event's own data, so selecting rows gives exactly what a
     separate fit of the subset would give (checked in ``tests/test_groups.py``).
+
+    Examples
+    --------
+    >>> from research_lib.analysis import select_events
+    >>> from research_lib.examples import example_result
+    >>> sub = select_events(example_result(), ["exa_0", "exc_0"])
+    >>> list(sub.panel.event_ids)
+    ['exa_0', 'exc_0']
     """
     ab = _abnormal(ab)
     mask = _mask(ab, which)
@@ -213,6 +221,15 @@ def subgroup_table(
     Cowan, A. R. (1992). Review of Quantitative Finance and Accounting 2, 343-358.
     Kolari, J. W. and Pynnönen, S. (2010). RFS 23, 3996-4025.
     MacKinlay, A. C. (1997). JEL 35, 13-39 (section 7, cross-sectional models and subsamples).
+
+    Examples
+    --------
+    >>> from research_lib.analysis import subgroup_table
+    >>> from research_lib.examples import example_result
+    >>> labels = {"exa_0": "tech", "exb_0": "tech", "exc_0": "energy", "exd_0": "energy", "exe_0": "tech"}
+    >>> t = subgroup_table(example_result(), labels, windows=[(0, 0)])
+    >>> t[["group", "n"]].values.tolist()
+    [['all events', 5], ['energy', 2], ['tech', 3]]
     """
     ab = _abnormal(result)
     lab = _labels_on(ab, labels)
@@ -256,6 +273,14 @@ def with_without(
     pandas.DataFrame
         As :func:`subgroup_table`, groups ``"all events"``, ``"without <name>"``
         and ``"<name> only"``.
+
+    Examples
+    --------
+    >>> from research_lib.analysis import with_without
+    >>> from research_lib.examples import example_result
+    >>> t = with_without(example_result(), ["exe_0"], windows=[(0, 0)])
+    >>> t.iloc[:, 0].tolist()
+    ['all events', 'without flagged', 'flagged only']
     """
     ab = _abnormal(result)
     if isinstance(flagged, pd.Series) and flagged.dtype == bool and not isinstance(flagged.index, pd.RangeIndex):
@@ -288,6 +313,14 @@ def group_difference(
     ----------
     Welch, B. L. (1947). Biometrika 34, 28-35.  Kruskal, W. H. and Wallis,
     W. A. (1952). JASA 47, 583-621.
+
+    Examples
+    --------
+    >>> from research_lib.analysis import group_difference
+    >>> from research_lib.examples import example_result
+    >>> labels = {"exa_0": "tech", "exb_0": "tech", "exc_0": "energy", "exd_0": "energy", "exe_0": "tech"}
+    >>> sorted(group_difference(example_result(), labels, window=(0, 0)))
+    ['k', 'left_out', 'n', 'pvalue', 'stat', 'test']
     """
     ab = _abnormal(result)
     lab = _labels_on(ab, labels)
@@ -314,6 +347,13 @@ def median_split(values: pd.Series, above: str = "above median", below: str = "a
     The median is taken over the values passed: pass the values of the
     included events only (``values.reindex(result.events["event_id"])``) to
     split the studied sample in halves.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from research_lib.analysis import median_split
+    >>> median_split(pd.Series([1.0, 2.5, 0.8, 3.0, 1.7], index=list("abcde"))).tolist()
+    ['at or below median', 'above median', 'at or below median', 'above median', 'at or below median']
     """
     v = pd.to_numeric(values, errors="coerce")
     med = float(np.nanmedian(v.to_numpy(dtype=float)))
@@ -340,9 +380,12 @@ class GroupComparison:
 
     Attributes
     ----------
-    column : the events column that defines the groups.
-    table : :func:`subgroup_table` (one row per group and window).
-    differences : one row per pair of groups, window and test, with the columns
+    column
+        the events column that defines the groups.
+    table
+        :func:`subgroup_table` (one row per group and window).
+    differences
+        one row per pair of groups, window and test, with the columns
         ``group_a``, ``group_b``, ``window``, ``test``, ``n_a``, ``n_b``, ``diff``
         (mean CAR_a - mean CAR_b), ``stat``, ``p`` and ``null``.
     """
@@ -383,9 +426,12 @@ def compare_groups(
 
     Parameters
     ----------
-    result : the study; ``column`` must be a column of ``result.events`` (an events column).
-    windows : CAR windows (default: the study's CAR windows).
-    tests : battery tests per group (:func:`subgroup_table`).
+    result
+        the study; ``column`` must be a column of ``result.events`` (an events column).
+    windows
+        CAR windows (default: the study's CAR windows).
+    tests
+        battery tests per group (:func:`subgroup_table`).
 
     Notes
     -----
@@ -398,6 +444,17 @@ def compare_groups(
     ----------
     Welch, B. L. (1947), Biometrika 34, 28-35.  Mann, H. B. and Whitney, D. R.
     (1947), Annals of Mathematical Statistics 18, 50-60.
+
+    Examples
+    --------
+    >>> from research_lib import event_study
+    >>> from research_lib.analysis import compare_groups
+    >>> from research_lib.examples import example_events, example_prices
+    >>> ev = example_events().assign(sector=["tech", "tech", "energy", "energy", "tech"])
+    >>> res = event_study(ev, prices=example_prices(), car_windows=[(0, 0)])
+    >>> cmp = compare_groups(res, "sector")
+    >>> cmp.table[["group", "n"]].drop_duplicates().values.tolist()
+    [['all events', 5], ['energy', 2], ['tech', 3]]
     """
     if column not in result.events.columns:
         extra = [c for c in result.events.columns if not any(c.startswith(p) for p in ("car[", "se[", "t[", "p["))]

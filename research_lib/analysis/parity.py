@@ -53,10 +53,14 @@ class FxAssumption:
 
     Attributes
     ----------
-    rate : the assumed rate, foreign currency units per 1 USD (e.g. HKD per USD).
-    basis : how the rate was chosen, in words (shown in tables and notebooks).
-    band : (low, high) range the true rate is known to lie in (the peg band).
-    pair : the currency pair ``"USD/XXX"``: the rate is XXX units per 1 USD.
+    rate
+        the assumed rate, foreign currency units per 1 USD (e.g. HKD per USD).
+    basis
+        how the rate was chosen, in words (shown in tables and notebooks).
+    band
+        (low, high) range the true rate is known to lie in (the peg band).
+    pair
+        the currency pair ``"USD/XXX"``: the rate is XXX units per 1 USD.
     """
 
     rate: float
@@ -124,6 +128,13 @@ def fx_assumption(
         For an unknown method, or ``"last"`` without a series.
     DataError
         If the series has no finite value.
+
+    Examples
+    --------
+    >>> from research_lib.analysis import fx_assumption
+    >>> fx = fx_assumption(None, method="band_mid", band=(7.75, 7.85))  # the HKD peg band, no FX data
+    >>> type(fx).__name__
+    'FxAssumption'
     """
     if band is None:
         if pair not in PEG_BANDS:
@@ -177,6 +188,14 @@ def rescale_to_reference(adj_close: pd.Series, date: str | pd.Timestamp, unadjus
     ------
     DataError
         If ``date`` has no adjusted close or the given close is not positive.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from research_lib.analysis import rescale_to_reference
+    >>> adj = pd.Series([9.0, 9.5, 10.0], index=pd.to_datetime(["2025-01-02", "2025-01-03", "2025-01-06"]))
+    >>> rescale_to_reference(adj, "2025-01-06", 20.0).tolist()
+    [18.0, 19.0, 20.0]
     """
     ts = pd.Timestamp(date)
     if ts not in adj_close.index or not np.isfinite(adj_close.loc[ts]):
@@ -238,6 +257,21 @@ def adr_parity(
     the ADR's log return minus the ordinary share's, plus the currency's
     move, which is zero under a fixed assumed rate (the true move is then the
     error; inside the HKD band it is at most ln(7.85 / 7.75)).
+
+    Examples
+    --------
+    One ADR for 8 ordinary shares, at a fixed HKD 7.80 per USD:
+
+    >>> import pandas as pd
+    >>> from research_lib.analysis import adr_parity
+    >>> dates = pd.to_datetime(["2025-02-21", "2025-02-24"])
+    >>> adr = pd.Series([130.0, 140.0], index=dates)
+    >>> hk = pd.Series([127.0, 137.0], index=dates)
+    >>> out = adr_parity(adr, hk, ratio=8, fx=7.80)
+    >>> out[["implied", "premium"]].round(4).values.tolist()
+    [[130.2564, -0.002], [140.5128, -0.0036]]
+    >>> round(130.0 / (127.0 * 8 / 7.80) - 1, 4)
+    -0.002
     """
     if not (ratio > 0):
         raise InvalidRequestError(f"ratio {ratio!r} must be positive (ordinary shares per ADR, e.g. 8 for Alibaba)")

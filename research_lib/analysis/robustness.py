@@ -73,13 +73,26 @@ class Design:
 
     Attributes
     ----------
-    symbol, benchmark : the listing and its benchmark (ignored by ``constant_mean``
+    symbol, benchmark
+        the listing and its benchmark (ignored by ``constant_mean``
         and factor models, but kept as a label).
-    model : normal-return model (:data:`research_lib.models.fit.MODELS`).
-    estimation, event : windows in sessions of the listing's exchange relative to day 0.
-    min_estimation : fewest estimation returns an event may keep (after exclusions).
-    exclude_dates : sessions whose estimation-window returns are dropped.
-    label : a short name for tables (default: built from the fields).
+    model
+        normal-return model (:data:`research_lib.models.fit.MODELS`).
+    estimation, event
+        windows in sessions of the listing's exchange relative to day 0.
+    min_estimation
+        fewest estimation returns an event may keep (after exclusions).
+    exclude_dates
+        sessions whose estimation-window returns are dropped.
+    label
+        a short name for tables (default: built from the fields).
+
+    Examples
+    --------
+    >>> from research_lib.analysis import Design
+    >>> d = Design("EXA", "^GSPC", model="market", estimation=(-120, -11), event=(-5, 5), min_estimation=60)
+    >>> d.symbol, d.model, d.event
+    ('EXA', 'market', (-5, 5))
     """
 
     symbol: str
@@ -263,6 +276,13 @@ def placebo_days(design: Design, day0: str | pd.Timestamp, window: Window, step:
     (e0, e1) the design's estimation window and (a, b) ``window``; so no
     pseudo CAR window touches the real event window.  ``step`` > 1 keeps every
     step-th such session (non-overlapping windows for step >= b - a + 1).
+
+    Examples
+    --------
+    >>> from research_lib.analysis import Design, placebo_days
+    >>> days = placebo_days(Design("EXA", "^GSPC"), "2024-03-01", window=(0, 0), step=20)
+    >>> len(days) > 5, days.max() < __import__("pandas").Timestamp("2024-03-01")
+    (True, True)
     """
     if step < 1:
         raise InvalidRequestError(f"step={step} must be a positive number of sessions")
@@ -311,12 +331,18 @@ class PlaceboSummary:
 
     Attributes
     ----------
-    n : number of placebo days.
-    car, t : the event's CAR and t statistic.
-    share_abs_car : share of placebo days with |CAR| >= |event CAR|.
-    share_abs_t : share with |t| >= |event t| (NaN if t not given).
-    p_abs_car : (1 + count) / (1 + n), the usual finite-sample p-value of that rank.
-    lower, upper : the 2.5% and 97.5% quantiles of placebo CARs.
+    n
+        number of placebo days.
+    car, t
+        the event's CAR and t statistic.
+    share_abs_car
+        share of placebo days with |CAR| >= |event CAR|.
+    share_abs_t
+        share with |t| >= |event t| (NaN if t not given).
+    p_abs_car
+        (1 + count) / (1 + n), the usual finite-sample p-value of that rank.
+    lower, upper
+        the 2.5% and 97.5% quantiles of placebo CARs.
     """
 
     n: int
@@ -345,6 +371,15 @@ def placebo_summary(placebo: pd.DataFrame, car: float, t: float = float("nan")) 
     event itself among the draws (a rank test under exchangeability, which
     overlapping placebo windows only approximate: neighbouring pseudo-events
     share days).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from research_lib.analysis import placebo_summary
+    >>> placebo = pd.DataFrame({"car": [0.01, -0.02, 0.005, 0.03, -0.01], "t": [0.5, -1.0, 0.2, 1.4, -0.6]})
+    >>> s = placebo_summary(placebo, car=0.05, t=2.5)
+    >>> type(s).__name__
+    'PlaceboSummary'
     """
     c = placebo["car"].to_numpy(dtype=float)
     c = c[np.isfinite(c)]

@@ -84,7 +84,18 @@ def _tests(result: EventStudyResult, tests: Sequence[str] | None) -> list[str]:
 
 
 def caar_table(result: EventStudyResult, tests: Sequence[str] | None = None) -> pd.DataFrame:
-    """One row per CAR window: CAAR in percent, N, each test's statistic, p-value and stars."""
+    """One row per CAR window: CAAR in percent, N, each test's statistic, p-value and stars.
+
+    Examples
+    --------
+    >>> from research_lib.analysis import caar_table
+    >>> from research_lib.examples import example_result
+    >>> t = caar_table(example_result(), tests=["bmp"])
+    >>> t[["window", "caar_pct", "n", "bmp_stars"]].round(2)
+       window  caar_pct  n bmp_stars
+    0   [0,0]      5.20  5        **
+    1  [-1,1]      5.89  5        **
+    """
     rows = []
     for w in result.parameters.car_windows:
         key = f"{w[0]},{w[1]}"
@@ -99,7 +110,15 @@ def caar_table(result: EventStudyResult, tests: Sequence[str] | None = None) -> 
 
 
 def tidy_tests(result: EventStudyResult) -> pd.DataFrame:
-    """The per-event CAR statistics and the sample's tests in long form ``event_id, window, quantity, value``."""
+    """The per-event CAR statistics and the sample's tests in long form ``event_id, window, quantity, value``.
+
+    Examples
+    --------
+    >>> from research_lib.analysis import tidy_tests
+    >>> from research_lib.examples import example_result
+    >>> list(tidy_tests(example_result()).columns)
+    ['event_id', 'window', 'quantity', 'value']
+    """
     ev = result.events
     parts = []
     for w in result.parameters.car_windows:
@@ -123,7 +142,16 @@ def _tex(text: str) -> str:
 
 
 def to_latex(result: EventStudyResult, tests: Sequence[str] | None = None, caption: str | None = None) -> str:
-    """The CAAR table as LaTeX: window, CAAR (%), N, then statistic with stars and (p-value) per test."""
+    """The CAAR table as LaTeX: window, CAAR (%), N, then statistic with stars and (p-value) per test.
+
+    Examples
+    --------
+    >>> from research_lib.analysis import to_latex
+    >>> from research_lib.examples import example_result
+    >>> tex = to_latex(example_result(), tests=["bmp"], caption="Example CAARs")
+    >>> tex.splitlines()[0], "bmp" in tex
+    ('\\\\begin{table}[ht]\\\\centering', True)
+    """
     tab = caar_table(result, tests)
     names = _tests(result, tests)
     head = ["Window", "CAAR (\\%)", "N"] + [_tex(n) for n in names]
@@ -164,7 +192,17 @@ def _sheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_excel(result: EventStudyResult, path: str | os.PathLike[str], tests: Sequence[str] | None = None) -> Path:
-    """An Excel workbook with sheets caar, events, daily, tests, attrition (openpyxl)."""
+    """An Excel workbook with sheets caar, events, daily, tests, attrition (openpyxl).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from research_lib.analysis import to_excel
+    >>> from research_lib.examples import example_result
+    >>> path = to_excel(example_result(), pathlib.Path(tempfile.mkdtemp()) / "results.xlsx")
+    >>> path.suffix, path.stat().st_size > 0
+    ('.xlsx', True)
+    """
     out = Path(path)
     sheets = {"caar": caar_table(result, tests), "events": result.to_frame(), "daily": result.daily,
               "tests": tidy_tests(result), "attrition": result.attrition}
@@ -188,7 +226,16 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def to_csv(result: EventStudyResult, folder: str | os.PathLike[str], tests: Sequence[str] | None = None) -> list[Path]:
-    """``caar.csv, events.csv, daily.csv, tests.csv, attrition.csv`` in ``folder`` (created if needed)."""
+    """``caar.csv, events.csv, daily.csv, tests.csv, attrition.csv`` in ``folder`` (created if needed).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from research_lib.analysis import to_csv
+    >>> from research_lib.examples import example_result
+    >>> sorted(p.name for p in to_csv(example_result(), tempfile.mkdtemp()))
+    ['attrition.csv', 'caar.csv', 'daily.csv', 'events.csv', 'tests.csv']
+    """
     dest = Path(folder)
     dest.mkdir(parents=True, exist_ok=True)
     files = {"caar.csv": caar_table(result, tests), "events.csv": result.to_frame(), "daily.csv": result.daily,
@@ -218,7 +265,17 @@ def _jsonable(v: Any) -> Any:
 
 
 def results_json(result: EventStudyResult) -> dict[str, Any]:
-    """``result.to_json_dict()`` plus schema_version, event-day dates, the user's columns and attrition."""
+    """``result.to_json_dict()`` plus schema_version, event-day dates, the user's columns and attrition.
+
+    Examples
+    --------
+    >>> import json
+    >>> from research_lib.analysis import results_json
+    >>> from research_lib.examples import example_result
+    >>> doc = results_json(example_result())
+    >>> "schema_version" in doc, len(json.dumps(doc)) > 1000
+    (True, True)
+    """
     out = result.to_json_dict()
     out["schema_version"] = SCHEMA_VERSION
     ab = result.abnormal
@@ -273,7 +330,16 @@ def prepare_folder(folder: str | os.PathLike[str], overwrite: bool = False) -> P
 def write_outputs(
     result: EventStudyResult, folder: str | os.PathLike[str], *, overwrite: bool = False, tests: Sequence[str] | None = None
 ) -> list[Path]:
-    """Write :data:`OUT_FILES` into ``folder`` (see :func:`prepare_folder` for the refusal rule)."""
+    """Write :data:`OUT_FILES` into ``folder`` (see :func:`prepare_folder` for the refusal rule).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from research_lib.analysis import write_outputs
+    >>> from research_lib.examples import example_result
+    >>> sorted(p.name for p in write_outputs(example_result(), tempfile.mkdtemp()))
+    ['attrition.csv', 'caar.tex', 'daily.csv', 'events.csv', 'results.json', 'results.xlsx', 'tests.csv']
+    """
     dest = prepare_folder(folder, overwrite)
     _csv(result.to_frame(), dest / "events.csv")
     _csv(result.daily, dest / "daily.csv")

@@ -96,9 +96,12 @@ class TimingToken:
 
     Attributes
     ----------
-    market : market code (``US``, ``HK``, ``TW``, ``JP``, ``KR``; see :data:`MARKET_CALENDARS`).
-    category : ``before_open``, ``intraday``, ``after_close`` or ``unknown``.
-    date : the local calendar date in that market the category refers to, when
+    market
+        market code (``US``, ``HK``, ``TW``, ``JP``, ``KR``; see :data:`MARKET_CALENDARS`).
+    category
+        ``before_open``, ``intraday``, ``after_close`` or ``unknown``.
+    date
+        the local calendar date in that market the category refers to, when
         it differs from the announcement's local date (``JP:before_open@2025-01-22``);
         None means the announcement's local date.
     """
@@ -116,6 +119,12 @@ def parse_timing(text: str) -> dict[str, TimingToken]:
     ValueError
         For an empty field, an unknown market or category, a bad date or a
         market named twice.
+
+    Examples
+    --------
+    >>> from research_lib.events import parse_timing
+    >>> sorted(parse_timing("US:after_close;JP:before_open@2025-01-22"))
+    ['JP', 'US']
     """
     tokens: dict[str, TimingToken] = {}
     parts = [p.strip() for p in str(text).split(";") if p.strip()]
@@ -159,11 +168,13 @@ class Catalogue:
 
     Attributes
     ----------
-    frame : one row per announcement, the CSV's columns with types
+    frame
+        one row per announcement, the CSV's columns with types
         (``amount_usd_bn`` float, ``confounded_earnings`` bool, ``leak_date``
         and ``earnings_date`` datetime64), plus ``announced_at`` (tz-aware
         Timestamp or None) and ``local_date`` (the announcement's local date).
-    path : the file it was read from.
+    path
+        the file it was read from.
     """
 
     frame: pd.DataFrame
@@ -200,6 +211,13 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
         missing timing token, a timing token that contradicts the timestamp,
         an unknown type or region, a non-numeric amount, an invalid flag or
         date, or a row without source URLs.
+
+    Examples
+    --------
+    >>> from research_lib import load_catalogue
+    >>> cat = load_catalogue()
+    >>> "event_id" in cat.frame.columns, len(cat.event_ids) > 10
+    (True, True)
     """
     path = DEFAULT_CATALOGUE if path is None else Path(path)
     frame, name, labels = _read_table(path)
@@ -457,6 +475,14 @@ def catalogue_to_events(cat: Catalogue, listings: str = "primary") -> pd.DataFra
     ----------
     MacKinlay, A. C. (1997). Event studies in economics and finance.
     Journal of Economic Literature 35(1), 13-39.
+
+    Examples
+    --------
+    >>> from research_lib import load_catalogue
+    >>> from research_lib.events import catalogue_to_events
+    >>> ev = catalogue_to_events(load_catalogue())
+    >>> {"event_id", "symbol", "benchmark"} <= set(ev.columns)
+    True
     """
     if listings not in ("primary", "all"):
         raise CatalogueError(f"listings={listings!r}; use 'primary' or 'all'")

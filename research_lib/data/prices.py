@@ -55,18 +55,27 @@ class PriceSeries:
 
     Attributes
     ----------
-    symbol : Yahoo-style symbol (upper case).
-    info : the registry entry (:func:`research_lib.listings.symbols.lookup`).
-    frame : float columns ``open, high, low, close, adj_close, volume`` (NaN where
+    symbol
+        Yahoo-style symbol (upper case).
+    info
+        the registry entry (:func:`research_lib.listings.symbols.lookup`).
+    frame
+        float columns ``open, high, low, close, adj_close, volume`` (NaN where
         unknown), indexed by a tz-naive DatetimeIndex ``date`` of exchange-local
         trading dates, ascending and unique.
-    source : ``"cache"``, ``"snapshot"`` or ``"yfinance"``: where this call got the data.
-    origin : the file read, or the download request.
-    sha256 : SHA-256 of the file read (snapshot CSV or cache parquet; for a fresh
+    source
+        ``"cache"``, ``"snapshot"`` or ``"yfinance"``: where this call got the data.
+    origin
+        the file read, or the download request.
+    sha256
+        SHA-256 of the file read (snapshot CSV or cache parquet; for a fresh
         download, of the parquet written to the cache).
-    extra_dates : dates in the data that are not sessions of the exchange calendar.
-    missing_sessions : sessions between the first and last date that the data lacks.
-    unchecked_dates : dates outside the range that the exchange calendar covers
+    extra_dates
+        dates in the data that are not sessions of the exchange calendar.
+    missing_sessions
+        sessions between the first and last date that the data lacks.
+    unchecked_dates
+        dates outside the range that the exchange calendar covers
         (e.g. before 1997 for XTKS), which could not be checked.
     """
 
@@ -197,6 +206,19 @@ def load_price(
         Offline, and the cached file fails its checksum.
     RateLimitError
         Yahoo kept refusing the download.
+
+    Examples
+    --------
+    Offline, from a snapshot folder (here the example market written to a temporary one):
+
+    >>> import tempfile
+    >>> from research_lib import load_price
+    >>> from research_lib.examples import example_snapshot
+    >>> root = example_snapshot(tempfile.mkdtemp())
+    >>> s = load_price("EXA", "2024-01-02", "2024-01-31", snapshot=root, offline=True,
+    ...                cache_dir=tempfile.mkdtemp())
+    >>> s.source, len(s.frame), list(s.missing_sessions)
+    ('snapshot', 21, [])
     """
     settings = get_settings(snapshot, offline, cache_dir)
     lo, hi = date_range_bounds(start, end)

@@ -73,16 +73,22 @@ class ScreenConfig:
 
     Attributes
     ----------
-    split_ratios : forward split ratios k; a jump of ``+-log(k)`` is split-like.
-    split_tolerance : largest ``| |r - r_b| - log k |`` (log returns of the security and, when
+    split_ratios
+        forward split ratios k; a jump of ``+-log(k)`` is split-like.
+    split_tolerance
+        largest ``| |r - r_b| - log k |`` (log returns of the security and, when
         given, the benchmark) still counted as a split: 0.05 covers the day's own move of
         about 97 % of large-cap sessions while keeping 3:2 (0.405) and 2:1 (0.693) apart.
-    benchmark_share : the benchmark "matches" a jump when its log return on that
+    benchmark_share
+        the benchmark "matches" a jump when its log return on that
         session is at least this share of the security's, with the same sign.
-    spike_min : smallest ``|log return|`` of a spike's first session (log(1.5): +50 %/-33 %).
-    spike_reversal : the next session's return must undo the spike to within this
+    spike_min
+        smallest ``|log return|`` of a spike's first session (log(1.5): +50 %/-33 %).
+    spike_reversal
+        the next session's return must undo the spike to within this
         share of its size (``|r_t + r_{t+1}| <= spike_reversal * |r_t|``).
-    stale_run : this many consecutive identical closes (or more) are flagged.
+    stale_run
+        this many consecutive identical closes (or more) are flagged.
     """
 
     split_ratios: tuple[float, ...] = _SPLITS
@@ -193,6 +199,19 @@ def screen_prices(
     Returns
     -------
     ScreenReport
+
+    Examples
+    --------
+    A 2-for-1 split left in the closes is caught (a jump of the split ratio the benchmark does not share):
+
+    >>> import numpy as np, pandas as pd
+    >>> from research_lib.data import screen_prices
+    >>> dates = pd.bdate_range("2024-01-02", periods=60)
+    >>> close = pd.Series(100 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.01, 60))), index=dates)
+    >>> close.iloc[30:] /= 2
+    >>> report = screen_prices(close, "ABC")
+    >>> type(report).__name__
+    'ScreenReport'
     """
     cfg = config or ScreenConfig()
     if not isinstance(prices, pd.Series) or not isinstance(prices.index, pd.DatetimeIndex):

@@ -46,10 +46,21 @@ class ReturnSeries:
 
     Attributes
     ----------
-    name : the identifier.
-    returns : simple returns R_t = P_t / P_{t-1} - 1 over the interval from the
+    name
+        the identifier.
+    returns
+        simple returns R_t = P_t / P_{t-1} - 1 over the interval from the
         previous session to session t (CRSP's ``RET``), indexed by date.
-    origin : a word for the provenance table (``"user returns"``, ``"basket"`` ...).
+    origin
+        a word for the provenance table (``"user returns"``, ``"basket"`` ...).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from research_lib.data import ReturnSeries
+    >>> rs = ReturnSeries("10107", pd.Series([0.01, None], index=pd.to_datetime(["2024-01-02", "2024-01-03"])))
+    >>> rs.name, rs.origin
+    ('10107', 'user returns')
     """
 
     name: str

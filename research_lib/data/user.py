@@ -49,11 +49,25 @@ class UserData:
 
     Attributes
     ----------
-    kind : ``"ret"`` (simple returns, delisting returns compounded in) or ``"price"``.
-    values : identifier -> series indexed by date (returns or adjusted closes).
-    calendars : identifier -> calendar code, from a ``calendar`` column (may be empty).
-    mcap : identifier -> market capitalisation by date (may be empty).
-    origin : where the data came from (a path or ``"DataFrame"``).
+    kind
+        ``"ret"`` (simple returns, delisting returns compounded in) or ``"price"``.
+    values
+        identifier -> series indexed by date (returns or adjusted closes).
+    calendars
+        identifier -> calendar code, from a ``calendar`` column (may be empty).
+    mcap
+        identifier -> market capitalisation by date (may be empty).
+    origin
+        where the data came from (a path or ``"DataFrame"``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from research_lib.data import read_user_data
+    >>> d = read_user_data(pd.DataFrame({"symbol": ["A", "A"], "date": ["2024-01-02", "2024-01-03"],
+    ...                                  "price": [10.0, 10.5], "calendar": ["XLON", "XLON"]}))
+    >>> d.kind, d.calendars
+    ('price', {'A': 'XLON'})
     """
 
     kind: str
@@ -105,6 +119,17 @@ def read_user_data(source: str | os.PathLike[str] | pd.DataFrame) -> UserData:
         ``(symbol, date)`` rows, unparseable dates or numbers, returns below
         -100%, a return column that looks like prices, a price column that looks
         like returns, ``dlret`` with prices.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from research_lib.data import read_user_data
+    >>> long = pd.DataFrame({"symbol": ["10107", "10107", "10107"],
+    ...                      "date": ["2024-01-02", "2024-01-03", "2024-01-04"],
+    ...                      "ret": [0.01, None, 0.02], "dlret": [None, -0.30, None]})
+    >>> data = read_user_data(long)
+    >>> data.kind, data.values["10107"].round(3).tolist()  # the delisting return alone fills the missing day
+    ('ret', [0.01, -0.3, 0.02])
     """
     frame, origin = _load(source)
     frame.columns = [str(c).strip() for c in frame.columns]

@@ -25,22 +25,41 @@ class EventPanel:
 
     Attributes
     ----------
-    event_ids : (N,) event identifiers.
-    symbols, benchmarks : (N,) security and benchmark symbols.
-    day0 : (N,) datetime64[ns] day-0 sessions.
-    tau_est : (L1,) event time of the estimation sessions (e.g. -250..-11).
-    tau_evt : (L2,) event time of the event-window sessions (e.g. -10..10).
-    est_dates, evt_dates : (N, L1), (N, L2) datetime64[ns] session dates.
-    y_est, y_evt : (N, L1), (N, L2) dependent variable: the security's return
+    event_ids
+        (N,) event identifiers.
+    symbols, benchmarks
+        (N,) security and benchmark symbols.
+    day0
+        (N,) datetime64[ns] day-0 sessions.
+    tau_est
+        (L1,) event time of the estimation sessions (e.g. -250..-11).
+    tau_evt
+        (L2,) event time of the event-window sessions (e.g. -10..10).
+    est_dates, evt_dates
+        (N, L1), (N, L2) datetime64[ns] session dates.
+    y_est, y_evt
+        (N, L1), (N, L2) dependent variable: the security's return
         (minus the risk-free rate for factor models); NaN where missing.
-    x_est, x_evt : (N, L1, q), (N, L2, q) regressor variables, named by
+    x_est, x_evt
+        (N, L1, q), (N, L2, q) regressor variables, named by
         ``x_names`` (``("mkt",)`` for the market model; lags and leads for
         Dimson; factors for Fama-French); NaN where missing.
-    r_evt : (N, L2) raw security returns in the event window (for BHAR).
-    offset_evt : (N, L2) the part of the normal return not fitted (risk-free
+    r_evt
+        (N, L2) raw security returns in the event window (for BHAR).
+    offset_evt
+        (N, L2) the part of the normal return not fitted (risk-free
         rate for factor models, 0 otherwise): E[R] = offset + fitted.
-    x_names : names of the q regressor variables.
-    returns_kind : ``"simple"`` or ``"log"``.
+    x_names
+        names of the q regressor variables.
+    returns_kind
+        ``"simple"`` or ``"log"``.
+
+    Examples
+    --------
+    >>> from research_lib.examples import example_panel
+    >>> panel = example_panel()
+    >>> panel.y_est.shape, panel.y_evt.shape  # (events, estimation days), (events, event days)
+    ((5, 240), (5, 21))
     """
 
     event_ids: np.ndarray
@@ -82,21 +101,43 @@ class AbnormalReturns:
 
     Attributes
     ----------
-    panel : the inputs.
-    model : model name (``"market"``, ``"constant_mean"``, ...).
-    param_names : names of the p estimated coefficients (``("alpha", "beta")``).
-    params : (N, p) coefficients.
-    k : number of estimated parameters (p; 0 for market-adjusted).
-    n_est : (N,) M_i, valid estimation returns used.
-    sigma2 : (N,) residual variance s_i^2 = sum e^2 / (M_i - ddof).
-    df : (N,) degrees of freedom of single-event t tests.
-    est_resid : (N, L1) estimation-window residuals (NaN where missing).
-    ar : (N, L2) abnormal returns.
-    ar_var : (N, L2) prediction-error variance S^2_it of each AR.
-    xtx_inv : (N, p, p) (X'X)^-1 of the estimation regressors (with intercept
+    panel
+        the inputs.
+    model
+        model name (``"market"``, ``"constant_mean"``, ...).
+    param_names
+        names of the p estimated coefficients (``("alpha", "beta")``).
+    params
+        (N, p) coefficients.
+    k
+        number of estimated parameters (p; 0 for market-adjusted).
+    n_est
+        (N,) M_i, valid estimation returns used.
+    sigma2
+        (N,) residual variance s_i^2 = sum e^2 / (M_i - ddof).
+    df
+        (N,) degrees of freedom of single-event t tests.
+    est_resid
+        (N, L1) estimation-window residuals (NaN where missing).
+    ar
+        (N, L2) abnormal returns.
+    ar_var
+        (N, L2) prediction-error variance S^2_it of each AR.
+    xtx_inv
+        (N, p, p) (X'X)^-1 of the estimation regressors (with intercept
         column where the model has one); zero-size when k = 0.
-    x_evt_design : (N, L2, p) event-window design rows X*_i.
-    conventions : the convention set used.
+    x_evt_design
+        (N, L2, p) event-window design rows X*_i.
+    conventions
+        the convention set used.
+
+    Examples
+    --------
+    >>> from research_lib.examples import example_abnormal_returns
+    >>> ab = example_abnormal_returns()
+    >>> car, var = ab.car(0, 0)  # day 0: the planted 5% plus noise
+    >>> [round(float(c), 3) for c in car]
+    [0.075, 0.057, 0.048, 0.064, 0.016]
     """
 
     panel: EventPanel

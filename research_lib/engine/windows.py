@@ -81,11 +81,15 @@ class WindowSpec:
 
     Attributes
     ----------
-    estimation : (first, last) session of the estimation window, inclusive.
-    event : (first, last) session of the event window, inclusive.
-    min_estimation : minimum number of complete-case estimation returns an
+    estimation
+        (first, last) session of the estimation window, inclusive.
+    event
+        (first, last) session of the event window, inclusive.
+    min_estimation
+        minimum number of complete-case estimation returns an
         event needs to be kept.
-    lead_lag : where the lagged and leading benchmark returns of the
+    lead_lag
+        where the lagged and leading benchmark returns of the
         estimation window come from (Scholes-Williams, Dimson).  ``"trim"``
         (default): only estimation-window returns; an estimation day whose lag
         or lead falls outside the window (the first K and last K days for K
@@ -102,6 +106,17 @@ class WindowSpec:
         the event window starts, or ``min_estimation`` cannot be met or is too
         small to estimate a variance (it must be at least k + 2 with k = 1 for
         the smallest estimated model; :func:`build_panel` checks the model's own k).
+
+    Examples
+    --------
+    >>> from research_lib import WindowSpec
+    >>> spec = WindowSpec(estimation=(-120, -11), event=(-5, 5), min_estimation=60)
+    >>> spec.estimation, spec.event
+    ((-120, -11), (-5, 5))
+    >>> WindowSpec(estimation=(-10, 0), event=(-5, 5))
+    Traceback (most recent call last):
+    ...
+    research_lib.errors.WindowError: estimation window (-10, 0) overlaps or follows the event window (-5, 5); end the estimation window before the event window starts, e.g. estimation=(-10, -6)
     """
 
     estimation: tuple[int, int] = (-250, -11)
@@ -772,6 +787,16 @@ def build_panel(
     References
     ----------
     MacKinlay (1997); Campbell, Lo and MacKinlay (1997), sec. 4.3.
+
+    Examples
+    --------
+    >>> from research_lib import WindowSpec, build_panel
+    >>> from research_lib.engine.windows import anchor_events
+    >>> from research_lib.examples import example_events, example_prices
+    >>> anchored, _ = anchor_events(example_events())
+    >>> panel, table = build_panel(anchored, example_prices(), WindowSpec(), model="market")
+    >>> panel.y_est.shape, list(table["status"].unique())
+    ((5, 240), ['kept'])
     """
     if not isinstance(spec, WindowSpec):
         raise InvalidRequestError("spec must be a WindowSpec, e.g. WindowSpec(estimation=(-250, -11), event=(-10, 10))")

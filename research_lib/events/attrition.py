@@ -39,7 +39,18 @@ __all__ = ["COLUMNS", "Attrition", "Status"]
 
 
 class Attrition:
-    """Append-only log of event statuses (see the module docstring for the schema)."""
+    """Append-only log of event statuses (see the module docstring for the schema).
+
+    Examples
+    --------
+    >>> from research_lib import Attrition
+    >>> log = Attrition()
+    >>> log.record("e1", "ABC", "kept", "anchor", "day 0 given")
+    >>> log.record("e1", "ABC", "excluded", "window", "only 80 estimation returns, needs 120")
+    >>> log.table()[["event_id", "status", "stage"]]
+      event_id    status   stage
+    0       e1  excluded  window
+    """
 
     def __init__(self) -> None:
         self._order: list[str] = []

@@ -56,6 +56,12 @@ def parse_event_date(value: object) -> pd.Timestamp:
     ValueError
         With the fix in the message, for any other spelling (``24/02/2025`` is
         ambiguous between day-first and month-first, so it is refused).
+
+    Examples
+    --------
+    >>> from research_lib.events import parse_event_date
+    >>> parse_event_date("2025-02-24")
+    Timestamp('2025-02-24 00:00:00')
     """
     if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
         ts = pd.Timestamp(value)
@@ -86,6 +92,12 @@ def parse_announced_at(value: object) -> pd.Timestamp:
         For a naive time (no offset, no zone), an unknown zone name, a local
         time that does not exist or is ambiguous in that zone (DST change), or
         text that is not a time.
+
+    Examples
+    --------
+    >>> from research_lib.events import parse_announced_at
+    >>> parse_announced_at("2025-02-24T16:30:00+08:00").isoformat()
+    '2025-02-24T16:30:00+08:00'
     """
     if isinstance(value, pd.Timestamp | dt.datetime):
         ts = pd.Timestamp(value)
@@ -291,6 +303,15 @@ def read_events(source: str | Path | pd.DataFrame) -> pd.DataFrame:
     ``announced_at`` implies (:func:`research_lib.listings.calendars.day_zero`).  A
     date inside that range but different from day 0 gives a ``UserWarning``;
     a date outside it is an error.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from research_lib import read_events
+    >>> ev = read_events(pd.DataFrame({"event_id": ["a"], "symbol": ["BABA"], "benchmark": ["^GSPC"],
+    ...                                "announced_at": ["2025-02-24T08:00:00-05:00"]}))
+    >>> ev.loc[0, "announced_at"]
+    Timestamp('2025-02-24 08:00:00-0500', tz='UTC-05:00')
     """
     frame, name, labels = _read_table(source)
     missing = [c for c in REQUIRED_EVENT_COLUMNS if c not in frame.columns]

@@ -135,17 +135,28 @@ class WindowInputs:
 
     Attributes
     ----------
-    car, car_var, scar, csar : (..., N) CAR_i, Var(CAR_i), SCAR_i (SAR_i for one day), CSAR_i = sum of SARs.
-    v : (..., N) (M_i - k)/(M_i - k - 2).
-    sigma2, n_est : (..., N) residual variances and estimation returns of the events.
-    length : L, days in the window.
-    s_aar, n_aar : (...) SD of the estimation-window AAR series and its number of days.
-    p_hat : (...) fraction of positive estimation residuals (generalised sign).
-    r : (...) Kolari-Pynnönen r of this window (nan if not computed).
-    aar, lamb_factor : (..., L) window AARs and (L,) forecast-error factors (Lamb).
-    ranks : rank scores of the estimation + event days; ``days`` (L,) the window's event-window columns.
-    n_rank : (...) fewest events present on a window day (rank family).
-    gr : generalised-rank inputs of the events (aligned with ``scar``).
+    car, car_var, scar, csar
+        (..., N) CAR_i, Var(CAR_i), SCAR_i (SAR_i for one day), CSAR_i = sum of SARs.
+    v
+        (..., N) (M_i - k)/(M_i - k - 2).
+    sigma2, n_est
+        (..., N) residual variances and estimation returns of the events.
+    length
+        L, days in the window.
+    s_aar, n_aar
+        (...) SD of the estimation-window AAR series and its number of days.
+    p_hat
+        (...) fraction of positive estimation residuals (generalised sign).
+    r
+        (...) Kolari-Pynnönen r of this window (nan if not computed).
+    aar, lamb_factor
+        (..., L) window AARs and (L,) forecast-error factors (Lamb).
+    ranks
+        rank scores of the estimation + event days; ``days`` (L,) the window's event-window columns.
+    n_rank
+        (...) fewest events present on a window day (rank family).
+    gr
+        generalised-rank inputs of the events (aligned with ``scar``).
     """
 
     car: np.ndarray
@@ -309,16 +320,20 @@ class TestBattery:
 
     Parameters
     ----------
-    ab : abnormal returns of N events (any normal-return model).
-    min_overlap : minimum common estimation days for a pair of events to enter
+    ab
+        abnormal returns of N events (any normal-return model).
+    min_overlap
+        minimum common estimation days for a pair of events to enter
         the Kolari-Pynnönen mean cross-correlation (default 30).
 
     Attributes
     ----------
-    mean_cross_correlation : the Kolari-Pynnönen r of the whole event window
+    mean_cross_correlation
+        the Kolari-Pynnönen r of the whole event window
         (``correlation(start, stop)`` gives the r of any CAR window, the one
         ``patell_kp`` and ``bmp_kp`` use).
-    n_correlation_pairs : pairs contributing to it (CAR windows meet, >= ``min_overlap`` common dates).
+    n_correlation_pairs
+        pairs contributing to it (CAR windows meet, >= ``min_overlap`` common dates).
 
     Notes
     -----
@@ -405,6 +420,24 @@ class TestBattery:
     Lamb, R. P. (1995). Journal of Risk and Insurance 62, 111-123.
     MacKinlay, A. C. (1997). Journal of Economic Literature 35, 13-39.
     Patell, J. M. (1976). Journal of Accounting Research 14, 246-276.
+
+    Examples
+    --------
+    >>> from research_lib import TestBattery
+    >>> from research_lib.examples import example_abnormal_returns
+    >>> tb = TestBattery(example_abnormal_returns())
+    >>> day0 = tb.window(0, 0, tests=["t_cross_sectional", "bmp", "corrado_rank"])
+    >>> {name: round(r.stat, 2) for name, r in day0.items()}
+    {'t_cross_sectional': 5.18, 'bmp': 3.79, 'corrado_rank': 3.6}
+    >>> day0["bmp"].distribution
+    't(4)'
+
+    The cross-sectional t is the one-sample t of the day-0 CARs:
+
+    >>> from scipy import stats
+    >>> car, _ = example_abnormal_returns().car(0, 0)
+    >>> round(float(stats.ttest_1samp(car, 0.0).statistic), 2)
+    5.18
     """
 
     __test__ = False
@@ -600,7 +633,16 @@ class TestBattery:
 
 
 def run_tests(ab: AbnormalReturns, window: tuple[int, int], tests: Sequence[str] | str | None = None) -> dict[str, TestResult]:
-    """Convenience: ``TestBattery(ab).window(*window, tests)``."""
+    """Convenience: ``TestBattery(ab).window(*window, tests)``.
+
+    Examples
+    --------
+    >>> from research_lib.examples import example_abnormal_returns
+    >>> from research_lib.inference import run_tests
+    >>> out = run_tests(example_abnormal_returns(), (0, 0), tests=["bmp", "generalized_sign"])
+    >>> {k: round(v.pvalue, 3) for k, v in out.items()}
+    {'bmp': 0.019, 'generalized_sign': 0.028}
+    """
     start, stop = window
     return TestBattery(ab).window(int(start), int(stop), tests)
 

@@ -489,25 +489,71 @@ def kolari_pynnonen_r(
     pair_elements: int = PAIR_ELEMENTS,
     prepared: PreparedResiduals | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Kolari-Pynnönen mean correlation r of the SCARs of a CAR window (see the module docstring).
+    r"""Kolari-Pynnönen mean correlation r of the SCARs of a CAR window (see the module docstring).
 
     Parameters
     ----------
-    est_resid : (..., N, L1) estimation residuals, nan where missing.
-    est_dates : (..., N, L1) datetime64 calendar dates of those residuals.
-    window_dates : (..., N, L) datetime64 calendar dates of each event's CAR window (NaT = none).
-    min_overlap : common estimation dates a pair needs for a correlation (default 30).
-    block : events per block of matrix products; default: twice the 90th percentile of the
+    est_resid
+        (..., N, L1) estimation residuals, nan where missing.
+    est_dates
+        (..., N, L1) datetime64 calendar dates of those residuals.
+    window_dates
+        (..., N, L) datetime64 calendar dates of each event's CAR window (NaT = none).
+    min_overlap
+        common estimation dates a pair needs for a correlation (default 30).
+    block
+        events per block of matrix products; default: twice the 90th percentile of the
         number of partners (events whose CAR window meets), between 32 and 512.
-    pair_elements : with at most this many (pairs whose CAR windows meet) x L1 cells the
+    pair_elements
+        with at most this many (pairs whose CAR windows meet) x L1 cells the
         sums are gathered pair by pair instead (same numbers, cheaper for sparse overlaps;
         0 forces the matrix products).
-    prepared : :func:`prepare_residuals` of the same residuals (saves redoing it for every window).
+    prepared
+        :func:`prepare_residuals` of the same residuals (saves redoing it for every window).
 
     Returns
     -------
-    r : (...) r = mean over all N(N-1)/2 pairs of rho_ij o_ij / L (0 if N < 2).
-    n_pairs : (...) pairs with o_ij > 0 and a correlation (at least ``min_overlap`` common dates).
+    r
+        (...) r = mean over all N(N-1)/2 pairs of rho_ij o_ij / L (0 if N < 2).
+    n_pairs
+        (...) pairs with o_ij > 0 and a correlation (at least ``min_overlap`` common dates).
+
+    Notes
+    -----
+    With :math:`\hat\rho_{ij}` the sample correlation of events :math:`i` and :math:`j`'s
+    estimation residuals on their common calendar dates and :math:`o_{ij}` the number of
+    calendar dates their :math:`L`-day CAR windows share,
+
+    .. math::
+
+        \operatorname{Corr}(SCAR_i, SCAR_j) = \frac{\rho_{ij}\, o_{ij}}{L}, \qquad
+        \bar r = \frac{2}{N(N-1)} \sum_{i<j} \frac{\hat\rho_{ij}\, o_{ij}}{L},
+
+    so that :math:`\operatorname{Var}\left(\sum_i SCAR_i\right) / N = 1 + (N - 1)\bar r` under
+    unit variances: the factor that :func:`~research_lib.inference.parametric.patell_kp` and
+    :func:`~research_lib.inference.parametric.bmp_kp` divide out.  With every event on one
+    date, :math:`o_{ij} = L` and :math:`\bar r` is the mean residual correlation of Kolari
+    and Pynnönen (2010); windows that do not meet add zero but count as pairs.
+
+    References
+    ----------
+    .. [1] Kolari, J. W. and Pynnönen, S. (2010). Event study testing with
+       cross-sectional correlation of abnormal returns. Review of Financial
+       Studies 23, 3996-4025.
+
+    Examples
+    --------
+    Two events on the same dates whose residuals share a common shock:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> common = rng.normal(size=200)
+    >>> e = np.stack([common + rng.normal(size=200), common + rng.normal(size=200)])
+    >>> dates = np.broadcast_to(np.arange("2024-01-01", 200, dtype="datetime64[D]"), (2, 200))
+    >>> window = np.broadcast_to(np.array(["2025-01-02", "2025-01-03"], dtype="datetime64[D]"), (2, 2))
+    >>> r, n_pairs = kolari_pynnonen_r(e, dates, window)
+    >>> round(float(r), 3), int(n_pairs), round(float(np.corrcoef(e)[0, 1]), 3)
+    (0.424, 1, 0.424)
     """
     e = np.asarray(est_resid, dtype=float)
     d = np.asarray(est_dates)

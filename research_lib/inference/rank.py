@@ -76,12 +76,18 @@ class RankScores:
 
     Attributes
     ----------
-    dbar : (..., T) Corrado's mean deviation of ranks from the mean rank, Dbar_t.
-    zu : (..., T) Campbell-Wasley Z_t = sum_i U_it / sqrt(N_t).
-    zg : (..., T) Corrado-Zivney sign scores sum_i G_it / sqrt(N_t).
-    s_k, s_u, s_g : (...) their SDs sqrt(sum_t x_t^2 / T).
-    n_t : (..., T) events present on each day.
-    l1 : estimation days (the event window starts at column ``l1``).
+    dbar
+        (..., T) Corrado's mean deviation of ranks from the mean rank, Dbar_t.
+    zu
+        (..., T) Campbell-Wasley Z_t = sum_i U_it / sqrt(N_t).
+    zg
+        (..., T) Corrado-Zivney sign scores sum_i G_it / sqrt(N_t).
+    s_k, s_u, s_g
+        (...) their SDs sqrt(sum_t x_t^2 / T).
+    n_t
+        (..., T) events present on each day.
+    l1
+        estimation days (the event window starts at column ``l1``).
     """
 
     dbar: np.ndarray
@@ -114,9 +120,12 @@ def rank_scores(est: np.ndarray, ar: np.ndarray, estudy2: bool = False, which: S
 
     Parameters
     ----------
-    est : (..., N, L1) estimation residuals; ar : (..., N, L2) abnormal returns (nan = missing).
-    estudy2 : reproduce the R package estudy2's aggregation (see ``TestBattery``).
-    which : scores to compute, of ``"corrado"`` (dbar, s_k), ``"modified"`` (zu, s_u) and
+    est
+        (..., N, L1) estimation residuals; ar : (..., N, L2) abnormal returns (nan = missing).
+    estudy2
+        reproduce the R package estudy2's aggregation (see ``TestBattery``).
+    which
+        scores to compute, of ``"corrado"`` (dbar, s_k), ``"modified"`` (zu, s_u) and
         ``"zivney"`` (zg, s_g); the others are left empty (size 0).
     """
     comb = np.concatenate([est, ar], axis=-1)
@@ -155,9 +164,36 @@ def _rank_family(per_day: np.ndarray, scale: np.ndarray | float, n: np.ndarray |
 
 
 def corrado_rank(dbar: np.ndarray, s_k: np.ndarray | float, n: np.ndarray | int) -> Statistic:
-    """Corrado (1989) rank test, Cowan (1992) multi-day form: sum_window Dbar_t / (sqrt(L) S_K), N(0,1).
+    r"""Corrado (1989) rank test, Cowan (1992) multi-day form: sum_window Dbar_t / (sqrt(L) S_K), N(0,1).
 
     ``dbar`` is (..., L), the window's columns of :attr:`RankScores.dbar`.
+
+    Notes
+    -----
+    :math:`K_{it}` ranks event :math:`i`'s abnormal returns over its :math:`M'_i`
+    valid estimation and event days (average ranks for ties);
+    :math:`D_{it} = K_{it} - (M'_i + 1)/2` and :math:`\bar D_t` is its mean over the
+    :math:`N_t` events present on day :math:`t`.  Over the :math:`T` estimation and
+    event days and an :math:`L`-day window :math:`W`,
+
+    .. math::
+
+        S_K = \sqrt{\frac{1}{T} \sum_{t} \bar D_t^2}, \qquad
+        Z_{rank} = \frac{\sum_{t \in W} \bar D_t}{\sqrt{L}\, S_K} \sim N(0, 1).
+
+    References
+    ----------
+    .. [1] Corrado, C. J. (1989). A nonparametric test for abnormal security-price
+       performance in event studies. Journal of Financial Economics 23, 385-395.
+    .. [2] Cowan, A. R. (1992). Nonparametric event study tests. Review of
+       Quantitative Finance and Accounting 2, 343-358.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = corrado_rank(np.array([40.0, 12.0]), s_k=30.0, n=20)
+    >>> round(float(s.stat), 3)
+    1.226
     """
     return _rank_family(dbar, s_k, n)
 
@@ -209,15 +245,31 @@ def _weighted(w: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def generalized_rank(scar: np.ndarray, gr: GeneralizedRankInputs) -> Statistic:
-    """Kolari and Pynnönen (2011) generalised rank t over a CAR window, t(T - 2).
+    r"""Kolari and Pynnönen (2011) generalised rank t over a CAR window, t(T - 2).
 
-    SCAR*_i = SCAR_i / sd(SCAR) is the collapsed event observation of event i
-    (nan: the event is left out); U_it = rank_i / (T_i + 1) - 1/2 over its
-    valid estimation days and the event observation, where the event
-    observation moves each estimation rank up by [GSAR_it > SCAR*_i]
-    (+ 1/2 for a tie).  Ubar_t over the N_t events present, S_U =
-    sqrt((sum_t (N_t/N) Ubar_t^2 + Ubar_0^2) / T), T = estimation days with an
-    event + 1, Z = Ubar_0 / S_U, t = Z sqrt((T - 2) / (T - 1 - Z^2)).
+    Notes
+    -----
+    :math:`SCAR^*_i = SCAR_i / s_{SCAR}` is the collapsed event observation of
+    event :math:`i` (nan: the event is left out); the standardised estimation
+    residuals are :math:`GSAR_{it} = e_{it} / s_i`.  With :math:`T_i = M_i + 1`
+    observations per event (estimation days and the collapsed window),
+
+    .. math::
+
+        U_{it} = \frac{\operatorname{rank}_i(GSAR_{it})}{T_i + 1} - \frac12, \qquad
+        S_{\bar U} = \sqrt{\frac{1}{T} \sum_{t} \frac{N_t}{N} \bar U_t^2}, \qquad
+        Z = \frac{\bar U_0}{S_{\bar U}}, \qquad
+        t_{grank} = Z \sqrt{\frac{T - 2}{T - 1 - Z^2}} \sim t(T - 2),
+
+    where :math:`\bar U_t` averages over the :math:`N_t` events present on day
+    :math:`t`, :math:`t = 0` is the collapsed window, and :math:`T` counts the
+    estimation days with an event plus one.  The event observation moves each
+    estimation rank up by :math:`[GSAR_{it} > SCAR^*_i]` (+1/2 for a tie).
+
+    References
+    ----------
+    .. [1] Kolari, J. W. and Pynnönen, S. (2011). Nonparametric rank tests for
+       event studies. Journal of Empirical Finance 18, 953-971.
     """
     n, _, sd = moments(scar)
     ok = np.isfinite(scar)

@@ -45,9 +45,21 @@ def pvalues(stat: np.ndarray | float, dist: Any, alternative: str = "two-sided")
 
     Parameters
     ----------
-    stat : statistics, any shape broadcasting with the distribution's parameters.
-    dist : a frozen scipy distribution (continuous or integer-valued discrete).
-    alternative : ``"two-sided"``, ``"greater"`` or ``"less"`` (see the module notes).
+    stat
+        statistics, any shape broadcasting with the distribution's parameters.
+    dist
+        a frozen scipy distribution (continuous or integer-valued discrete).
+    alternative
+        ``"two-sided"``, ``"greater"`` or ``"less"`` (see the module notes).
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> from research_lib.inference import pvalues
+    >>> [round(float(p), 4) for p in pvalues([1.96, -1.0], stats.norm())]
+    [0.05, 0.3173]
+    >>> round(float(pvalues(2.0, stats.t(10), "greater")), 4)
+    0.0367
     """
     _check_alternative(alternative)
     x = np.asarray(stat, dtype=float)
@@ -72,6 +84,13 @@ def critical_values(dist: Any, level: float, alternative: str = "two-sided") -> 
     ``"less"``: reject when X <= c, the largest c with P(X <= c) <= level;
     ``"two-sided"``: the upper c of the equal-tails region, P(X >= c) <= level / 2
     (for a symmetric distribution about 0 the lower one is -c).
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> from research_lib.inference import critical_values
+    >>> round(float(critical_values(stats.norm(), 0.05)), 3)  # level: the size of the test
+    1.96
     """
     _check_alternative(alternative)
     if not 0.0 < level < 1.0:
@@ -94,12 +113,17 @@ class Statistic:
 
     Attributes
     ----------
-    stat : statistic, shape (...) (one value per sample; 0-d for one sample); nan
+    stat
+        statistic, shape (...) (one value per sample; 0-d for one sample); nan
         where not computable.
-    dist : frozen scipy null distribution whose parameters broadcast with ``stat``.
-    n : events that entered the statistic, shape (...).
-    label : the distribution in words, e.g. ``"t(239)"``, ``"N(0,1)"``, ``"exact"``.
-    note : why a (0-d) statistic is nan or how it was computed, if notable.
+    dist
+        frozen scipy null distribution whose parameters broadcast with ``stat``.
+    n
+        events that entered the statistic, shape (...).
+    label
+        the distribution in words, e.g. ``"t(239)"``, ``"N(0,1)"``, ``"exact"``.
+    note
+        why a (0-d) statistic is nan or how it was computed, if notable.
     """
 
     stat: np.ndarray
@@ -119,15 +143,33 @@ class TestResult:
 
     Attributes
     ----------
-    name : test name (one of ``ALL_TEST_NAMES`` or the exact sign tests).
-    stat : the statistic (``nan`` if it cannot be computed; see ``note``).
-    pvalue : two-sided p-value (see :func:`pvalues`).
-    null : the null hypothesis in words.
-    distribution : the reference distribution as text, e.g. ``"t(239)"``, ``"N(0,1)"``, ``"exact"``.
-    df : degrees of freedom of a t distribution, else ``None``.
-    n : number of events that entered the statistic.
-    note : why the statistic is ``nan`` or how it was computed, if notable.
-    dist : the frozen scipy distribution (``None`` if there is none); not part of equality.
+    name
+        test name (one of ``ALL_TEST_NAMES`` or the exact sign tests).
+    stat
+        the statistic (``nan`` if it cannot be computed; see ``note``).
+    pvalue
+        two-sided p-value (see :func:`pvalues`).
+    null
+        the null hypothesis in words.
+    distribution
+        the reference distribution as text, e.g. ``"t(239)"``, ``"N(0,1)"``, ``"exact"``.
+    df
+        degrees of freedom of a t distribution, else ``None``.
+    n
+        number of events that entered the statistic.
+    note
+        why the statistic is ``nan`` or how it was computed, if notable.
+    dist
+        the frozen scipy distribution (``None`` if there is none); not part of equality.
+
+    Examples
+    --------
+    >>> from research_lib.examples import example_result
+    >>> r = example_result().tests["0,0"]["patell"]
+    >>> r.name, r.distribution, r.n
+    ('patell', 'N(0,1)', 5)
+    >>> round(r.stat, 2), r.pvalue < 1e-6
+    (8.58, True)
     """
 
     __test__ = False  # not a pytest test class

@@ -32,7 +32,30 @@ def _positives(car: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def sign(car: np.ndarray) -> Statistic:
-    """Sign test, normal approximation: z = (w - N/2) / sqrt(N/4), w = number of positive CARs."""
+    r"""Sign test, normal approximation: z = (w - N/2) / sqrt(N/4), w = number of positive CARs.
+
+    Notes
+    -----
+    With :math:`w` the number of positive CARs among :math:`N`,
+
+    .. math::
+
+        Z_{sign} = \frac{w - N/2}{\sqrt{N/4}} \overset{a}{\sim} N(0, 1);
+
+    :func:`sign_exact` refers :math:`w` to :math:`\mathrm{Binomial}(N, 1/2)`.
+
+    References
+    ----------
+    .. [1] Cowan, A. R. (1992). Nonparametric event study tests. Review of
+       Quantitative Finance and Accounting 2, 343-358.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = sign(np.array([0.02, 0.035, -0.01, 0.04, 0.015, 0.01]))
+    >>> round(float(s.stat), 3)
+    1.633
+    """
     n, pos = _positives(car)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(n > 0, (pos - 0.5 * n) / np.sqrt(0.25 * n), np.nan)
@@ -48,7 +71,32 @@ def sign_exact(car: np.ndarray) -> Statistic:
 
 
 def generalized_sign(car: np.ndarray, p_hat: np.ndarray | float) -> Statistic:
-    """Cowan (1992) generalised sign test, normal approximation: (w - N p) / sqrt(N p (1 - p))."""
+    r"""Cowan (1992) generalised sign test, normal approximation: (w - N p) / sqrt(N p (1 - p)).
+
+    Notes
+    -----
+    :math:`\hat p` is the share of positive abnormal returns in the estimation
+    window (by default the mean over events of each event's share), and
+    :math:`w` the number of positive CARs:
+
+    .. math::
+
+        Z_{gsign} = \frac{w - N \hat p}{\sqrt{N \hat p (1 - \hat p)}} \overset{a}{\sim} N(0, 1).
+
+    References
+    ----------
+    .. [1] Cowan, A. R. (1992). Nonparametric event study tests. Review of
+       Quantitative Finance and Accounting 2, 343-358.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = generalized_sign(np.array([0.02, 0.035, -0.01, 0.04, 0.015, 0.01]), p_hat=0.48)
+    >>> round(float(s.stat), 3)
+    1.732
+    >>> round((5 - 6 * 0.48) / (6 * 0.48 * 0.52) ** 0.5, 3)
+    1.732
+    """
     n, pos = _positives(car)
     p = np.asarray(p_hat, dtype=float)
     good = (n > 0) & (p > 0) & (p < 1)
@@ -96,7 +144,19 @@ def wilcoxon_exact_rows(car: np.ndarray) -> np.ndarray:
 
 
 def wilcoxon(car: np.ndarray) -> Statistic:
-    """Wilcoxon signed-rank test on CARs (zeros dropped); the statistic is W+.
+    r"""Wilcoxon signed-rank test on CARs (zeros dropped); the statistic is W+.
+
+    Notes
+    -----
+    With :math:`R_i^{+}` the rank of :math:`|CAR_i|` among the :math:`N` non-zero CARs,
+
+    .. math::
+
+        W^{+} = \sum_{i:\, CAR_i > 0} R_i^{+}, \qquad
+        \operatorname{E} W^{+} = \frac{N(N+1)}{4}, \qquad
+        \operatorname{Var} W^{+} = \frac{N(N+1)(2N+1)}{24} - \sum_{g} \frac{t_g^3 - t_g}{48},
+
+    :math:`t_g` the size of tie group :math:`g`.
 
     Exact null distribution (:func:`signed_rank_distribution`) when every
     sample has N <= 50 non-zero CARs without ties, else the normal
@@ -109,6 +169,22 @@ def wilcoxon(car: np.ndarray) -> Statistic:
     keeps the exact distribution even with ties.  Samples of an array that
     need different methods must be passed separately (the simulator splits
     them with :func:`wilcoxon_exact_rows`).
+
+    References
+    ----------
+    .. [1] Wilcoxon, F. (1945). Individual comparisons by ranking methods.
+       Biometrics Bulletin 1, 80-83.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import stats
+    >>> car = np.array([0.02, 0.035, -0.01, 0.04, 0.015, 0.012])
+    >>> s = wilcoxon(car)
+    >>> float(s.stat), round(float(s.pvalue_for()), 4)
+    (20.0, 0.0625)
+    >>> round(float(stats.wilcoxon(car, method="exact").pvalue), 4)
+    0.0625
     """
     x = np.asarray(car, dtype=float)
     keep = np.isfinite(x) & (x != 0)

@@ -24,14 +24,22 @@ class SampleQuantileTest:
 
     Attributes
     ----------
-    car : the event's CAR over the window.
-    window : (start, stop) in event time.
-    n_sums : number of L-session residual sums forming the null distribution.
-    quantile : empirical CDF of the null sums at the CAR, F(CAR).
-    pvalue : two-sided finite-sample p = min(1, 2 min(p_less, p_greater)), never below 2/(n+1).
-    lower, upper : the alpha/2 and 1 - alpha/2 empirical quantiles.
-    level : 1 - alpha.
-    null : the null hypothesis in words.
+    car
+        the event's CAR over the window.
+    window
+        (start, stop) in event time.
+    n_sums
+        number of L-session residual sums forming the null distribution.
+    quantile
+        empirical CDF of the null sums at the CAR, F(CAR).
+    pvalue
+        two-sided finite-sample p = min(1, 2 min(p_less, p_greater)), never below 2/(n+1).
+    lower, upper
+        the alpha/2 and 1 - alpha/2 empirical quantiles.
+    level
+        1 - alpha.
+    null
+        the null hypothesis in words.
     """
 
     car: float
@@ -55,7 +63,15 @@ class SampleQuantileTest:
 
 
 def rolling_sums(resid: np.ndarray, length: int) -> np.ndarray:
-    """All sums of ``length`` consecutive estimation residuals that contain no missing value."""
+    """All sums of ``length`` consecutive estimation residuals that contain no missing value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from research_lib.inference import rolling_sums
+    >>> rolling_sums(np.array([[1.0, 2.0, 3.0, 4.0]]), 2).tolist()
+    [3.0, 5.0, 7.0]
+    """
     x = np.asarray(resid, dtype=float)
     if length < 1 or length > x.size:
         raise ValueError(f"window length {length} must be between 1 and the {x.size} estimation sessions")
@@ -72,15 +88,21 @@ def sample_quantile_pvalues(sums: np.ndarray, car: np.ndarray | float) -> tuple[
 
     Parameters
     ----------
-    sums : (..., n) null draws S_j (the L-session residual sums of each sample).
-    car : (...) the CARs.
+    sums
+        (..., n) null draws S_j (the L-session residual sums of each sample).
+    car
+        (...) the CARs.
 
     Returns
     -------
-    quantile : F(CAR) = #{S_j <= CAR} / n.
-    p_two : min(1, 2 min(p_less, p_greater)).
-    p_less : (1 + #{S_j <= CAR}) / (n + 1).
-    p_greater : (1 + #{S_j >= CAR}) / (n + 1).
+    quantile
+        F(CAR) = #{S_j <= CAR} / n.
+    p_two
+        min(1, 2 min(p_less, p_greater)).
+    p_less
+        (1 + #{S_j <= CAR}) / (n + 1).
+    p_greater
+        (1 + #{S_j >= CAR}) / (n + 1).
 
     Notes
     -----
@@ -120,6 +142,14 @@ def sample_quantile_test(ab: AbnormalReturns, event: int, window: tuple[int, int
     single-firm, single-event studies. American Law and Economics Review 15(2), 495-541.
     Davison, A. C. and Hinkley, D. V. (1997). Bootstrap Methods and their
     Application. Cambridge University Press, ch. 4.
+
+    Examples
+    --------
+    >>> from research_lib.examples import example_abnormal_returns
+    >>> from research_lib.inference import sample_quantile_test
+    >>> sq = sample_quantile_test(example_abnormal_returns(), event=0, window=(0, 0))
+    >>> type(sq).__name__
+    'SampleQuantileTest'
     """
     mask = ab.window_index(*window)
     car = float(np.sum(ab.ar[event, mask]))

@@ -78,11 +78,22 @@ class DayZero:
 
     Attributes
     ----------
-    session : the day-0 session (a date, midnight, tz-naive).
-    rule : ``"before_open"``, ``"intraday"``, ``"after_close"``, ``"non_trading_day"``
+    session
+        the day-0 session (a date, midnight, tz-naive).
+    rule
+        ``"before_open"``, ``"intraday"``, ``"after_close"``, ``"non_trading_day"``
         or ``"date"`` (a day 0 given as a date that is a session).
-    shifted : True when day 0 is a later date than the local announcement date.
-    reason : one sentence saying why this session is day 0.
+    shifted
+        True when day 0 is a later date than the local announcement date.
+    reason
+        one sentence saying why this session is day 0.
+
+    Examples
+    --------
+    >>> from research_lib.listings import day_zero
+    >>> d = day_zero("2025-02-24T08:00:00-05:00", "BABA")  # before the New York open
+    >>> d.session.date().isoformat(), d.rule, d.shifted
+    ('2025-02-24', 'before_open', False)
     """
 
     session: pd.Timestamp
@@ -207,8 +218,10 @@ def check_against_calendar(dates: pd.DatetimeIndex, symbol: str) -> tuple[pd.Dat
 
     Returns
     -------
-    extra : dates in the data that are not sessions.
-    missing : sessions between the first and last date that the data lacks.
+    extra
+        dates in the data that are not sessions.
+    missing
+        sessions between the first and last date that the data lacks.
 
     Examples
     --------

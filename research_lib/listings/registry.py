@@ -69,6 +69,16 @@ class SymbolRegistry:
     Build it with :meth:`from_mapping` (``{"10107": "XNAS", "^SPX": {"calendar": "XNYS"}}``)
     or :meth:`from_csv` (columns ``symbol,calendar`` and optionally ``timezone,currency``).
     Identifiers are matched as written and upper-cased (events files are upper-cased).
+
+    Examples
+    --------
+    >>> from research_lib.listings import SymbolRegistry
+    >>> reg = SymbolRegistry.from_mapping({"10107": "XNYS", "VOD_LN": {"calendar": "XLON", "currency": "GBP"}})
+    >>> info = reg.get("vod_ln")
+    >>> info.calendar, info.currency
+    ('XLON', 'GBP')
+    >>> reg.get("unknown") is None
+    True
     """
 
     entries: Mapping[str, SymbolInfo] = field(default_factory=dict)

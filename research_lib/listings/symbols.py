@@ -32,12 +32,25 @@ class SymbolInfo:
 
     Attributes
     ----------
-    symbol : Yahoo-style symbol.
-    calendar : ``exchange_calendars`` code of the listing's exchange (``XNYS``, ``XHKG`` ...).
-    currency : ISO 4217 currency of the prices, or ``"index points"``.
-    kind : ``"equity"``, ``"etf"``, ``"index"`` or ``"fx"``.
-    benchmark : the default market index for an equity listed there.
-    timezone : the exchange's time zone (used for day-0 mapping).
+    symbol
+        Yahoo-style symbol.
+    calendar
+        ``exchange_calendars`` code of the listing's exchange (``XNYS``, ``XHKG`` ...).
+    currency
+        ISO 4217 currency of the prices, or ``"index points"``.
+    kind
+        ``"equity"``, ``"etf"``, ``"index"`` or ``"fx"``.
+    benchmark
+        the default market index for an equity listed there.
+    timezone
+        the exchange's time zone (used for day-0 mapping).
+
+    Examples
+    --------
+    >>> from research_lib.listings import lookup
+    >>> info = lookup("9988.HK")
+    >>> info.calendar, info.currency, info.timezone
+    ('XHKG', 'HKD', 'Asia/Hong_Kong')
     """
 
     symbol: str

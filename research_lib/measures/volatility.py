@@ -121,6 +121,14 @@ def variance_ratio_test(
 
     The size of both at 5% is checked by seeded simulation in
     ``tests/test_volatility.py``.
+
+    Examples
+    --------
+    >>> from research_lib.examples import example_abnormal_returns
+    >>> from research_lib.measures import variance_ratio_test
+    >>> vr = variance_ratio_test(example_abnormal_returns(), window=(0, 0))
+    >>> type(vr).__name__
+    'VarianceRatioTest'
     """
     if method not in ("chi2", "t") or alternative not in ("greater", "two-sided"):
         raise InvalidRequestError(f"method={method!r}, alternative={alternative!r}: choose 'chi2'|'t' and 'greater'|'two-sided'")
@@ -149,7 +157,18 @@ def variance_ratio_test(
 
 # --------------------------------------------------------------------------- (b) range estimators
 def parkinson_variance(high: np.ndarray, low: np.ndarray) -> np.ndarray:
-    """Parkinson (1980) daily variance (ln H/L)^2 / (4 ln 2); NaN where H or L is missing or H < L."""
+    """Parkinson (1980) daily variance (ln H/L)^2 / (4 ln 2); NaN where H or L is missing or H < L.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from research_lib.measures import parkinson_variance
+    >>> v = parkinson_variance(np.array([102.0, 101.0]), np.array([98.0, 99.5]))
+    >>> np.round(v, 6).tolist()
+    [0.000577, 8.1e-05]
+    >>> round(float(np.log(102 / 98) ** 2 / (4 * np.log(2))), 6)
+    0.000577
+    """
     h, lo = np.asarray(high, dtype=float), np.asarray(low, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.log(h / lo)
@@ -161,6 +180,16 @@ def garman_klass_variance(open_: np.ndarray, high: np.ndarray, low: np.ndarray, 
 
     NaN where a price is missing or the bar is inconsistent (H below O, C or L,
     or L above O or C).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from research_lib.measures import garman_klass_variance
+    >>> o, h, lo, c = (np.array([x]) for x in (100.0, 102.0, 98.0, 101.0))
+    >>> round(float(garman_klass_variance(o, h, lo, c)[0]), 6)
+    0.000762
+    >>> round(float(0.5 * np.log(102 / 98) ** 2 - (2 * np.log(2) - 1) * np.log(101 / 100) ** 2), 6)
+    0.000762
     """
     o, h, lo, c = (np.asarray(a, dtype=float) for a in (open_, high, low, close))
     with np.errstate(invalid="ignore", divide="ignore"):

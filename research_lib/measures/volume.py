@@ -80,6 +80,13 @@ def log_volume(volume: np.ndarray, shares: np.ndarray | None = None, constant: f
 
     Non-finite or negative volume gives NaN.  Zero volume is kept here
     (log(1 + 0) = 0); :func:`abnormal_volume` decides what a zero means.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from research_lib.measures import log_volume
+    >>> np.round(log_volume(np.array([0.0, 99.0, -1.0])), 4).tolist()
+    [0.0, 4.6052, nan]
     """
     v = np.asarray(volume, dtype=float)
     v = np.where(np.isfinite(v) & (v >= 0), v, np.nan)

@@ -19,21 +19,38 @@ def dimson_columns(x_names: tuple[str, ...]) -> list[str]:
 
 
 class Dimson(Model):
-    """R_t = alpha + sum_{j=-K..K} b_j R_m,t+j + e_t by OLS; the Dimson beta is sum b_j.
+    r"""R_t = alpha + sum_{j=-K..K} b_j R_m,t+j + e_t by OLS; the Dimson beta is sum b_j.
 
     Notes
     -----
-    The AR uses all terms, AR_t = R_t - alpha - sum_j b_j R_m,t+j, with the OLS
-    prediction-error variance s^2 (1 + x*' (X'X)^-1 x*) (CLM 1997, eq. 4.4.9).
-    K comes from ``build_panel(..., dimson_lags=K)``.  Lags and leads of the
-    estimation window are by default only estimation-window returns
-    (``WindowSpec(lead_lag="trim")``): the first K and last K estimation days
-    lose the lag or lead that would reach outside the window.
+    With :math:`K` lags and leads (``build_panel(..., dimson_lags=K)``),
+
+    .. math::
+
+        R_t = \alpha + \sum_{j=-K}^{K} b_j R_{m,t+j} + e_t, \qquad
+        \hat\beta_D = \sum_{j=-K}^{K} \hat b_j, \qquad
+        AR_t = R_t - \hat\alpha - \sum_{j=-K}^{K} \hat b_j R_{m,t+j},
+
+    with the OLS prediction-error variance (CLM 1997, eq. 4.4.9)
+    :math:`S_t^2 = s^2 (1 + x_t^{*\prime} (X'X)^{-1} x_t^*)`, :math:`x_t^*` the
+    intercept and the :math:`2K + 1` market returns of event day :math:`t`.
+    Lags and leads of the estimation window are by default only
+    estimation-window returns (``WindowSpec(lead_lag="trim")``): the first
+    :math:`K` and last :math:`K` estimation days lose the lag or lead that would
+    reach outside the window.
 
     References
     ----------
-    Dimson, E. (1979), "Risk measurement when shares are subject to infrequent
-    trading", *JFE* 7, 197-226.
+    .. [1] Dimson, E. (1979). Risk measurement when shares are subject to
+       infrequent trading. Journal of Financial Economics 7, 197-226.
+
+    Examples
+    --------
+    >>> from research_lib import fit_model
+    >>> from research_lib.examples import example_panel
+    >>> ab = fit_model(example_panel("dimson"), "dimson")
+    >>> ab.param_names
+    ('alpha', 'mkt_lag1', 'mkt', 'mkt_lead1')
     """
 
     name = "dimson"

@@ -103,13 +103,29 @@ def fit_model(
     Campbell, Lo and MacKinlay (1997), sec. 4.4; MacKinlay (1997); Brown and
     Warner (1980, 1985); Scholes and Williams (1977); Dimson (1979); Fama and
     French (1993, 2015); Carhart (1997).
+
+    Examples
+    --------
+    >>> from research_lib import fit_model
+    >>> from research_lib.examples import example_panel
+    >>> ab = fit_model(example_panel(), "market", conventions="textbook")
+    >>> ab.param_names, ab.k, int(ab.n_est[0])
+    (('alpha', 'beta'), 2, 240)
     """
     conv = get_conventions(conventions)
     return get_model(model).fit(panel, conv)
 
 
 def dimson_beta(result: AbnormalReturns) -> np.ndarray:
-    """(N,) Dimson (1979) beta: the sum of the slopes on lagged, current and leading market returns."""
+    """(N,) Dimson (1979) beta: the sum of the slopes on lagged, current and leading market returns.
+
+    Examples
+    --------
+    >>> from research_lib.examples import example_abnormal_returns
+    >>> from research_lib.models import dimson_beta
+    >>> [round(float(b), 2) for b in dimson_beta(example_abnormal_returns("dimson"))]
+    [0.74, 0.97, 0.82, 0.92, 1.49]
+    """
     if result.model != "dimson":
         raise InvalidRequestError(f"dimson_beta needs a Dimson fit, got model {result.model!r}")
     return result.params[:, 1:].sum(axis=1)
@@ -121,6 +137,13 @@ def market_beta(result: AbnormalReturns) -> np.ndarray | None:
     Market-model and Scholes-Williams beta, the ``mkt_rf`` slope of factor
     models, the Dimson sum of slopes, 1 for market-adjusted returns; None for
     the constant-mean model or a model that is not registered.
+
+    Examples
+    --------
+    >>> from research_lib.examples import example_abnormal_returns
+    >>> from research_lib.models import market_beta
+    >>> [round(float(b), 2) for b in market_beta(example_abnormal_returns())]
+    [0.86, 0.85, 1.11, 0.91, 1.58]
     """
     if result.model not in REGISTRY:
         return None
@@ -137,6 +160,16 @@ def fit_event_ols(panel: EventPanel, i: int, model: str = "market") -> Regressio
     Returns
     -------
     statsmodels.regression.linear_model.RegressionResultsWrapper
+
+    Examples
+    --------
+    Event 0 fitted by statsmodels, the oracle the batched fit is tested against:
+
+    >>> from research_lib.examples import example_abnormal_returns, example_panel
+    >>> from research_lib.models import fit_event_ols
+    >>> ols = fit_event_ols(example_panel(), 0, "market")
+    >>> round(float(ols.params.iloc[1]), 6) == round(float(example_abnormal_returns().params[0, 1]), 6)
+    True
     """
     import statsmodels.api as sm
 

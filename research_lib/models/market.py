@@ -19,20 +19,55 @@ from research_lib.models.registry import Layout, Model, prediction_variance, reg
 
 
 class MarketModel(Model):
-    """R_it = alpha_i + beta_i R_mt + e_it, by OLS on each event's complete cases.
+    r"""R_it = alpha_i + beta_i R_mt + e_it, by OLS on each event's complete cases.
 
     Notes
     -----
-    b_i = sum (x - xbar)(y - ybar) / sum (x - xbar)^2 and a_i = ybar - b_i xbar,
-    (X'X)^-1 = [[1/M + xbar^2/Sxx, -xbar/Sxx], [-xbar/Sxx, 1/Sxx]], so
-    Var(AR_it) = s_i^2 [1 + 1/M_i + (R_mt - mean R_m)^2 / Sxx] (CLM eq. 4.4.9-4.4.10).
-    With ``market_moments="full_window"`` (estudy2) the mean and Sxx in that
-    term come from every market return of the window.  Solved from sums over
-    (N, L1) arrays, identical to the general batched OLS (tested).
+    On the :math:`M_i` complete estimation days, with
+    :math:`S_{xx} = \sum_t (R_{mt} - \bar R_m)^2`,
+
+    .. math::
+
+        \hat\beta_i = \frac{\sum_t (R_{mt} - \bar R_m)(R_{it} - \bar R_i)}{S_{xx}}, \qquad
+        \hat\alpha_i = \bar R_i - \hat\beta_i \bar R_m,
+
+        AR_{it} = R_{it} - \hat\alpha_i - \hat\beta_i R_{mt}.
+
+    The prediction-error variances of the abnormal returns and of their sum
+    over an :math:`L`-day window (CLM eq. 4.4.9-4.4.14) include the estimation
+    error of :math:`\hat\alpha_i, \hat\beta_i`:
+
+    .. math::
+
+        \operatorname{Var}(AR_{it}) = s_i^2 \left[ 1 + \frac{1}{M_i}
+        + \frac{(R_{mt} - \bar R_m)^2}{S_{xx}} \right],
+
+        \operatorname{Var}(CAR_i) = s_i^2 \left[ L + \frac{L^2}{M_i}
+        + \frac{\left(\sum_{t \in W} (R_{mt} - \bar R_m)\right)^2}{S_{xx}} \right],
+
+    with :math:`s_i^2` the residual variance (divisor :math:`M_i - 2` by default,
+    ``Conventions.resid_ddof``).  In matrix form
+    :math:`(X'X)^{-1} = \begin{pmatrix} 1/M + \bar R_m^2/S_{xx} & -\bar R_m/S_{xx} \\ -\bar R_m/S_{xx} & 1/S_{xx} \end{pmatrix}`.
+    With ``market_moments="full_window"`` (estudy2) the mean and :math:`S_{xx}`
+    in that term come from every market return of the window.  Solved from sums
+    over (N, L1) arrays, identical to the general batched OLS (tested).
 
     References
     ----------
-    Campbell, Lo and MacKinlay (1997), sec. 4.3-4.4; MacKinlay (1997).
+    .. [1] Campbell, J. Y., Lo, A. W. and MacKinlay, A. C. (1997). The Econometrics
+       of Financial Markets, Princeton University Press, sec. 4.3-4.4.
+    .. [2] MacKinlay, A. C. (1997). Event studies in economics and finance. Journal
+       of Economic Literature 35, 13-39.
+
+    Examples
+    --------
+    >>> from research_lib import fit_model
+    >>> from research_lib.examples import BETAS, example_panel
+    >>> ab = fit_model(example_panel(), "market")
+    >>> [round(float(b), 2) for b in ab.params[:, 1]]  # the true betas are BETAS
+    [0.86, 0.85, 1.11, 0.91, 1.58]
+    >>> list(BETAS.values())
+    [0.8, 1.0, 1.2, 0.9, 1.5]
     """
 
     name = "market"

@@ -52,12 +52,17 @@ class Layout:
 
     Attributes
     ----------
-    x_names : names of the panel's regressor columns, in order.
-    bench_offsets : session offset of each benchmark column (-1 = the previous
+    x_names
+        names of the panel's regressor columns, in order.
+    bench_offsets
+        session offset of each benchmark column (-1 = the previous
         session's benchmark return); empty when the model uses no benchmark.
-    factor_cols : factor columns (besides ``rf``), empty when none.
-    evt_required : per column, whether the event-window value is needed (for the AR).
-    k : number of estimated parameters (``min_estimation`` must be at least k + 2).
+    factor_cols
+        factor columns (besides ``rf``), empty when none.
+    evt_required
+        per column, whether the event-window value is needed (for the AR).
+    k
+        number of estimated parameters (``min_estimation`` must be at least k + 2).
     """
 
     x_names: tuple[str, ...]
@@ -84,12 +89,26 @@ class Model:
 
     Attributes
     ----------
-    name : the option string (``model="..."``).
-    description : one line for help texts.
-    factor_files : factor files of :mod:`research_lib.data.factors` the model
+    name
+        the option string (``model="..."``).
+    description
+        one line for help texts.
+    factor_files
+        factor files of :mod:`research_lib.data.factors` the model
         needs (empty for models without factors).
-    ols : True when the fit is OLS of y on (1, regressors), so that
+    ols
+        True when the fit is OLS of y on (1, regressors), so that
         :func:`research_lib.models.fit_event_ols` reproduces it.
+
+    Examples
+    --------
+    A model is registered once and then selected by name everywhere
+    (``event_study(..., model=...)``, ``--model`` on the command line):
+
+    >>> from research_lib import get_model
+    >>> m = get_model("scholes_williams")
+    >>> m.name, m.param_names(("mkt_lag1", "mkt", "mkt_lead1"))
+    ('scholes_williams', ('alpha', 'beta'))
     """
 
     name: str = ""
@@ -169,6 +188,23 @@ def register(model: Model, *, replace: bool = False) -> Model:
     InvalidRequestError
         If the name is empty, not an identifier, or taken (pass ``replace=True``
         to overwrite on purpose).
+
+    Examples
+    --------
+    A variant of a shipped model under its own name (removed again at the end):
+
+    >>> from research_lib import fit_model, register
+    >>> from research_lib.examples import example_panel
+    >>> from research_lib.models.market import MarketModel
+    >>> from research_lib.models.registry import unregister
+    >>> class MyMarket(MarketModel):
+    ...     name = "my_market"
+    ...     description = "the market model under another name"
+    >>> _ = register(MyMarket())
+    >>> ab = fit_model(example_panel(), "my_market")
+    >>> ab.model
+    'my_market'
+    >>> unregister("my_market")
     """
     if not isinstance(model, Model):
         raise InvalidRequestError(f"register needs a Model instance, got {type(model).__name__}; subclass Model")
@@ -187,7 +223,15 @@ def unregister(name: str) -> None:
 
 
 def get_model(name: str | Model) -> Model:
-    """The registered model called ``name`` (a :class:`Model` passes through)."""
+    """The registered model called ``name`` (a :class:`Model` passes through).
+
+    Examples
+    --------
+    >>> from research_lib import get_model
+    >>> m = get_model("market")
+    >>> m.name, m.ols
+    ('market', True)
+    """
     if isinstance(name, Model):
         return name
     try:
@@ -197,7 +241,14 @@ def get_model(name: str | Model) -> Model:
 
 
 def model_names() -> tuple[str, ...]:
-    """Names of the registered models, in registration order."""
+    """Names of the registered models, in registration order.
+
+    Examples
+    --------
+    >>> from research_lib import model_names
+    >>> {"market", "constant_mean", "scholes_williams", "dimson"} <= set(model_names())
+    True
+    """
     return tuple(REGISTRY)
 
 
@@ -227,12 +278,26 @@ FACTOR_MODELS: Mapping[str, str] = _FactorModels()
 
 
 def factor_files() -> dict[str, tuple[str, ...]]:
-    """Factor model name -> the factor files it needs (for :func:`research_lib.data.load_factors`)."""
+    """Factor model name -> the factor files it needs (for :func:`research_lib.data.load_factors`).
+
+    Examples
+    --------
+    >>> from research_lib.models import factor_files
+    >>> sorted(factor_files())
+    ['carhart4', 'ff3', 'ff5']
+    """
     return {n: m.factor_files for n, m in REGISTRY.items() if m.factor_files}
 
 
 def benchmark_only_models() -> tuple[str, ...]:
-    """Models whose regressors are at most the same-session benchmark return (what the simulator can fit)."""
+    """Models whose regressors are at most the same-session benchmark return (what the simulator can fit).
+
+    Examples
+    --------
+    >>> from research_lib.models import benchmark_only_models
+    >>> "market" in benchmark_only_models()
+    True
+    """
     out = []
     for n, m in REGISTRY.items():
         lay = m.layout()

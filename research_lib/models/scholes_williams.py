@@ -13,60 +13,84 @@ _NAMES = ["mkt_lag1", "mkt", "mkt_lead1"]
 
 
 class ScholesWilliams(Model):
-    """b_SW = (b_-1 + b_0 + b_+1) / (1 + 2 rho_m), a_SW = mean R - b_SW mean R_m.
+    r"""b_SW = (b_-1 + b_0 + b_+1) / (1 + 2 rho_m), a_SW = mean R - b_SW mean R_m.
 
     Notes
     -----
-    **Estimator** (Scholes and Williams 1977, eq. 14).  On the M complete cases
-    of R_t, R_m,t-1, R_m,t, R_m,t+1, b_j (j = -1, 0, +1) is the slope of the
-    simple regression of R_t on R_m,t+j and rho_m the sample correlation of
-    R_m,t with R_m,t-1.  AR_t = R_t - a_SW - b_SW R_mt; s^2 = sum of squared
-    estimation residuals / (M - 2) (per ``resid_ddof``).  Only R_mt is needed in
-    the event window.  By default the lag and lead are estimation-window
-    returns only (``WindowSpec(lead_lag="trim")``): the first and the last
-    estimation day drop out, because the lag of the first day and the lead of
-    the last day lie outside the window (the lead of day -11 would be the
-    event-window return of day -10).
+    **Estimator** (Scholes and Williams 1977, eq. 14).  On the :math:`M` complete
+    cases of :math:`R_t, R_{m,t-1}, R_{m,t}, R_{m,t+1}`, :math:`b_j` (:math:`j = -1, 0, +1`)
+    is the slope of the simple regression of :math:`R_t` on :math:`R_{m,t+j}` and
+    :math:`\rho_m` the sample correlation of :math:`R_{m,t}` with :math:`R_{m,t-1}`:
+
+    .. math::
+
+        b_{SW} = \frac{b_{-1} + b_0 + b_{+1}}{1 + 2\rho_m}, \qquad
+        a_{SW} = \bar R - b_{SW} \bar R_m,
+
+        AR_t = R_t - a_{SW} - b_{SW} R_{mt}.
+
+    :math:`s^2` is the sum of squared estimation residuals over :math:`M - 2`
+    (per ``resid_ddof``).  Only :math:`R_{mt}` is needed in the event window.  By
+    default the lag and lead are estimation-window returns only
+    (``WindowSpec(lead_lag="trim")``): the first and the last estimation day drop
+    out, because the lag of the first day and the lead of the last day lie
+    outside the window (the lead of day -11 would be the event-window return of
+    day -10).
 
     **Estimation-error term** (derived here; exact conditional on the market
-    returns).  Write x_j,t = R_m,t+j, centred on the sample: x~_j,t = x_j,t -
-    mean x_j, and S_jk = sum_t x~_j,t x~_k,t.  With R_t = a + b R_mt + e_t and
-    e_t i.i.d. (0, sigma^2) independent of the market returns,
+    returns).  Write :math:`x_{j,t} = R_{m,t+j}`, centred on the sample
+    :math:`\tilde x_{j,t} = x_{j,t} - \bar x_j`, and :math:`S_{jk} = \sum_t \tilde x_{j,t} \tilde x_{k,t}`.
+    With :math:`R_t = a + b R_{mt} + e_t` and :math:`e_t` i.i.d. :math:`(0, \sigma^2)`
+    independent of the market returns,
+    :math:`b_j = b S_{j0}/S_{jj} + \sum_t w_{j,t} e_t` with :math:`w_{j,t} = \tilde x_{j,t}/S_{jj}`;
+    :math:`\rho_m` depends on the market returns alone, so conditional on them
+    :math:`b_{SW} = b c + \sum_t W_t e_t` with :math:`W_t = \sum_j w_{j,t} / (1 + 2\rho_m)`
+    and :math:`c = \sum_j (S_{j0}/S_{jj}) / (1 + 2\rho_m)`: :math:`b_{SW}` is linear in
+    the errors and no delta-method approximation is needed.  Hence
 
-        b_j = b S_j0 / S_jj + sum_t w_j,t e_t,   w_j,t = x~_j,t / S_jj,
+    .. math::
 
-    and rho_m is a function of the market returns alone, so conditional on them
-    b_SW = b c + sum_t W_t e_t with W_t = sum_j w_j,t / (1 + 2 rho_m) and the
-    constant c = sum_j (S_j0 / S_jj) / (1 + 2 rho_m): b_SW is linear in the
-    errors and no delta-method approximation is needed.  Hence
+        \operatorname{Var}(b_{SW}) = \sigma^2 Q, \qquad
+        Q = \sum_t W_t^2 = \frac{\sum_{j,k} S_{jk} / (S_{jj} S_{kk})}{(1 + 2\rho_m)^2},
 
-        Var(b_SW) = sigma^2 Q,   Q = sum_t W_t^2 = [sum_jk S_jk / (S_jj S_kk)] / (1 + 2 rho_m)^2,
+    and, since :math:`\sum_t W_t = 0`, :math:`\operatorname{Cov}(\bar e, b_{SW}) = 0`.  An
+    event-window AR is :math:`AR^*_t = e^*_t - \bar e - (b_{SW} - bc)(R^*_{mt} - \bar R_m) - b(c-1)(R^*_{mt} - \bar R_m)`;
+    the last term is a conditional bias (:math:`c - 1` is of order :math:`1/M` for a
+    market without autocorrelation), not a variance.  So
 
-    and, since sum_t W_t = 0, Cov(mean e, b_SW) = 0.  An event-window AR is
-    AR*_t = e*_t - mean e - (b_SW - b c)(R*_mt - mean R_m) - b (c - 1)(R*_mt -
-    mean R_m); the last term is a conditional bias (c - 1 is of order 1/M for
-    a market without autocorrelation), not a variance.  So
+    .. math::
 
-        Var(AR*_t) = sigma^2 [1 + 1/M + Q (R*_mt - mean R_m)^2],
-        Cov(AR*_t, AR*_s) = sigma^2 [1/M + Q (R*_mt - mean R_m)(R*_ms - mean R_m)],
-        Var(CAR) = sigma^2 [L + L^2 / M + Q (sum_t (R*_mt - mean R_m))^2],
+        \operatorname{Var}(AR^*_t) &= \sigma^2 \left[ 1 + \frac1M + Q (R^*_{mt} - \bar R_m)^2 \right], \\
+        \operatorname{Cov}(AR^*_t, AR^*_s) &= \sigma^2 \left[ \frac1M + Q (R^*_{mt} - \bar R_m)(R^*_{ms} - \bar R_m) \right], \\
+        \operatorname{Var}(CAR) &= \sigma^2 \left[ L + \frac{L^2}{M} + Q \Big( \sum_{t} (R^*_{mt} - \bar R_m) \Big)^2 \right],
 
-    the market-model formulas (CLM 1997, eq. 4.4.9-4.4.14) with 1/Sxx replaced
-    by Q (Q is about 3/S_00 when rho_m is near 0: three slopes, each as noisy as
-    the OLS one).  ``xtx_inv`` holds A = [[1/M + mean^2 Q, -mean Q],
-    [-mean Q, Q]] so that [1, x] A [1, x]' = 1/M + (x - mean)^2 Q and
+    the market-model formulas (CLM 1997, eq. 4.4.9-4.4.14) with :math:`1/S_{xx}`
+    replaced by :math:`Q` (:math:`Q \approx 3/S_{00}` when :math:`\rho_m` is near 0:
+    three slopes, each as noisy as the OLS one).  ``xtx_inv`` holds
+    :math:`A = \begin{pmatrix} 1/M + \bar R_m^2 Q & -\bar R_m Q \\ -\bar R_m Q & Q \end{pmatrix}`
+    so that :math:`(1, x) A (1, x)' = 1/M + (x - \bar R_m)^2 Q`, and
     :meth:`AbnormalReturns.car` and the standardised tests use it;
-    ``forecast_error=False`` drops the term as for every model.  Because b_SW
-    is not the least-squares slope, E[sum of squared residuals] is about
-    sigma^2 (M - 3 + S_00 Q), roughly sigma^2 M, so s^2 with M - 2 (the usual
-    choice, kept) is high by about 2/M (0.9% at M = 240, seen in the Monte Carlo).  A seeded Monte
+    ``forecast_error=False`` drops the term as for every model.  Because
+    :math:`b_{SW}` is not the least-squares slope, the expected sum of squared
+    residuals is about :math:`\sigma^2 (M - 3 + S_{00} Q) \approx \sigma^2 M`, so
+    :math:`s^2` with :math:`M - 2` (the usual choice, kept) is high by about
+    :math:`2/M` (0.9% at :math:`M = 240`, seen in the Monte Carlo).  A seeded Monte
     Carlo in ``tests/test_models_registry.py`` checks Var(CAR) at L = 1, 11, 21.
 
     References
     ----------
-    Scholes, M. and Williams, J. (1977), "Estimating betas from nonsynchronous
-    data", *Journal of Financial Economics* 5(3), 309-327.  Campbell, Lo and
-    MacKinlay (1997), *The Econometrics of Financial Markets*, sec. 4.4.
+    .. [1] Scholes, M. and Williams, J. (1977). Estimating betas from nonsynchronous
+       data. Journal of Financial Economics 5(3), 309-327.
+    .. [2] Campbell, J. Y., Lo, A. W. and MacKinlay, A. C. (1997). The Econometrics
+       of Financial Markets, Princeton University Press, sec. 4.4.
+
+    Examples
+    --------
+    >>> from research_lib import fit_model
+    >>> from research_lib.examples import example_panel
+    >>> ab = fit_model(example_panel("scholes_williams"), "scholes_williams")
+    >>> ab.model, ab.param_names, ab.params.shape
+    ('scholes_williams', ('alpha', 'beta'), (5, 2))
     """
 
     name = "scholes_williams"

@@ -145,13 +145,18 @@ class NotebookUse:
     section: str  # the heading the calling cell sits under
 
 
-def notebook_uses(folder: Path, names: Sequence[str]) -> dict[str, list[NotebookUse]]:
+def notebook_uses(folder: Path, names: Sequence[str], quoted: Sequence[str] = ()) -> dict[str, list[NotebookUse]]:
     """Where each of ``names`` is called (``name(``) in the notebooks of ``folder``, by section.
+
+    ``quoted`` names count where they appear as a string literal (``"bmp"``, ``'market'``): the
+    notebooks select tests and models by name (``tests=["bmp"]``, ``model="market"``), so the
+    API page of a statistic or a model links to the sections that use it.
 
     The API pages link to these sections, so a reader of a statistic's formula finds the
     notebook that applies it.
     """
     calls = {n: re.compile(rf"(?<![\w.]){re.escape(n)}\(") for n in names}
+    calls.update({n: re.compile(rf"[\"']{re.escape(n)}[\"']") for n in quoted})
     out: dict[str, list[NotebookUse]] = {}
     for path in numbered_notebooks(folder) if folder.is_dir() else []:
         nb = json.loads(path.read_text(encoding="utf-8"))

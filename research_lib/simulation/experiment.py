@@ -102,12 +102,18 @@ class ReturnUniverse:
 
     Attributes
     ----------
-    dates : (G,) datetime64[ns] sessions.
-    returns : (G, K) security returns, NaN where missing (before a listing, gaps).
-    market : (G,) market returns, NaN where missing.
-    symbols : the K security names.
-    market_symbol : name of the market index.
-    description : one line saying where the returns come from.
+    dates
+        (G,) datetime64[ns] sessions.
+    returns
+        (G, K) security returns, NaN where missing (before a listing, gaps).
+    market
+        (G,) market returns, NaN where missing.
+    symbols
+        the K security names.
+    market_symbol
+        name of the market index.
+    description
+        one line saying where the returns come from.
     """
 
     dates: np.ndarray
@@ -156,13 +162,18 @@ class SyntheticMarket:
 
     Attributes
     ----------
-    alpha, beta, sigma : intercept, slope and residual SD (daily, in decimals), a
+    alpha, beta, sigma
+        intercept, slope and residual SD (daily, in decimals), a
         number for every security or an array of length K.
-    market_mean, market_sd : mean and SD of the market return R_mt.
-    distribution : ``"normal"`` or ``"t"`` (Student t with ``df`` degrees of
+    market_mean, market_sd
+        mean and SD of the market return R_mt.
+    distribution
+        ``"normal"`` or ``"t"`` (Student t with ``df`` degrees of
         freedom scaled to unit variance; df > 2) for the market and residual shocks.
-    df : degrees of freedom of the t distribution.
-    common_factor : rho in e_kt = sqrt(rho) f_t + sqrt(1 - rho) u_kt with f_t a
+    df
+        degrees of freedom of the t distribution.
+    common_factor
+        rho in e_kt = sqrt(rho) f_t + sqrt(1 - rho) u_kt with f_t a
         common non-market shock: residuals of two securities have correlation rho
         on the same date (0 = independent residuals).
 
@@ -251,11 +262,15 @@ def snapshot_universe(
 
     Parameters
     ----------
-    symbols, market : Yahoo-style symbols.
-    start, end : first and last price date used (inclusive), e.g. ``end="2025-02-21"``
+    symbols, market
+        Yahoo-style symbols.
+    start, end
+        first and last price date used (inclusive), e.g. ``end="2025-02-21"``
         to keep every pseudo-event window before an actual event.
-    returns : ``"simple"`` or ``"log"``.
-    snapshot, offline : override ``RESEARCH_LIB_SNAPSHOT`` / ``RESEARCH_LIB_OFFLINE``.
+    returns
+        ``"simple"`` or ``"log"``.
+    snapshot, offline
+        override ``RESEARCH_LIB_SNAPSHOT`` / ``RESEARCH_LIB_OFFLINE``.
     """
     from research_lib.data import load_prices
     from research_lib.engine.returns import align_benchmark, compute_returns
@@ -401,11 +416,16 @@ def plant_abnormal_returns(
 
     Parameters
     ----------
-    ab : fitted abnormal returns of the pseudo-events.
-    size : abnormal return d (decimal); d / L is added on each of the L days of ``window``.
-    window : event days (tau, inclusive) that receive the abnormal return and the extra variance.
-    variance_factor : c >= 1; the AR's standard deviation on those days becomes c times s_i.
-    noise : (N, L2) standard normal draws for the extra variance (pass the same
+    ab
+        fitted abnormal returns of the pseudo-events.
+    size
+        abnormal return d (decimal); d / L is added on each of the L days of ``window``.
+    window
+        event days (tau, inclusive) that receive the abnormal return and the extra variance.
+    variance_factor
+        c >= 1; the AR's standard deviation on those days becomes c times s_i.
+    noise
+        (N, L2) standard normal draws for the extra variance (pass the same
         draws for every size to get smooth power curves); required when c > 1.
 
     Returns
@@ -480,11 +500,15 @@ class PerSampleTests:
 
     Parameters
     ----------
-    ab : abnormal returns of S x N events, sample-major rows (row s N + n), complete
+    ab
+        abnormal returns of S x N events, sample-major rows (row s N + n), complete
         windows (no missing values); the ARs may later be replaced by planted ones.
-    n_samples : S.
-    window : CAR window (tau, inclusive).
-    kolari_pynnonen : compute the Kolari-Pynnönen r of each sample for the
+    n_samples
+        S.
+    window
+        CAR window (tau, inclusive).
+    kolari_pynnonen
+        compute the Kolari-Pynnönen r of each sample for the
         CAR window (needed by ``patell_kp`` and ``bmp_kp``).
 
     Notes
@@ -657,17 +681,28 @@ class SimulationDesign:
 
     Attributes
     ----------
-    n_events : N events per sample.
-    n_samples : S samples.
-    spec : estimation and event windows (default: Brown and Warner 1985, -244..-6 and -5..+5).
-    car_window : window of the tested CAR (tau, inclusive).
-    ar_sizes : abnormal returns d to plant (decimals; 0 = the null), one simulation pass each.
-    ar_window : days that receive d (d / L each) and the extra variance; default ``car_window``.
-    variance_factor : c >= 1, event-window AR standard deviation = c s_i on ``ar_window`` days.
-    clustered : all N events of a sample on one date (N distinct securities).
-    model : ``"market"``, ``"market_adjusted"`` or ``"constant_mean"``.
-    tests : test names (default: the battery for N >= 3, the single-firm tests for N = 1).
-    seed : seed of the draws (events and extra variance).
+    n_events
+        N events per sample.
+    n_samples
+        S samples.
+    spec
+        estimation and event windows (default: Brown and Warner 1985, -244..-6 and -5..+5).
+    car_window
+        window of the tested CAR (tau, inclusive).
+    ar_sizes
+        abnormal returns d to plant (decimals; 0 = the null), one simulation pass each.
+    ar_window
+        days that receive d (d / L each) and the extra variance; default ``car_window``.
+    variance_factor
+        c >= 1, event-window AR standard deviation = c s_i on ``ar_window`` days.
+    clustered
+        all N events of a sample on one date (N distinct securities).
+    model
+        ``"market"``, ``"market_adjusted"`` or ``"constant_mean"``.
+    tests
+        test names (default: the battery for N >= 3, the single-firm tests for N = 1).
+    seed
+        seed of the draws (events and extra variance).
     """
 
     n_events: int = 50
@@ -709,15 +744,23 @@ class SimulationResult:
 
     Attributes
     ----------
-    design : the :class:`SimulationDesign`.
-    universe : description of the return universe.
-    tests : test names (columns of the arrays).
-    ar_sizes : (A,) planted abnormal returns.
-    stats, pvalues, pvalues_upper : (A, S, T) statistics, two-sided and upper
+    design
+        the :class:`SimulationDesign`.
+    universe
+        description of the return universe.
+    tests
+        test names (columns of the arrays).
+    ar_sizes
+        (A,) planted abnormal returns.
+    stats, pvalues, pvalues_upper
+        (A, S, T) statistics, two-sided and upper
         one-sided p-values of every test in every sample.
-    caar : (A, S) mean CAR of each sample (over the CAR window).
-    mean_cross_correlation : (S,) Kolari-Pynnönen r of each sample (0 if not computed).
-    seconds : wall time of the simulation.
+    caar
+        (A, S) mean CAR of each sample (over the CAR window).
+    mean_cross_correlation
+        (S,) Kolari-Pynnönen r of each sample (0 if not computed).
+    seconds
+        wall time of the simulation.
     """
 
     design: SimulationDesign
@@ -869,9 +912,12 @@ def simulate(universe: ReturnUniverse, design: SimulationDesign, conventions: Co
 
     Parameters
     ----------
-    universe : returns to draw pseudo-events from (:func:`snapshot_universe`, :meth:`SyntheticMarket.draw`).
-    design : samples, events, windows, planted effects and tests.
-    conventions : convention set of the fit (default textbook).
+    universe
+        returns to draw pseudo-events from (:func:`snapshot_universe`, :meth:`SyntheticMarket.draw`).
+    design
+        samples, events, windows, planted effects and tests.
+    conventions
+        convention set of the fit (default textbook).
 
     Returns
     -------
