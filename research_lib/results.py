@@ -208,8 +208,9 @@ class EventStudyResult:
             "beta": [None] * n if beta is None else _nums(beta), "sigma": _nums(ev["sigma"]),
         }
         tau_s = [str(t) for t in tau]
-        ar = np.asarray(ab.ar, dtype=float)
-        ar_rows = [_nums(ar[i]) for i in range(n)]
+        ar = np.asarray(ab.ar, dtype=float).astype(object)  # Python floats, then None where not finite
+        ar[~np.isfinite(np.asarray(ab.ar, dtype=float))] = None
+        ar_rows = ar.tolist()
         return [
             {**{c: v[i] for c, v in cols.items()},
              "params": {name: v[i] for name, v in params.items()},
@@ -296,7 +297,11 @@ def _num(x: Any) -> float | None:
 
 def _nums(values: Any) -> list[float | None]:
     """:func:`_num` of a whole column at once: Python floats, None where not finite."""
-    arr = pd.to_numeric(pd.Series(np.asarray(values).ravel()), errors="coerce").to_numpy(dtype=float)
+    arr = np.asarray(values)
+    if arr.dtype.kind in "fiub":
+        arr = arr.astype(float).ravel()
+    else:  # object columns: anything that is not a number becomes None, as _num does
+        arr = pd.to_numeric(pd.Series(arr.ravel()), errors="coerce").to_numpy(dtype=float)
     out: list[float | None] = arr.tolist()
     for i in np.flatnonzero(~np.isfinite(arr)).tolist():
         out[i] = None
