@@ -156,10 +156,29 @@ def write_text_atomic(path: PathLike, text: str, *, inputs: Iterable[PathLike] =
     return write_bytes_atomic(path, text.encode("utf-8"), inputs=inputs, mkdir=mkdir)
 
 
+def dumps_json(obj: Any, indent: int = 2) -> bytes:
+    """``obj`` as UTF-8 JSON bytes ending in a newline: orjson for the usual two-space layout, else :mod:`json`.
+
+    orjson (about 20x faster than :func:`json.dumps` on a results document) writes the same layout as
+    ``json.dumps(obj, indent=2)`` -- same key order, two-space indent, ``"key": value`` -- except that
+    non-ASCII text is written as UTF-8 rather than ``\\u`` escapes and a non-finite float becomes
+    ``null`` (strict JSON; the results documents hold None there already).  numpy scalars and
+    arrays and non-string keys are accepted.
+    """
+    if indent == 2:
+        import orjson  # a dependency; imported here so that importing the writer stays cheap
+
+        opts = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+        return orjson.dumps(obj, option=opts)
+    return (json.dumps(obj, indent=indent) + "\n").encode("utf-8")
+
+
 def write_json(path: PathLike, obj: Any, *, inputs: Iterable[PathLike] = (), indent: int = 2) -> Path:
-    """Serialise ``obj`` first (a serialisation error leaves the target untouched), then write it atomically."""
-    text = json.dumps(obj, indent=indent) + "\n"
-    return write_text_atomic(path, text, inputs=inputs)
+    """Serialise ``obj`` first (a serialisation error leaves the target untouched), then write it atomically.
+
+    The bytes come from :func:`dumps_json` (orjson for ``indent=2``).
+    """
+    return write_bytes_atomic(path, dumps_json(obj, indent), inputs=inputs)
 
 
 def clean_stale_temporaries(folder: PathLike, older_than: float = 3600.0) -> list[Path]:
@@ -198,4 +217,4 @@ def _fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-__all__ = ["clean_stale_temporaries", "resolve_target", "write_bytes_atomic", "write_json", "write_text_atomic"]
+__all__ = ["clean_stale_temporaries", "dumps_json", "resolve_target", "write_bytes_atomic", "write_json", "write_text_atomic"]

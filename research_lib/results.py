@@ -196,19 +196,7 @@ class EventStudyResult:
         """The JSON layout of ``research-lib study --json``."""
         ab = self.abnormal
         tau = [int(t) for t in ab.panel.tau_evt]
-        events = []
-        for i, row in enumerate(self.events.to_dict("records")):
-            car = {}
-            for w in self.parameters.car_windows:
-                k = _wkey(w)
-                car[k] = {m: _num(row[f"{m}[{k}]"]) for m in ("car", "se", "t", "p")}
-            events.append({
-                "event_id": str(row["event_id"]), "symbol": str(row["symbol"]), "benchmark": str(row["benchmark"]),
-                "event_date": pd.Timestamp(row["day0"]).strftime("%Y-%m-%d"), "n_estimation": int(row["n_est"]),
-                "alpha": _num(row.get("alpha")), "beta": _num(self._market_beta(i)), "sigma": _num(row["sigma"]),
-                "params": {name: _num(row[name]) for name in ab.param_names},
-                "ar": {str(t): _num(ab.ar[i, j]) for j, t in enumerate(tau)}, "car": car,
-            })
+        events = self._json_events(tau)
         aar = np.nanmean(ab.ar, axis=0)
         caar = {}
         for w in self.parameters.car_windows:
@@ -219,8 +207,7 @@ class EventStudyResult:
         bh = self.bhar_frame()
         bhar = {"expected_return": self.spec.bhar_benchmark if self.spec is not None else "model",
                 "note": self.bhar_note(),
-                "events": None if bh is None else {str(e): {str(k).strip("[]"): _num(v) for k, v in row.items()}
-                                                    for e, row in bh.iterrows()},
+                "events": None if bh is None else _bhar_events(bh),
                 "mean": None if bh is None else {k.strip("[]"): _num(bh[k].mean()) for k in bh.columns}}
         return {
             "parameters": self.parameters.as_dict(),
@@ -229,6 +216,35 @@ class EventStudyResult:
             "aggregate": {"n_events": self.n_events, "aar": {str(t): _num(a) for t, a in zip(tau, aar, strict=True)},
                           "caar": caar, "bhar": bhar},
         }
+
+    def _json_events(self, tau: list[int]) -> list[dict[str, Any]]:
+        """The per-event records of :meth:`to_json_dict`, built column by column (no per-row pandas access)."""
+        from research_lib.models.fit import market_beta
+
+        ab, ev, n = self.abnormal, self.events, len(self.events)
+        keys = [_wkey(w) for w in self.parameters.car_windows]
+        cars = {k: {m: _nums(ev[f"{m}[{k}]"]) for m in ("car", "se", "t", "p")} for k in keys}
+        params = {name: _nums(ev[name]) for name in ab.param_names}
+        beta = market_beta(ab)
+        cols = {
+            "event_id": ev["event_id"].astype(str).tolist(), "symbol": ev["symbol"].astype(str).tolist(),
+            "benchmark": ev["benchmark"].astype(str).tolist(),
+            "event_date": pd.DatetimeIndex(ev["day0"]).strftime("%Y-%m-%d").tolist(),
+            "n_estimation": np.asarray(ev["n_est"], dtype=np.int64).tolist(),
+            "alpha": _nums(ev["alpha"]) if "alpha" in ev.columns else [None] * n,
+            "beta": [None] * n if beta is None else _nums(beta), "sigma": _nums(ev["sigma"]),
+        }
+        tau_s = [str(t) for t in tau]
+        ar = np.asarray(ab.ar, dtype=float).astype(object)  # Python floats, then None where not finite
+        ar[~np.isfinite(np.asarray(ab.ar, dtype=float))] = None
+        ar_rows = ar.tolist()
+        return [
+            {**{c: v[i] for c, v in cols.items()},
+             "params": {name: v[i] for name, v in params.items()},
+             "ar": dict(zip(tau_s, ar_rows[i], strict=True)),
+             "car": {k: {m: v[i] for m, v in cars[k].items()} for k in keys}}
+            for i in range(n)
+        ]
 
     def _market_beta(self, i: int) -> float | None:
         """The market sensitivity of event i: beta (market model), the market factor's slope
@@ -304,6 +320,24 @@ def _num(x: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return v if math.isfinite(v) else None
+
+
+def _nums(values: Any) -> list[float | None]:
+    """:func:`_num` of a whole column at once: Python floats, None where not finite."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "fiub":
+        arr = arr.astype(float).ravel()
+    else:  # object columns: anything that is not a number becomes None, as _num does
+        arr = pd.to_numeric(pd.Series(arr.ravel()), errors="coerce").to_numpy(dtype=float)
+    out: list[float | None] = arr.tolist()
+    for i in np.flatnonzero(~np.isfinite(arr)).tolist():
+        out[i] = None
+    return out
+
+
+def _bhar_events(bh: pd.DataFrame) -> dict[str, dict[str, float | None]]:
+    cols = {str(k).strip("[]"): _nums(bh[k]) for k in bh.columns}
+    return {str(e): {k: v[i] for k, v in cols.items()} for i, e in enumerate(bh.index)}
 
 
 def _pct(x: object, digits: int = 2) -> str:

@@ -28,6 +28,7 @@ from research_lib.analysis.columns import with_extra_columns
 from research_lib.config import get_settings
 from research_lib.conventions import get_conventions
 from research_lib.data.user_study import needs_user_path, study_with_user_data
+from research_lib.engine.chunks import ChunkRun
 from research_lib.engine.panel import AbnormalReturns, EventPanel
 from research_lib.engine.windows import WindowSpec, anchor_events, build_panel, date_ranges
 from research_lib.errors import DataError, InvalidRequestError, NoValidEventsError
@@ -93,6 +94,9 @@ def _load_prices(
         rows.append({"symbol": sym, "source": series.source, "first": series.frame.index.min(),
                      "last": series.frame.index.max(), "sha256": series.sha256[:12], "origin": series.origin})
     return prices, pd.DataFrame(rows), failed
+
+
+_RUN_KEYS = ("chunk_size", "scheduler", "client", "workers")
 
 
 def _resolve_spec(spec: StudySpec | None, options: Mapping[str, Any]) -> StudySpec:
@@ -201,12 +205,15 @@ def event_study(
     >>> round(float(frame["car[0,0]"].mean()), 2)
     0.05
     """
+    run = ChunkRun.pop(dict(options))  # chunk_size / scheduler / client / workers: how, not what
+    options = {k: v for k, v in options.items() if k not in _RUN_KEYS}
     design = _resolve_spec(spec, options)
     events = check_events_argument(events)
     user_kw = {"data": data, "registry": registry, "portfolios": portfolios, "default_calendar": default_calendar}
     if any(v is not None for v in user_kw.values()) or needs_user_path(events, prices):
         # your own data, calendars or baskets: prepared in research_lib.data.user_study, then this function again
-        rest = {"spec": design, "prices": prices, "factors": factors, "snapshot": snapshot, "offline": offline}
+        rest = {"spec": design, "prices": prices, "factors": factors, "snapshot": snapshot, "offline": offline,
+                **run.as_options()}
         with user_frames(data, design.measure):  # the volume/OHLC of the user data, for measure="volume"/"range"
             return study_with_user_data(event_study, events, rest, **user_kw)
     table = read_events(events)
@@ -225,7 +232,7 @@ def event_study(
         from research_lib.data import load_factors
 
         factors = load_factors(FACTOR_MODELS[design.model], snapshot=_snapshot_arg(snapshot), offline=offline)
-    ab = _fit(anchored, price_map, windows, design, factors, attrition)
+    ab = _fit(anchored, price_map, windows, design, factors, attrition, run)
     if design.measure != "returns":
         ab = other_measure(ab, frames, design, attrition)
     battery = TestBattery(ab)
@@ -262,22 +269,32 @@ def _prices_for(
 
 def _fit(
     anchored: pd.DataFrame, prices: Mapping[str, pd.Series], windows: WindowSpec, design: StudySpec,
-    factors: pd.DataFrame | None, attrition: Attrition,
+    factors: pd.DataFrame | None, attrition: Attrition, run: ChunkRun | None = None,
 ) -> AbnormalReturns:
-    """Windows into arrays, the panel step's statuses into the log, and the model fitted."""
+    """Windows into arrays, the panel step's statuses into the log, and the model fitted (in chunks if asked)."""
+    chunked: AbnormalReturns | None = None
     try:
         if not len(anchored):
             raise NoValidEventsError("no event left after anchoring and loading prices")
-        panel, panel_table = build_panel(
-            anchored, prices, windows, model=design.model, factors=factors, returns=design.returns,
-            after_gap=design.after_gap, exclude_dates=design.exclude_dates, on_suspect=design.on_suspect,
-        )
+        if run is not None and run.active and (design.model in GARCH_MODELS or design.measure != "returns"):
+            raise InvalidRequestError(
+                f"chunk_size, workers and scheduler run return studies with the OLS models; model={design.model!r} "
+                f"with measure={design.measure!r} runs in one pass: drop chunk_size/workers/scheduler")
+        if run is not None and run.active:  # research_lib.engine.chunks: same floats, bounded panel memory
+            chunked, panel_table = run.fit(anchored, prices, windows, design, factors)
+        else:
+            panel, panel_table = build_panel(
+                anchored, prices, windows, model=design.model, factors=factors, returns=design.returns,
+                after_gap=design.after_gap, exclude_dates=design.exclude_dates, on_suspect=design.on_suspect,
+            )
     except NoValidEventsError as err:
         if err.attrition is not None:
             attrition.add_table(err.attrition, "panel")
         raise NoValidEventsError(f"no event could be studied ({attrition.reasons()})", attrition.table()) from None
     attrition.add_table(panel_table[panel_table["status"] != "suspect"], "panel")
     _screen_notes(panel_table, attrition)
+    if chunked is not None:
+        return chunked
     if design.model in GARCH_MODELS and design.measure == "returns":
         return _fit_garch(panel, design, attrition)
     return fit_model(panel, design.model, get_conventions(design.conventions))

@@ -112,3 +112,23 @@ def test_check_session() -> None:
 def test_date_before_calendar_is_an_event_error() -> None:
     with pytest.raises(EventError):
         check_session("1950-01-03", "BABA")
+
+
+def test_built_calendars_are_kept_on_disk_and_damaged_files_rebuilt(tmp_path, monkeypatch) -> None:
+    from research_lib.listings import calendars as cals
+
+    monkeypatch.setenv("RESEARCH_LIB_CACHE", str(tmp_path))
+    build = cals.get_calendar.__wrapped__  # past the in-process cache
+    first = build("XHKG")
+    files = list((tmp_path / "calendars").glob("XHKG-*.pickle"))
+    assert len(files) == 1
+    again = build("XHKG")  # read back from the file
+    assert again is not first and again.sessions.equals(first.sessions) and again.name == "XHKG"
+    files[0].write_bytes(b"not a pickle")
+    rebuilt = build("XHKG")
+    assert rebuilt.sessions.equals(first.sessions)
+    monkeypatch.setenv("RESEARCH_LIB_CALENDAR_CACHE", "0")
+    for f in (tmp_path / "calendars").iterdir():
+        f.unlink()
+    build("XHKG")
+    assert not list((tmp_path / "calendars").iterdir())

@@ -155,7 +155,7 @@ def test_lock_pins_every_dependency_of_pyproject() -> None:
     """A dependency added to pyproject.toml without regenerating the lock fails here (bash requirements/compile.sh)."""
     project = _pyproject()["project"]
     wanted = {_requirement_name(r) for r in project["dependencies"]}
-    for extra in ("notebooks", "dev", "docs"):
+    for extra in ("notebooks", "dev", "docs", "scale"):
         wanted |= {_requirement_name(r) for r in project["optional-dependencies"][extra]}
     pins = _lock_pins()
     assert wanted - set(pins) == set(), "regenerate requirements/lock-py311.txt (bash requirements/compile.sh)"

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from research_lib.errors import InvalidRequestError
+from research_lib.outputs import dumps_json
 
 if TYPE_CHECKING:
     from research_lib.results import EventStudyResult
@@ -282,10 +283,15 @@ def results_json(result: EventStudyResult) -> dict[str, Any]:
     tau = [int(t) for t in ab.panel.tau_evt]
     extra = user_columns(result)
     ev = result.events.reset_index(drop=True)
+    # all events' day dates at once (no per-event DatetimeIndex): text, None where NaT
+    raw = np.asarray(ab.panel.evt_dates, dtype="datetime64[ns]").reshape(len(out["events"]), len(tau))
+    text = np.datetime_as_string(raw, unit="D").astype(object)
+    text[np.isnat(raw)] = None
+    tau_s = [str(t) for t in tau]
+    cols = {c: [_jsonable(v) for v in ev[c].tolist()] for c in extra}
     for i, rec in enumerate(out["events"]):
-        dates = pd.DatetimeIndex(ab.panel.evt_dates[i])
-        rec["dates"] = {str(t): (None if pd.isna(d) else f"{d:%Y-%m-%d}") for t, d in zip(tau, dates, strict=True)}
-        rec["columns"] = {c: _jsonable(ev.at[i, c]) for c in extra}
+        rec["dates"] = dict(zip(tau_s, text[i].tolist(), strict=True))
+        rec["columns"] = {c: v[i] for c, v in cols.items()}
     att = result.attrition
     out["attrition"] = [{c: _jsonable(v) for c, v in row.items()} for row in att.to_dict("records")]
     return out
@@ -348,6 +354,6 @@ def write_outputs(
     tex = to_latex(result, tests)
     _atomic(dest / "caar.tex", lambda tmp: _write_text(tmp, tex))
     to_excel(result, dest / "results.xlsx", tests)
-    doc = json.dumps(results_json(result), indent=2)
+    doc = dumps_json(results_json(result)).decode("utf-8")  # the one JSON serialiser (orjson)
     _atomic(dest / "results.json", lambda tmp: _write_text(tmp, doc))
     return [dest / n for n in OUT_FILES]

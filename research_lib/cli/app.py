@@ -40,6 +40,18 @@ def _add_data_report(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
+def _add_scale_options(p: argparse.ArgumentParser) -> None:
+    """How a large study runs (research_lib.engine.chunks / .distributed); the numbers do not change."""
+    g = p.add_argument_group("large studies")
+    g.add_argument("--chunk-size", type=int, default=None, metavar="N",
+                   help="fit the events in chunks of N (sorted by date): memory set by N, same results")
+    where = g.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="run the chunks on a local Dask cluster of N processes (needs the 'scale' extra)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run the chunks on the Dask scheduler at ADDRESS, e.g. tcp://10.0.0.5:8786")
+
+
 def _add_study(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("study", help="run an event study from an events CSV")
     p.add_argument("events", help="CSV with event_id,symbol,benchmark and event_date or announced_at")
@@ -78,6 +90,7 @@ def _add_study(sub: argparse._SubParsersAction) -> None:
                    "placebo_permutation, lbt_bootstrap (given with --tests)")
     p.add_argument("--seed", type=int, default=0, help="seed of the resampling tests")
     p.add_argument("--json", default=None, metavar="PATH", help="write the results as JSON")
+    _add_scale_options(p)
     from research_lib.cli.user_options import add_user_options
 
     add_user_options(p)

@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from research_lib.cli.user_options import after_study, check_out, study_kwargs
 from research_lib.events.reader import check_events_path
@@ -52,6 +53,12 @@ def spec_from_args(args: argparse.Namespace) -> StudySpec:
     )
 
 
+def _scale_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """--chunk-size, --workers, --scheduler as event_study keywords (only those given)."""
+    names = {"chunk_size": "chunk_size", "workers": "workers", "scheduler": "scheduler"}
+    return {k: getattr(args, a) for k, a in names.items() if getattr(args, a, None) is not None}
+
+
 def study_from_cli(args: argparse.Namespace) -> int:
     """Handler of ``research-lib study``: print the summary, optionally write JSON."""
     inputs = _inputs(args)
@@ -61,7 +68,8 @@ def study_from_cli(args: argparse.Namespace) -> int:
     check_out(args)  # an --out folder holding other files is refused before the study runs
     spec = spec_from_args(args)
     prices = read_price_table(args.prices) if getattr(args, "prices", None) else None
-    res = event_study(path, spec, snapshot=args.snapshot, offline=args.offline, prices=prices, **study_kwargs(args))
+    res = event_study(path, spec, snapshot=args.snapshot, offline=args.offline, prices=prices, **study_kwargs(args),
+                      **_scale_kwargs(args))
     print(res.summary())
     for line in after_study(res, args):
         print(line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from research_lib.engine.chunks import ChunkRun, fit_in_chunks, merge_abnormal
 from research_lib.engine.panel import (
     AbnormalReturns,
     EventPanel,
@@ -36,4 +37,7 @@ __all__ = [
     "WindowSpec",
     "anchor_events",
     "build_panel",
+    "ChunkRun",
+    "fit_in_chunks",
+    "merge_abnormal",
 ]  # noqa: F822 (FACTOR_COLUMNS, PANEL_MODELS: module __getattr__)

@@ -642,29 +642,35 @@ def date_ranges(
     cuts prices to the union of the ranges before computing returns.  Events whose security is not in
     the registry are skipped (they are excluded when anchored).
     """
-    starts: dict[str, pd.Timestamp] = {}
-    ends: dict[str, pd.Timestamp] = {}
     margin = pd.Timedelta(days=10)
     day0 = pd.DatetimeIndex(pd.to_datetime(anchored["day0"]))
     symbols = anchored["symbol"].astype(str).to_numpy()
     benches = anchored["benchmark"].to_numpy()
-    for sym in dict.fromkeys(symbols):
+    lo = np.full(len(symbols), np.datetime64("NaT"), dtype="datetime64[ns]")
+    hi = lo.copy()
+    known = np.zeros(len(symbols), dtype=bool)
+    codes, uniques = pd.factorize(symbols)
+    for k, sym in enumerate(uniques):  # one calendar per security, all its events at once
         try:
             sess = calendar_for(sym).sessions
         except UnknownSymbolError:
             continue
-        rows = np.flatnonzero(symbols == sym)
+        rows = np.flatnonzero(codes == k)
         pos = sess.searchsorted(day0[rows])
-        lo = sess[np.clip(pos + spec.estimation[0] - lags - 3, 0, len(sess) - 1)] - margin
-        hi = sess[np.clip(pos + spec.event[1] + leads + 3, 0, len(sess) - 1)] + margin
-        for j, r in enumerate(rows):
-            for name in (sym, benches[r]):
-                if _missing(name):
-                    continue
-                key = str(name)
-                starts[key] = min(starts.get(key, lo[j]), lo[j])
-                ends[key] = max(ends.get(key, hi[j]), hi[j])
-    return {k: (starts[k], ends[k]) for k in starts}
+        lo[rows] = (sess[np.clip(pos + spec.estimation[0] - lags - 3, 0, len(sess) - 1)] - margin).to_numpy()
+        hi[rows] = (sess[np.clip(pos + spec.event[1] + leads + 3, 0, len(sess) - 1)] + margin).to_numpy()
+        known[rows] = True
+    bench_ok = np.array([not _missing(b) for b in benches], dtype=bool)
+    names = np.concatenate([symbols[known], np.asarray(benches, dtype=object)[known & bench_ok].astype(str)])
+    both = pd.DataFrame({"name": names, "lo": np.concatenate([lo[known], lo[known & bench_ok]]),
+                         "hi": np.concatenate([hi[known], hi[known & bench_ok]])})
+    # keys in first-seen order, security by security (its events in order, each security before its
+    # benchmark): the order of the per-event loop this replaces
+    order = np.concatenate([np.flatnonzero(known), np.flatnonzero(known & bench_ok)])
+    slot = np.concatenate([np.zeros(known.sum()), np.ones((known & bench_ok).sum())])
+    both = both.assign(_c=codes[order], _o=order, _s=slot).sort_values(["_c", "_o", "_s"], kind="stable")
+    agg = both.groupby("name", sort=False).agg(lo=("lo", "min"), hi=("hi", "max"))
+    return {str(k): (pd.Timestamp(a), pd.Timestamp(b)) for k, a, b in zip(agg.index, agg["lo"], agg["hi"], strict=True)}
 
 
 def _study_span(

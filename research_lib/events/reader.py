@@ -23,8 +23,12 @@ import datetime as dt
 import re
 import warnings
 import zoneinfo
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from research_lib.errors import CatalogueError, EventError, UnknownSymbolError
@@ -194,9 +198,13 @@ def _read_table(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, str, l
     _check_field_counts(path, name, len(frame.columns))
     # Line numbers as a spreadsheet shows them: the header is line 1, the first row line 2.
     labels = [f"line {i + 2}" for i in range(len(frame))]
-    keep = [i for i in range(len(frame)) if not all(_blank(v) for v in frame.iloc[i])]
+    # every cell is text here (dtype=str, no NA parsing): a blank row is one whose cells all strip to ""
+    blank = np.ones(len(frame), dtype=bool)
+    for col in frame.columns:
+        blank &= (frame[col].str.strip() == "").to_numpy()
+    keep = np.flatnonzero(~blank)
     frame = frame.iloc[keep].reset_index(drop=True)
-    return frame, name, [labels[i] for i in keep]
+    return frame, name, [labels[i] for i in keep.tolist()]
 
 
 def check_events_path(source: str | Path) -> Path:
@@ -325,65 +333,108 @@ def read_events(source: str | Path | pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         raise CatalogueError(f"{name}: no event rows; add one row per event below the header")
 
-    problems: list[str] = []
-    ids, dates, times = [], [], []
-    seen: dict[str, str] = {}
-    for i in range(len(frame)):
-        row = frame.iloc[i]
-        eid = _clean(row["event_id"])
-        where = _where(labels[i], eid)
-        ids.append(eid)
-        row_problems = _check_event_row(row, eid, seen, labels[i])
-        date, stamp = _row_dates(row, row_problems)
-        dates.append(date)
-        times.append(stamp)
-        if not row_problems and date is not None and stamp is not None:
-            _check_date_against_time(date, stamp, _clean(row["symbol"]), where, row_problems)
-        problems.extend(f"{where}: {p}" for p in row_problems)
-    _raise_collected(name, problems)
+    checked = _ColumnChecks.run(frame, labels)
+    _raise_collected(name, checked.problems)
 
     out = frame.copy()
-    out["event_id"] = ids
+    out["event_id"] = checked.ids
     for col in ("symbol", "benchmark"):
-        out[col] = [_clean(v).upper() for v in frame[col]]
-    out["event_date"] = pd.to_datetime(pd.Series(dates, dtype=object), errors="raise").astype("datetime64[ns]")
-    out["announced_at"] = pd.Series(times, dtype=object)
+        out[col] = checked.symbols[col].str.upper().to_numpy()
+    out["event_date"] = pd.to_datetime(pd.Series(checked.dates, dtype=object), errors="raise").astype("datetime64[ns]")
+    out["announced_at"] = pd.Series(checked.times, dtype=object)
     first = ["event_id", "symbol", "benchmark", "event_date", "announced_at"]
     return out[first + [c for c in out.columns if c not in first]]
 
 
-def _check_event_row(row: pd.Series, eid: str, seen: dict[str, str], label: str) -> list[str]:
-    problems = []
-    if not eid:
-        problems.append("event_id is empty; give every event a unique id")
-    elif eid in seen:
-        problems.append(f"duplicate event_id (first used on {seen[eid]}); make every event_id unique")
-    else:
-        seen[eid] = label
-    for col in ("symbol", "benchmark"):
-        msg = _check_symbol(_clean(row[col]), col)
-        if msg:
-            problems.append(msg)
-    return problems
+def _per_unique(values: pd.Series, fn: Callable[[object], Any]) -> list[Any]:
+    """``[fn(v) for v in values]`` evaluated once per distinct value (columns repeat dates and symbols)."""
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    except TypeError:  # unhashable cells: no shortcut
+        return [fn(v) for v in values]
+    done = [fn(u) for u in uniques]
+    return [done[c] for c in codes]
 
 
-def _row_dates(row: pd.Series, problems: list[str]) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    date = stamp = None
-    raw_date = row.get("event_date")
-    raw_time = row.get("announced_at")
-    if not _blank(raw_date):
+def _symbol_message(value: object, role: str) -> str | None:
+    return _check_symbol(str(value), role)
+
+
+def _parse_or_message(parse: Callable[[object], pd.Timestamp]) -> Callable[[object], tuple[Any, str | None]]:
+    def run(value: object) -> tuple[Any, str | None]:
+        if _blank(value):
+            return None, None
         try:
-            date = parse_event_date(raw_date)
+            return parse(value), None
         except ValueError as exc:
-            problems.append(str(exc))
-    if not _blank(raw_time):
-        try:
-            stamp = parse_announced_at(raw_time)
-        except ValueError as exc:
-            problems.append(str(exc))
-    if _blank(raw_date) and _blank(raw_time):
-        problems.append("neither event_date nor announced_at is given; fill in one of them")
-    return date, stamp
+            return None, str(exc)
+
+    return run
+
+
+class _ColumnChecks:
+    """The checks of :func:`read_events` done column by column; the messages are collected per row in order."""
+
+    def __init__(self, frame: pd.DataFrame, labels: list[str]) -> None:
+        n = len(frame)
+        self.labels = labels
+        self.row_problems: list[list[str]] = [[] for _ in range(n)]
+        ids = pd.Series(_per_unique(frame["event_id"], _clean), dtype=object)
+        self.ids = ids.tolist()
+        self.symbols = {c: pd.Series(_per_unique(frame[c], _clean), dtype=object) for c in ("symbol", "benchmark")}
+        blank_col = pd.Series([None] * n, dtype=object)
+        raw_date = frame["event_date"] if "event_date" in frame.columns else blank_col
+        raw_time = frame["announced_at"] if "announced_at" in frame.columns else blank_col
+        self._raw = (raw_date, raw_time)
+        self.dates: list[Any] = []
+        self.times: list[Any] = []
+        self.problems: list[str] = []
+
+    @classmethod
+    def run(cls, frame: pd.DataFrame, labels: list[str]) -> _ColumnChecks:
+        self = cls(frame, labels)
+        self._check_ids()
+        for col in ("symbol", "benchmark"):
+            self._add(_per_unique(self.symbols[col], partial(_symbol_message, role=col)))
+        self._check_dates()
+        self.problems = [
+            f"{_where(labels[i], self.ids[i])}: {p}" for i in range(len(labels)) for p in self.row_problems[i]
+        ]
+        return self
+
+    def _add(self, messages: list[str | None]) -> None:
+        for i in (k for k, m in enumerate(messages) if m):
+            self.row_problems[i].append(str(messages[i]))
+
+    def _check_ids(self) -> None:
+        ids = pd.Series(self.ids, dtype=object)
+        empty = (ids == "").to_numpy()
+        first = ~ids.duplicated(keep="first").to_numpy()
+        first_label = dict(zip(ids[first & ~empty], [self.labels[i] for i in np.flatnonzero(first & ~empty)], strict=True))
+        msgs: list[str | None] = [None] * len(ids)
+        for i in np.flatnonzero(empty):
+            msgs[i] = "event_id is empty; give every event a unique id"
+        for i in np.flatnonzero(~first & ~empty):
+            msgs[i] = f"duplicate event_id (first used on {first_label[self.ids[i]]}); make every event_id unique"
+        self._add(msgs)
+
+    def _check_dates(self) -> None:
+        raw_date, raw_time = self._raw
+        parsed_d = _per_unique(raw_date, _parse_or_message(parse_event_date))
+        parsed_t = _per_unique(raw_time, _parse_or_message(parse_announced_at))
+        self.dates = [d for d, _ in parsed_d]
+        self.times = [t for t, _ in parsed_t]
+        self._add([m for _, m in parsed_d])
+        self._add([m for _, m in parsed_t])
+        no_date = np.array(_per_unique(raw_date, _blank), dtype=bool)
+        no_time = np.array(_per_unique(raw_time, _blank), dtype=bool)
+        self._add(["neither event_date nor announced_at is given; fill in one of them" if b else None
+                   for b in no_date & no_time])
+        both = [i for i in range(len(self.ids))
+                if not self.row_problems[i] and self.dates[i] is not None and self.times[i] is not None]
+        for i in both:  # only rows that give both values, each checked against its listing's calendar
+            _check_date_against_time(self.dates[i], self.times[i], str(self.symbols["symbol"][i]),
+                                     _where(self.labels[i], self.ids[i]), self.row_problems[i])
 
 
 def _check_date_against_time(

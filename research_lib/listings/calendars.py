@@ -8,10 +8,15 @@ whole range of the snapshot data.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
+import os
+import pickle
 import warnings
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import exchange_calendars as xcals
 import pandas as pd
@@ -20,6 +25,7 @@ from research_lib.errors import EventError
 from research_lib.listings.symbols import lookup
 
 CALENDAR_START = pd.Timestamp("1970-01-01")
+logger = logging.getLogger(__name__)
 
 
 @cache
@@ -34,11 +40,63 @@ def get_calendar(code: str) -> xcals.ExchangeCalendar:
     """
     bound = xcals.calendar_utils._default_calendar_factories[code].bound_min()
     start = CALENDAR_START if bound is None else max(CALENDAR_START, pd.Timestamp(bound))
+    path = _stored_path(code, start)
+    stored = _load_stored(path, code)
+    if stored is not None:
+        return stored
     with warnings.catch_warnings():
         # exchange_calendars 4.13 uses pandas APIs that pandas 3 flags for removal in pandas 4;
         # the warnings are about its internals, not about our data.
         warnings.simplefilter("ignore", getattr(pd.errors, "Pandas4Warning", DeprecationWarning))
-        return xcals.get_calendar(code, start=start)
+        cal = xcals.get_calendar(code, start=start)
+    _store(path, cal)
+    return cal
+
+
+# A built calendar is kept on disk for the day it was built (its default end moves with today):
+# building XKRX from 1970 costs 2.5-4.7 s on a 2-core machine, reading it back about 0.07 s, so
+# each notebook kernel after the first skips the build.  Building from a later start instead
+# saves far less (XKRX from 2015 still costs 1.6-2.2 s: its lunar holidays dominate) and would
+# shorten what every caller can check.  The file is the user's own cache (RESEARCH_LIB_CACHE),
+# keyed by code, start, build day and the exchange_calendars and pandas versions; anything that
+# fails to load is rebuilt.  RESEARCH_LIB_CALENDAR_CACHE=0 turns it off.
+_CACHE_ENV = "RESEARCH_LIB_CALENDAR_CACHE"
+
+
+def _stored_path(code: str, start: pd.Timestamp) -> Path | None:
+    if os.environ.get(_CACHE_ENV, "").strip() == "0":
+        return None
+    root = os.environ.get("RESEARCH_LIB_CACHE", "").strip()
+    folder = (Path(root).expanduser() if root else Path.home() / ".cache" / "research_lib") / "calendars"
+    versions = f"xcals{xcals.__version__}-pandas{pd.__version__}"
+    return folder / f"{code}-{start:%Y%m%d}-{dt.date.today():%Y%m%d}-{versions}.pickle"
+
+
+def _load_stored(path: Path | None, code: str) -> xcals.ExchangeCalendar | None:
+    if path is None or not path.is_file():
+        return None
+    try:
+        cal = pickle.loads(path.read_bytes())  # our own file in the user's cache (see above)
+    except Exception:  # noqa: BLE001 -- a damaged or foreign file is rebuilt, whatever the error
+        logger.debug("calendar cache %s unreadable; rebuilding", path)
+        return None
+    return cal if isinstance(cal, xcals.ExchangeCalendar) and cal.name == code else None
+
+
+def _store(path: Path | None, cal: xcals.ExchangeCalendar) -> None:
+    if path is None:
+        return
+    from research_lib.outputs import write_bytes_atomic
+
+    try:
+        write_bytes_atomic(path, pickle.dumps(cal, protocol=pickle.HIGHEST_PROTOCOL), mkdir=True)
+    except (OSError, pickle.PicklingError) as exc:  # a read-only cache costs time, not correctness
+        logger.debug("calendar cache %s not written: %s", path, exc)
+        return
+    for old in path.parent.glob(f"{cal.name}-*.pickle"):  # earlier days and versions of this calendar
+        if old != path:
+            with contextlib.suppress(OSError):
+                old.unlink()
 
 
 def calendar_for(symbol: str) -> xcals.ExchangeCalendar:

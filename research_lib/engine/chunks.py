@@ -1,0 +1,232 @@
+"""A study in chunks of events: the panel and the model fit per chunk, the per-event results merged.
+
+A chunk is a run of events sorted by day 0 (so that only neighbouring chunks share calendar
+time), with the prices of its own securities cut to its own date span.  Each chunk is one
+task: :func:`fit_chunk` builds its panel and fits the normal-return model; the chunks' per-event
+arrays are then put back in the order of the unchunked run (:func:`merge_abnormal`), so every
+per-event number is the same float as in one pass (the fit of one event never looks at another).
+The same tasks run in this process (``map``) or on a Dask cluster
+(:mod:`research_lib.engine.distributed`).
+
+What each statistic needs, and what is merged here
+--------------------------------------------------
+* Per-event only (merged by concatenation, small: a few numbers per event and window):
+  CARs, their variances, SCAR/CSAR, ``sigma2``, ``n_est``, BHARs, and every test that is a
+  function of those vectors -- the cross-sectional t, Patell, BMP, CLM J1/J2, Brown-Warner,
+  skewness-corrected t, sign, generalised sign (with the per-event positive fractions),
+  Wilcoxon (ranks of the CARs), medians.
+* Sums over events per event-time day (mergeable exactly as column sums and counts): the
+  window AARs, the estimation-window AAR series of the crude-dependence and Lamb tests,
+  and the rank tests' cross-sectional day sums of the per-event rank scores.
+* Pairs of events (not a sum of chunk terms without the pair masks): the Kolari-Pynnönen
+  mean cross-correlation of estimation residuals aligned on calendar dates, which needs pairs
+  across chunk borders.
+
+This round merges the per-event arrays and hands them to the unchanged battery
+(:class:`research_lib.inference.TestBattery`), which computes the day sums and the KP pairs
+on the merged arrays.  So the panel build and the fit -- where the price alignment makes the
+large temporaries -- are bounded by the chunk size, while the merged arrays (about 8 bytes x
+(L1 + 3 L2) per event) grow with N.  Replacing the battery's day sums by the merged partial
+sums above is the next step; it needs the battery's internals (another work item).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from research_lib.conventions import get_conventions
+from research_lib.engine.panel import AbnormalReturns, EventPanel
+from research_lib.engine.windows import WindowSpec, build_panel, date_ranges
+from research_lib.errors import InvalidRequestError, NoValidEventsError
+
+__all__ = ["ChunkResult", "ChunkRun", "ChunkTask", "chunk_tasks", "fit_chunk", "fit_in_chunks", "merge_abnormal"]
+
+#: Fields of EventPanel / AbnormalReturns shared by all events (everything else has one row per event).
+_SHARED = frozenset({"tau_est", "tau_evt", "x_names", "returns_kind", "model", "param_names", "k", "conventions"})
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """One chunk: its events (anchored rows), the prices of its securities over its span, the design."""
+
+    index: int
+    events: pd.DataFrame
+    prices: Mapping[str, pd.Series]
+    windows: WindowSpec
+    design: Any  # research_lib.spec.StudySpec (not imported: spec imports the engine)
+    factors: pd.DataFrame | None
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """A fitted chunk: its abnormal returns (None if every event was excluded) and its panel log."""
+
+    index: int
+    abnormal: AbnormalReturns | None
+    panel_table: pd.DataFrame
+
+
+def check_chunk_size(chunk_size: object) -> int | None:
+    """``None`` (one pass) or a positive int, else an :class:`InvalidRequestError` with the fix."""
+    if chunk_size is None:
+        return None
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer) or int(chunk_size) < 1:
+        raise InvalidRequestError(f"chunk_size must be a positive number of events, not {chunk_size!r}; e.g. chunk_size=5000")
+    return int(chunk_size)
+
+
+def chunk_tasks(
+    anchored: pd.DataFrame, prices: Mapping[str, pd.Series], windows: WindowSpec, design: Any,
+    factors: pd.DataFrame | None, chunk_size: int,
+) -> Iterator[ChunkTask]:
+    """The chunks of ``chunk_size`` events by day 0, made one at a time; each carries only its own prices."""
+    order = np.argsort(pd.to_datetime(anchored["day0"]).to_numpy(), kind="stable")
+    for k, start in enumerate(range(0, len(order), chunk_size)):
+        sub = anchored.iloc[order[start:start + chunk_size]]
+        ranges = date_ranges(sub, windows, lags=3, leads=3)
+        own = {s: prices[s].loc[lo:hi] for s, (lo, hi) in ranges.items() if s in prices}
+        yield ChunkTask(k, sub, own, windows, design, factors)
+
+
+def fit_chunk(task: ChunkTask) -> ChunkResult:
+    """Build the panel of one chunk and fit its model (a pure function of the task: runs anywhere)."""
+    from research_lib.models.fit import fit_model  # the models build on the engine: imported at use
+
+    d = task.design
+    try:
+        panel, table = build_panel(
+            task.events, task.prices, task.windows, model=d.model, factors=task.factors, returns=d.returns,
+            after_gap=d.after_gap, exclude_dates=d.exclude_dates, on_suspect=d.on_suspect,
+        )
+    except NoValidEventsError as err:
+        table = err.attrition if err.attrition is not None else pd.DataFrame()
+        return ChunkResult(task.index, None, table)
+    return ChunkResult(task.index, fit_model(panel, d.model, get_conventions(d.conventions)), table)
+
+
+def _concat(parts: Sequence[Any], cls: type) -> Any:
+    """One dataclass from several: per-event arrays stacked, everything else (shared) from the first."""
+    values = {}
+    for f in dataclasses.fields(cls):
+        items = [getattr(p, f.name) for p in parts]
+        shared = f.name in _SHARED or not isinstance(items[0], np.ndarray)
+        values[f.name] = items[0] if shared else np.concatenate(items, axis=0)
+    return cls(**values)
+
+
+def merge_abnormal(parts: Sequence[AbnormalReturns], event_order: Sequence[Any]) -> AbnormalReturns:
+    """The chunks' abnormal returns as one, events in ``event_order`` (the ids of the one-pass run).
+
+    Every per-event array is concatenated and re-ordered; shared fields (event time, names,
+    conventions) are taken from the first chunk, and must agree across chunks.
+    """
+    for p in parts[1:]:
+        if not (np.array_equal(p.panel.tau_est, parts[0].panel.tau_est) and p.param_names == parts[0].param_names):
+            raise InvalidRequestError("chunks disagree on event time or parameters; run without chunk_size")
+    panel = _concat([p.panel for p in parts], EventPanel)
+    ab = _concat(parts, AbnormalReturns)
+    ab = dataclasses.replace(ab, panel=panel)
+    rank = {str(e): i for i, e in enumerate(event_order)}
+    perm = np.argsort([rank[str(e)] for e in panel.event_ids], kind="stable")
+    return _take_events(ab, perm)
+
+
+def _take_events(ab: AbnormalReturns, rows: np.ndarray) -> AbnormalReturns:
+    def take(obj: Any, cls: type) -> dict[str, Any]:
+        out = {}
+        for f in dataclasses.fields(cls):
+            v = getattr(obj, f.name)
+            keep = f.name in _SHARED or not isinstance(v, np.ndarray) or v.ndim == 0 or v.shape[0] != len(rows)
+            out[f.name] = v if keep else v[rows]
+        return out
+
+    panel = EventPanel(**take(ab.panel, EventPanel))
+    return AbnormalReturns(**{**take(ab, AbnormalReturns), "panel": panel})
+
+
+def fit_in_chunks(
+    anchored: pd.DataFrame, prices: Mapping[str, pd.Series], windows: WindowSpec, design: Any,
+    factors: pd.DataFrame | None, chunk_size: int,
+    mapper: Callable[[Callable[[ChunkTask], ChunkResult], Iterable[ChunkTask]], Iterable[ChunkResult]] = map,
+) -> tuple[AbnormalReturns, pd.DataFrame]:
+    """Fit the study chunk by chunk (``mapper`` runs the tasks: ``map`` here, a Dask client elsewhere).
+
+    Returns the merged abnormal returns (events in the order of ``anchored``) and the panel log
+    (rows in the same order).
+
+    Raises
+    ------
+    NoValidEventsError
+        If no event of any chunk could be studied (with the merged panel log).
+    """
+    tasks = chunk_tasks(anchored, prices, windows, design, factors, chunk_size)
+    results = sorted(mapper(fit_chunk, tasks), key=lambda r: r.index)
+    tables = [r.panel_table for r in results if len(r.panel_table)]
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    if len(table) and "event_id" in table.columns:
+        rank = {str(e): i for i, e in enumerate(anchored["event_id"])}
+        table = table.iloc[np.argsort([rank.get(str(e), len(rank)) for e in table["event_id"]], kind="stable")]
+        table = table.reset_index(drop=True)
+    parts = [r.abnormal for r in results if r.abnormal is not None]
+    if not parts:
+        raise NoValidEventsError("no event left after building the panels of all chunks", table)
+    return merge_abnormal(parts, list(anchored["event_id"])), table
+
+
+@dataclass(frozen=True)
+class ChunkRun:
+    """How a study runs: in one pass (the default), in chunks here, or in chunks on a Dask cluster.
+
+    Popped from the keywords of :func:`research_lib.study.event_study` by :meth:`pop`:
+    ``chunk_size`` (events per chunk), ``scheduler`` (a Dask scheduler address such as
+    ``"tcp://10.0.0.5:8786"``), ``client`` (a ``dask.distributed.Client``) and ``workers``
+    (start a local cluster of that many worker processes).  These say how to compute, not what:
+    the results are the same floats whichever is used.
+    """
+
+    chunk_size: int | None = None
+    scheduler: str | None = None
+    client: Any = None
+    workers: int | None = None
+
+    #: Events per chunk when a cluster is asked for without a chunk size.
+    DEFAULT_DISTRIBUTED_CHUNK = 5000
+
+    @classmethod
+    def pop(cls, options: dict[str, Any]) -> ChunkRun:
+        run = cls(check_chunk_size(options.pop("chunk_size", None)), options.pop("scheduler", None),
+                  options.pop("client", None), options.pop("workers", None))
+        if run.workers is not None and (isinstance(run.workers, bool) or not isinstance(run.workers, int) or run.workers < 1):
+            raise InvalidRequestError(f"workers must be a positive number of processes, not {run.workers!r}; e.g. workers=2")
+        return run
+
+    def as_options(self) -> dict[str, Any]:
+        """The keywords that give this run back (those that are set)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+    @property
+    def distributed(self) -> bool:
+        return self.scheduler is not None or self.client is not None or self.workers is not None
+
+    @property
+    def active(self) -> bool:
+        return self.chunk_size is not None or self.distributed
+
+    def fit(
+        self, anchored: pd.DataFrame, prices: Mapping[str, pd.Series], windows: WindowSpec, design: Any,
+        factors: pd.DataFrame | None,
+    ) -> tuple[AbnormalReturns, pd.DataFrame]:
+        """:func:`fit_in_chunks` here, or with the tasks on Dask (:mod:`research_lib.engine.distributed`)."""
+        size = self.chunk_size or (self.DEFAULT_DISTRIBUTED_CHUNK if self.distributed else len(anchored))
+        if not self.distributed:
+            return fit_in_chunks(anchored, prices, windows, design, factors, size)
+        from research_lib.engine.distributed import dask_mapper
+
+        with dask_mapper(self.scheduler, self.client, self.workers) as mapper:
+            return fit_in_chunks(anchored, prices, windows, design, factors, size, mapper)

@@ -1,0 +1,45 @@
+"""A study's chunks on a two-worker Dask LocalCluster give the single-process numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("dask.distributed", reason="dask[distributed] (the 'scale' extra) is not installed")
+
+from test_chunks import _study, assert_same_results, synthetic_events  # noqa: E402
+
+from research_lib.engine.distributed import dask_mapper, local_cluster  # noqa: E402
+from research_lib.errors import InvalidRequestError  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    import dask.distributed as dd
+
+    with local_cluster(2) as cluster, dd.Client(cluster) as c:
+        yield c
+
+
+def test_two_workers_give_the_single_process_numbers(client) -> None:
+    events = synthetic_events(1200, seed=11)
+    import dask.distributed as dd
+
+    one = _study(events)
+    with dd.get_task_stream(client) as stream:
+        spread = _study(events, chunk_size=300, client=client)
+    assert_same_results(one, spread)
+    # the four chunks ran as four Dask tasks on the cluster's workers, not in this process
+    chunks = [t for t in stream.data if "fit_chunk" in str(t["key"])]
+    assert len(chunks) == 4
+    assert {t["worker"] for t in chunks} <= set(client.scheduler_info()["workers"])
+
+
+def test_a_scheduler_address_is_accepted(client) -> None:
+    events = synthetic_events(400, seed=12)
+    assert_same_results(_study(events), _study(events, chunk_size=150, scheduler=client.scheduler.address))
+
+
+def test_one_way_of_naming_the_cluster_at_a_time(client) -> None:
+    with pytest.raises(InvalidRequestError, match="give one of scheduler, client and workers"):
+        with dask_mapper(scheduler="tcp://127.0.0.1:1", client=client):
+            pass
