@@ -198,6 +198,9 @@ def reproduce(notebooks: Path | None = None, output: Path | None = None, only: l
 
     folder = notebooks or PROJECT_ROOT / "notebooks"
     out_dir = output or folder.parent / "reports"
+    if Path(out_dir).resolve() == Path(folder).resolve():  # each report would replace its own source notebook
+        raise NotebookExecutionError(f"the report folder {out_dir} is the notebooks folder; the executed reports "
+                                     "would overwrite the notebooks: choose another --output, e.g. reports/")
     paths = numbered_notebooks(folder)
     if only:
         paths = [p for p in paths if any(p.name.startswith(prefix) for prefix in only)]
