@@ -190,3 +190,21 @@ def test_reproduce_refuses_the_notebooks_folder_as_output(tmp_path: Path) -> Non
     with pytest.raises(ResearchLibError, match="would overwrite the notebooks"):
         reproduce(notebooks=tmp_path, output=tmp_path, progress=False)
     assert nb.read_bytes() == before
+
+
+def test_date_errors_do_not_repeat_pandas_format_advice(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text("date,AAA\n01/02/2021,2\n")
+    with pytest.raises(DataError, match="must hold dates") as info:
+        read_price_table(tmp_path / "p.csv")
+    assert "passing `format`" not in str(info.value)  # pandas' advice, wrong for a YYYY-MM-DD file format
+    with pytest.raises(DataError, match="must hold dates") as info:
+        read_user_data(pd.DataFrame({"symbol": ["A"], "date": ["01/04/2021"], "ret": [0.1]}))
+    assert "passing `format`" not in str(info.value)
+
+
+def test_reproduce_missing_notebooks_folder(tmp_path: Path) -> None:
+    from research_lib.errors import ResearchLibError
+    from research_lib.runner.reproduce import reproduce
+
+    with pytest.raises(ResearchLibError, match="notebooks folder .* does not exist"):  # was a raw FileNotFoundError
+        reproduce(notebooks=tmp_path / "none", output=tmp_path / "out", progress=False)

@@ -44,6 +44,8 @@ class NotebookRun:
 
 def numbered_notebooks(folder: Path) -> list[Path]:
     """The ``NN_*.ipynb`` notebooks of ``folder`` in order."""
+    if not Path(folder).is_dir():
+        raise NotebookExecutionError(f"notebooks folder {folder} does not exist (or is not a folder); check --notebooks")
     return sorted(p for p in folder.iterdir() if NOTEBOOK_PATTERN.match(p.name))
 
 
