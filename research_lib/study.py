@@ -358,7 +358,7 @@ def read_price_table(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[
             dates = pd.DatetimeIndex(pd.to_datetime(frame[first], format="ISO8601"), name="date")
         except (TypeError, ValueError) as exc:
             raise DataError(f"the first column {first!r} of price table {path} must hold dates (YYYY-MM-DD): "
-                            f"{str(exc).splitlines()[0]}") from None  # pandas' next lines suggest format= options
+                            f"{str(exc).splitlines()[0].split(' You might want to try')[0]}") from None  # pandas' next lines suggest format= options
         if dates.has_duplicates:
             raise DataError(f"price table {path} has duplicate dates {dates[dates.duplicated()].strftime('%Y-%m-%d').tolist()[:5]}; keep one row per date")
         for col in frame.columns[1:]:

@@ -208,3 +208,14 @@ def test_reproduce_missing_notebooks_folder(tmp_path: Path) -> None:
 
     with pytest.raises(ResearchLibError, match="notebooks folder .* does not exist"):  # was a raw FileNotFoundError
         reproduce(notebooks=tmp_path / "none", output=tmp_path / "out", progress=False)
+
+
+def test_output_refusal_is_said_once(tmp_path: Path) -> None:
+    from research_lib.outputs import resolve_target
+
+    src = tmp_path / "events.csv"
+    src.write_text("x\n")
+    with pytest.raises(OutputError) as info:
+        resolve_target(src, inputs=[src], what="--json")
+    # was "cannot write --json '...': cannot write --json ...: it is the input file ..." (the OutputError re-wrapped)
+    assert str(info.value).count("cannot write") == 1, str(info.value)

@@ -157,7 +157,7 @@ def _clean_long(frame: pd.DataFrame, origin: str, kind: str) -> pd.DataFrame:
         # as_unit("ns") inside the try: a year such as 9999 parses, then fails later as a raw OutOfBoundsDatetime
         out["date"] = pd.DatetimeIndex(pd.to_datetime(out["date"], format="ISO8601")).tz_localize(None).normalize().as_unit("ns")
     except (TypeError, ValueError) as exc:
-        raise DataError(f"data {origin}: the date column must hold dates (YYYY-MM-DD): {str(exc).splitlines()[0]}") from None
+        raise DataError(f"data {origin}: the date column must hold dates (YYYY-MM-DD): {str(exc).splitlines()[0].split(' You might want to try')[0]}") from None
     dup = out.duplicated(["symbol", "date"], keep=False)
     if dup.any():
         ex = out.loc[dup, ["symbol", "date"]].drop_duplicates().head(5)
@@ -253,7 +253,7 @@ def _wide(frame: pd.DataFrame, origin: str) -> UserData:
     try:
         dates = pd.DatetimeIndex(pd.to_datetime(frame["date"], format="ISO8601"), name="date").as_unit("ns")
     except (TypeError, ValueError) as exc:
-        raise DataError(f"data {origin}: the date column must hold dates (YYYY-MM-DD): {str(exc).splitlines()[0]}") from None
+        raise DataError(f"data {origin}: the date column must hold dates (YYYY-MM-DD): {str(exc).splitlines()[0].split(' You might want to try')[0]}") from None
     if dates.has_duplicates:
         raise DataError(f"wide data {origin} has duplicate dates {dates[dates.duplicated()].strftime('%Y-%m-%d').tolist()[:5]}; keep one row per date")
     values: dict[str, pd.Series] = {}

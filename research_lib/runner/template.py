@@ -193,7 +193,7 @@ def run_template(
     from research_lib.outputs import resolve_target
 
     inputs: list[str | os.PathLike[str]] = [p for p in (events, nb, data, registry, portfolios) if p is not None]
-    resolve_target(out, inputs=inputs, what="output notebook")
+    resolve_target(str(out), inputs=inputs, what="output notebook")
     if json_out is not None:
         resolve_target(json_out, inputs=[*inputs, out], what="json_out")
     try:
