@@ -330,3 +330,16 @@ def test_scholes_williams_beta() -> None:
         a = y.mean() - b * x0.mean()
         np.testing.assert_allclose(res.events["beta"].iloc[k], b, rtol=1e-9)
         np.testing.assert_allclose(res.events["alpha"].iloc[k], a, rtol=1e-9, atol=1e-12)
+
+
+def test_pvalues_follow_the_stated_distributions(run) -> None:
+    """Two-sided p-values from the reference distribution of each statistic (scipy), df as in methods.md."""
+    _, o, res = run
+    n = len(o.alpha)
+    big_t = o.est_resid.shape[1] + 1  # every estimation day has an event here, plus the collapsed event day
+    for w in CARW:
+        for name, dist in [("t_cross_sectional", stats.t(n - 1)), ("patell", stats.norm()), ("sign", stats.norm()),
+                           ("generalized_sign", stats.norm()), ("corrado_rank", stats.norm()),
+                           ("generalized_rank", stats.t(big_t - 2)), ("clm_j1", stats.norm()), ("clm_j2", stats.norm())]:
+            t = _test(res, w, name)
+            np.testing.assert_allclose(t.pvalue, 2 * dist.sf(abs(t.stat)), rtol=1e-9, err_msg=name)
