@@ -219,3 +219,14 @@ def test_output_refusal_is_said_once(tmp_path: Path) -> None:
         resolve_target(src, inputs=[src], what="--json")
     # was "cannot write --json '...': cannot write --json ...: it is the input file ..." (the OutputError re-wrapped)
     assert str(info.value).count("cannot write") == 1, str(info.value)
+
+
+def test_reproduce_reports_the_broken_notebook_not_a_missing_folder(tmp_path: Path) -> None:
+    from research_lib.errors import ResearchLibError
+    from research_lib.runner.reproduce import reproduce
+
+    (tmp_path / "nb").mkdir()
+    (tmp_path / "nb" / "01_broken.ipynb").write_text("{")
+    with pytest.raises(ResearchLibError, match="01_broken") as info:  # was "[Errno 2] No such file ...: 'out'"
+        reproduce(notebooks=tmp_path / "nb", output=tmp_path / "out", progress=False)
+    assert "No such file" not in str(info.value)

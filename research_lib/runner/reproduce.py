@@ -44,8 +44,6 @@ class NotebookRun:
 
 def numbered_notebooks(folder: Path) -> list[Path]:
     """The ``NN_*.ipynb`` notebooks of ``folder`` in order."""
-    if not Path(folder).is_dir():
-        raise NotebookExecutionError(f"notebooks folder {folder} does not exist (or is not a folder); check --notebooks")
     return sorted(p for p in folder.iterdir() if NOTEBOOK_PATTERN.match(p.name))
 
 
@@ -203,6 +201,8 @@ def reproduce(notebooks: Path | None = None, output: Path | None = None, only: l
     if Path(out_dir).resolve() == Path(folder).resolve():  # each report would replace its own source notebook
         raise NotebookExecutionError(f"the report folder {out_dir} is the notebooks folder; the executed reports "
                                      "would overwrite the notebooks: choose another --output, e.g. reports/")
+    if not Path(folder).is_dir():
+        raise NotebookExecutionError(f"notebooks folder {folder} does not exist (or is not a folder); check --notebooks")
     paths = numbered_notebooks(folder)
     if only:
         paths = [p for p in paths if any(p.name.startswith(prefix) for prefix in only)]
@@ -264,6 +264,9 @@ def write_index(out_dir: Path, runs: list[NotebookRun]) -> Path:
 
     seconds = {r.name: r.seconds for r in runs}
     rows = []
+    # no report folder yet when the first notebook failed before writing one: without it the FileNotFoundError
+    # raised here (in reproduce's finally block) replaced the notebook's own error
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     for path in [p for p in numbered_notebooks(out_dir) if not p.name.endswith(".failed.ipynb")]:
         nb = nbformat.read(path, as_version=4)
         took = f"{seconds[path.name]:.1f} s in this run" if path.name in seconds else "kept from an earlier run"
