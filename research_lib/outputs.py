@@ -69,6 +69,8 @@ def resolve_target(path: PathLike, *, inputs: Iterable[PathLike] = (), what: str
         raise OutputError(f"cannot write {what} {path!r}: the path is empty; {fix}, e.g. results.json")
     try:
         return _resolve(path, inputs, what, fix)
+    except OutputError:  # already names the path and the fix (it is a ValueError: do not wrap it a second time)
+        raise
     except (OSError, ValueError, RuntimeError) as exc:  # NUL byte, symlink loop, name too long, permission
         raise OutputError(f"cannot write {what} {path!r}: {exc}; {fix}") from None
 

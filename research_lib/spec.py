@@ -12,6 +12,7 @@ message names the argument, the value and the fix.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -63,6 +64,8 @@ def check_integer(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise WindowError(f"{name}={value!r} is not an integer; give a whole number of trading sessions, e.g. 120")
     number = float(value)
+    if not math.isfinite(number):
+        raise WindowError(f"{name}={value!r} is not a finite number; give a whole number of trading sessions, e.g. 120")
     if not number.is_integer():
         raise WindowError(f"{name}={value!r} is not a whole number; windows and sample sizes count sessions, "
                           f"e.g. {name}={int(number)}")
@@ -365,8 +368,9 @@ def check_prices(prices: object) -> dict[str, pd.Series] | None:
     """``prices`` must map each symbol to a pandas Series (or a frame with ``adj_close``) indexed by date."""
     if prices is None:
         return None
-    if not isinstance(prices, Mapping):
-        raise DataError(f"prices must be a dict symbol -> pandas Series of adjusted closes, not {type(prices).__name__}")
+    if not isinstance(prices, Mapping) or isinstance(prices, pd.DataFrame):
+        hint = "; for a wide frame (one column per symbol) pass frame.to_dict('series')" if isinstance(prices, pd.DataFrame) else ""
+        raise DataError(f"prices must be a dict symbol -> pandas Series of adjusted closes, not {type(prices).__name__}{hint}")
     out: dict[str, pd.Series] = {}
     for sym, series in prices.items():
         if isinstance(series, pd.DataFrame) and "adj_close" in series.columns:
@@ -377,8 +381,13 @@ def check_prices(prices: object) -> dict[str, pd.Series] | None:
         if not isinstance(series, pd.Series):
             raise DataError(f"prices[{sym!r}] is a {type(series).__name__}, not a pandas Series; give adjusted closes "
                             f"indexed by date, e.g. pd.Series(values, index=pd.to_datetime(dates))")
+        if series.empty:
+            raise DataError(f"prices[{sym!r}] is an empty Series; give its adjusted closes or leave the symbol out of prices")
         if not isinstance(series.index, pd.DatetimeIndex):
             raise DataError(f"prices[{sym!r}] is not indexed by dates; set a DatetimeIndex "
                             "(e.g. series.index = pd.to_datetime(series.index, format='ISO8601'))")
+        if series.index.tz is not None:
+            raise DataError(f"prices[{sym!r}] has a time-zone-aware index ({series.index.tz}); index the closes by "
+                            "exchange-local trading date without a time zone (series.tz_localize(None))")
         out[str(sym)] = series
     return out

@@ -19,6 +19,7 @@ import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -209,6 +210,7 @@ def event_study(
     options = {k: v for k, v in options.items() if k not in _RUN_KEYS}
     design = _resolve_spec(spec, options)
     events = check_events_argument(events)
+    check_prices(prices)  # before the user-data branch, which would otherwise meet a bad mapping first (raw errors)
     user_kw = {"data": data, "registry": registry, "portfolios": portfolios, "default_calendar": default_calendar}
     if any(v is not None for v in user_kw.values()) or needs_user_path(events, prices):
         # your own data, calendars or baskets: prepared in research_lib.data.user_study, then this function again
@@ -457,14 +459,20 @@ def read_price_table(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[
     items: Iterable[str | os.PathLike[str]] = [paths] if isinstance(paths, str | os.PathLike) else paths
     out: dict[str, pd.Series] = {}
     for path in items:
-        frame = pd.read_csv(path)
+        if not Path(path).is_file():
+            raise DataError(f"price table {path} not found (or not a file); pass a CSV written date,SYM1,SYM2,...")
+        try:
+            frame = pd.read_csv(path)
+        except pd.errors.EmptyDataError:
+            raise DataError(f"price table {path} is empty; write a header date,SYM1,SYM2,... and one row per date") from None
         if frame.shape[1] < 2:
             raise DataError(f"price table {path} needs a date column and at least one symbol column; write it as date,SYM1,SYM2,...")
         first = frame.columns[0]
         try:
             dates = pd.DatetimeIndex(pd.to_datetime(frame[first], format="ISO8601"), name="date")
         except (TypeError, ValueError) as exc:
-            raise DataError(f"the first column {first!r} of price table {path} must hold dates (YYYY-MM-DD): {exc}") from None
+            raise DataError(f"the first column {first!r} of price table {path} must hold dates (YYYY-MM-DD): "
+                            f"{str(exc).splitlines()[0].split(' You might want to try')[0]}") from None  # pandas' next lines suggest format= options
         if dates.has_duplicates:
             raise DataError(f"price table {path} has duplicate dates {dates[dates.duplicated()].strftime('%Y-%m-%d').tolist()[:5]}; keep one row per date")
         for col in frame.columns[1:]:

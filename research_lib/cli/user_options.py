@@ -33,7 +33,12 @@ def study_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 def check_out(args: argparse.Namespace) -> None:
     """Refuse an --out folder that holds other files before the study runs (unless --overwrite)."""
-    if getattr(args, "out", None):
+    out = getattr(args, "out", None)
+    if out is not None and not str(out).strip():
+        from research_lib.errors import OutputError
+
+        raise OutputError("--out '' is an empty path; give the folder to write the tables into, e.g. --out results")
+    if out:
         from research_lib.analysis.tables import prepare_folder
 
         prepare_folder(args.out, overwrite=bool(getattr(args, "overwrite", False)))

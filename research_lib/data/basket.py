@@ -103,7 +103,17 @@ def _weight(text: str, where: str) -> float:
 
 def read_portfolios(path: str | os.PathLike[str] | pd.DataFrame) -> dict[str, Basket]:
     """Named portfolios from ``portfolio,member,weight`` (weight optional: equal weights)."""
-    frame = path if isinstance(path, pd.DataFrame) else pd.read_csv(Path(path), dtype={"portfolio": str, "member": str})
+    if isinstance(path, pd.DataFrame):
+        frame = path
+    elif not isinstance(path, str | os.PathLike) or not Path(path).is_file():
+        raise InvalidRequestError(f"portfolio file {path!r} not found (or not a file); pass a CSV portfolio,member,weight "
+                                  "(or a DataFrame / mapping of baskets)")
+    else:
+        try:
+            frame = pd.read_csv(Path(path), dtype={"portfolio": str, "member": str})
+        except pd.errors.EmptyDataError:
+            raise InvalidRequestError(f"portfolio file {path} is empty; write a header portfolio,member,weight and one "
+                                      "row per member") from None
     lacking = [c for c in ("portfolio", "member") if c not in frame.columns]
     if lacking:
         raise InvalidRequestError(f"portfolio file lacks {lacking}; write it as portfolio,member,weight")

@@ -172,7 +172,7 @@ def check_values(values: pd.Series, name: str) -> pd.Series:
         dates = nums.index[bad]
         shown = dates.strftime("%Y-%m-%d").tolist()[:5] if isinstance(dates, pd.DatetimeIndex) else list(dates[:5])
         raise DataError(
-            f"adjusted closes of {name} are not positive on {shown}; "
+            f"adjusted closes of {name} are infinite or not positive on {shown}; "
             "returns need positive prices: fix or drop those rows in the price data"
         )
     return nums

@@ -95,16 +95,25 @@ class UserData:
 def _load(source: str | os.PathLike[str] | pd.DataFrame) -> tuple[pd.DataFrame, str]:
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
+        if frame.columns.duplicated().any():
+            dups = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+            raise DataError(f"data DataFrame has the column(s) {dups} more than once; keep one column of each name")
         if "date" not in frame.columns and isinstance(frame.index, pd.DatetimeIndex):
             frame = frame.rename_axis("date").reset_index()
         return frame, "DataFrame"
+    if not isinstance(source, str | os.PathLike):
+        raise DataError(f"data must be a DataFrame or the path of a CSV/parquet file, not {type(source).__name__}")
     path = Path(source)
     if not path.is_file():
         raise DataError(f"data file {path} not found; pass a CSV or parquet file with symbol,date,ret|price")
     if path.suffix.lower() in (".parquet", ".pq"):
         frame = pd.read_parquet(path)
     else:
-        frame = pd.read_csv(path, dtype={"symbol": str, "calendar": str})
+        try:
+            frame = pd.read_csv(path, dtype={"symbol": str, "calendar": str})
+        except pd.errors.EmptyDataError:
+            raise DataError(f"data file {path} is empty; write a header (symbol,date,ret|price) and one row per "
+                            "symbol and date") from None
     return frame, str(path)
 
 
@@ -170,9 +179,10 @@ def _clean_long(frame: pd.DataFrame, origin: str, kind: str) -> pd.DataFrame:
         raise DataError(f"data {origin}: {int((out['symbol'].isna() | (sym == '')).sum())} row(s) without a symbol; fill or drop them")
     out["symbol"] = sym
     try:
-        out["date"] = pd.DatetimeIndex(pd.to_datetime(out["date"], format="ISO8601")).tz_localize(None).normalize()
+        # as_unit("ns") inside the try: a year such as 9999 parses, then fails later as a raw OutOfBoundsDatetime
+        out["date"] = pd.DatetimeIndex(pd.to_datetime(out["date"], format="ISO8601")).tz_localize(None).normalize().as_unit("ns")
     except (TypeError, ValueError) as exc:
-        raise DataError(f"data {origin}: the date column must hold dates (YYYY-MM-DD): {exc}") from None
+        raise DataError(f"data {origin}: the date column must hold dates (YYYY-MM-DD): {str(exc).splitlines()[0].split(' You might want to try')[0]}") from None
     dup = out.duplicated(["symbol", "date"], keep=False)
     if dup.any():
         ex = out.loc[dup, ["symbol", "date"]].drop_duplicates().head(5)
@@ -268,13 +278,16 @@ def _wide(frame: pd.DataFrame, origin: str) -> UserData:
     try:
         dates = pd.DatetimeIndex(pd.to_datetime(frame["date"], format="ISO8601"), name="date").as_unit("ns")
     except (TypeError, ValueError) as exc:
-        raise DataError(f"data {origin}: the date column must hold dates (YYYY-MM-DD): {exc}") from None
+        raise DataError(f"data {origin}: the date column must hold dates (YYYY-MM-DD): {str(exc).splitlines()[0].split(' You might want to try')[0]}") from None
     if dates.has_duplicates:
         raise DataError(f"wide data {origin} has duplicate dates {dates[dates.duplicated()].strftime('%Y-%m-%d').tolist()[:5]}; keep one row per date")
     values: dict[str, pd.Series] = {}
     for col in frame.columns:
         if col == "date":
             continue
+        if str(col).startswith("Unnamed:") or not str(col).strip():  # read_csv's name for an empty header cell
+            raise DataError(f"wide data {origin}: a price column has no symbol in the header ({col!r}); "
+                            "write the symbol above every column of prices")
         vals = _numeric(frame, col, origin)
         _check_prices(vals, f"{origin} (column {col})")
         values[str(col).strip().upper()] = pd.Series(vals.to_numpy(), index=dates, name=str(col).strip().upper())

@@ -78,9 +78,14 @@ def parse_event_date(value: object) -> pd.Timestamp:
     if not _DATE_RE.match(text):
         raise ValueError(f"event_date {text!r} is not written YYYY-MM-DD; write it as e.g. 2025-02-24")
     try:
-        return pd.Timestamp(text)
+        ts = pd.Timestamp(text)
     except ValueError:
         raise ValueError(f"event_date {text!r} is not a calendar date; check the month and day") from None
+    # pandas parses a year such as 9999 at second resolution; the engine's nanosecond arrays cannot hold it
+    if not pd.Timestamp.min <= ts <= pd.Timestamp.max:
+        raise ValueError(f"event_date {text!r} is outside the dates pandas can hold "
+                         f"({pd.Timestamp.min:%Y-%m-%d} .. {pd.Timestamp.max:%Y-%m-%d}); check the year")
+    return ts
 
 
 def parse_announced_at(value: object) -> pd.Timestamp:
@@ -175,6 +180,7 @@ def _read_table(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, str, l
     if isinstance(source, pd.DataFrame):
         frame = source.reset_index(drop=True).copy()
         frame.columns = [str(c).strip() for c in frame.columns]
+        _check_duplicate_columns("events table", list(frame.columns), mangled=False)
         return frame, "events table", [f"row {i + 1}" for i in range(len(frame))]
     path = check_events_path(source)
     name = str(path)
@@ -194,6 +200,7 @@ def _read_table(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, str, l
     except UnicodeDecodeError as exc:
         raise CatalogueError(f"{name}: not a readable UTF-8 CSV file ({exc}); save it as CSV (UTF-8)") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
+    _check_duplicate_columns(name, list(frame.columns), mangled=True)
     _check_delimiter(name, list(frame.columns))
     _check_field_counts(path, name, len(frame.columns))
     # Line numbers as a spreadsheet shows them: the header is line 1, the first row line 2.
@@ -205,6 +212,17 @@ def _read_table(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, str, l
     keep = np.flatnonzero(~blank)
     frame = frame.iloc[keep].reset_index(drop=True)
     return frame, name, [labels[i] for i in keep.tolist()]
+
+
+def _check_duplicate_columns(name: str, columns: list[str], mangled: bool) -> None:
+    """Refuse a header that names a column twice (read_csv renames the second ``x`` to ``x.1``)."""
+    seen = {c for c in columns}
+    dups = sorted({c for c in columns if columns.count(c) > 1})
+    if mangled:
+        dups += sorted({m.group(1) for c in columns if (m := re.fullmatch(r"(.+)\.\d+", c)) and m.group(1) in seen})
+    if dups:
+        raise CatalogueError(f"{name}: column(s) {', '.join(dups)} appear more than once in the header; "
+                             "keep one column of each name")
 
 
 def check_events_path(source: str | Path) -> Path:

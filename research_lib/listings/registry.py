@@ -101,7 +101,16 @@ class SymbolRegistry:
     @classmethod
     def from_csv(cls, path: str | os.PathLike[str]) -> SymbolRegistry:
         """Read ``symbol,calendar[,timezone,currency]`` (one row per identifier)."""
-        frame = pd.read_csv(Path(path), dtype=str, keep_default_na=False)
+        layout = "symbol,calendar,timezone,currency"
+        if not isinstance(path, str | os.PathLike):
+            raise InvalidRequestError(f"registry must be a SymbolRegistry, a mapping symbol -> calendar or the path of a "
+                                      f"CSV {layout}, not {type(path).__name__}")
+        if not Path(path).is_file():
+            raise InvalidRequestError(f"registry file {path} not found (or not a file); pass a CSV {layout}")
+        try:
+            frame = pd.read_csv(Path(path), dtype=str, keep_default_na=False)
+        except pd.errors.EmptyDataError:
+            raise InvalidRequestError(f"registry file {path} is empty; write a header {layout} and one row per identifier") from None
         lacking = [c for c in ("symbol", "calendar") if c not in frame.columns]
         if lacking:
             raise InvalidRequestError(

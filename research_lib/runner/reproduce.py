@@ -198,6 +198,11 @@ def reproduce(notebooks: Path | None = None, output: Path | None = None, only: l
 
     folder = notebooks or PROJECT_ROOT / "notebooks"
     out_dir = output or folder.parent / "reports"
+    if Path(out_dir).resolve() == Path(folder).resolve():  # each report would replace its own source notebook
+        raise NotebookExecutionError(f"the report folder {out_dir} is the notebooks folder; the executed reports "
+                                     "would overwrite the notebooks: choose another --output, e.g. reports/")
+    if not Path(folder).is_dir():
+        raise NotebookExecutionError(f"notebooks folder {folder} does not exist (or is not a folder); check --notebooks")
     paths = numbered_notebooks(folder)
     if only:
         paths = [p for p in paths if any(p.name.startswith(prefix) for prefix in only)]
@@ -259,6 +264,9 @@ def write_index(out_dir: Path, runs: list[NotebookRun]) -> Path:
 
     seconds = {r.name: r.seconds for r in runs}
     rows = []
+    # no report folder yet when the first notebook failed before writing one: without it the FileNotFoundError
+    # raised here (in reproduce's finally block) replaced the notebook's own error
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     for path in [p for p in numbered_notebooks(out_dir) if not p.name.endswith(".failed.ipynb")]:
         nb = nbformat.read(path, as_version=4)
         took = f"{seconds[path.name]:.1f} s in this run" if path.name in seconds else "kept from an earlier run"

@@ -189,6 +189,13 @@ def run_template(
         params["car_windows"] = [[0, 0], [0, 1], [-1, 1]]
     out = Path(output_path)
     out.parent.mkdir(parents=True, exist_ok=True)
+    # papermill writes the notebook (and the notebook --json) in place: refuse a target that is an input
+    from research_lib.outputs import resolve_target
+
+    inputs: list[str | os.PathLike[str]] = [p for p in (events, nb, data, registry, portfolios) if p is not None]
+    resolve_target(str(out), inputs=inputs, what="output notebook")
+    if json_out is not None:
+        resolve_target(json_out, inputs=[*inputs, out], what="json_out")
     try:
         with absolute_environment():  # the kernel starts in the template's folder
             pm.execute_notebook(
