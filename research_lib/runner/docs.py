@@ -14,7 +14,6 @@ pages render formulas without any network access.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import importlib
 import inspect
@@ -24,7 +23,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -212,24 +211,6 @@ def _after_title(nb: dict[str, Any]) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def inline_figures() -> Iterator[None]:
-    """Let the notebooks' kernels draw inline figures whatever ``MPLBACKEND`` the caller set.
-
-    The kernels inherit the environment; ``MPLBACKEND=Agg`` (usual in CI) would make every
-    figure vanish from the executed notebooks, and so from the site.
-    """
-    old = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = old
-
-
 def build_docs(output: Path | None = None, reports: Path | None = None, *, run_reproduce: bool = True,
                allow_unexecuted: bool = False, strict: bool = True) -> DocsBuild:
     """Build the HTML site into ``output`` (default ``docs/_build/html``).
@@ -250,8 +231,7 @@ def build_docs(output: Path | None = None, reports: Path | None = None, *, run_r
         from research_lib.runner.reproduce import reproduce
 
         logger.info("no reports in %s: running reproduce first", reports)
-        with inline_figures():
-            reproduce(output=reports)
+        reproduce(output=reports)  # its kernels draw inline figures whatever MPLBACKEND is set here
     os.environ[ENV_REPORTS] = str(reports)
     os.environ[ENV_ALLOW_UNEXECUTED] = "1" if allow_unexecuted else ""
     doctrees = output.parent / "doctrees"
