@@ -82,6 +82,11 @@ def write_api_pages() -> None:
     text = docs_runner.api_index_rst(API_SECTIONS)
     if not target.is_file() or target.read_text() != text:
         target.write_text(text)
+    # a stub left by an earlier build for a name no longer public would be an orphan page (a warning)
+    listed = {line.strip() for line in text.splitlines() if line.startswith("   research_lib.")}
+    for stub in (target.parent / "generated").glob("*.rst"):
+        if stub.stem not in listed:
+            stub.unlink()
 
 
 def stage() -> None:
