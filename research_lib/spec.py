@@ -183,6 +183,9 @@ def _tests(value: object) -> tuple[str, ...] | str | None:
     if not isinstance(value, Iterable) or not all(isinstance(v, str) for v in value):
         raise InvalidRequestError(f"tests={value!r} must be None, 'all' or a list of test names, e.g. ['patell', 'bmp']")
     names = tuple(value)
+    if not names:
+        raise InvalidRequestError("tests=[] asks for no tests; pass tests=None for the standard battery, "
+                                  "tests='all' for every test, or a list of names, e.g. ['patell', 'bmp']")
     return "all" if names == ("all",) else names
 
 
@@ -389,5 +392,8 @@ def check_prices(prices: object) -> dict[str, pd.Series] | None:
         if series.index.tz is not None:
             raise DataError(f"prices[{sym!r}] has a time-zone-aware index ({series.index.tz}); index the closes by "
                             "exchange-local trading date without a time zone (series.tz_localize(None))")
+        if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
+            raise DataError(f"prices[{sym!r}] has dtype {series.dtype}, not numbers; give adjusted closes as floats "
+                            "(e.g. pd.to_numeric(series, errors='raise'))")
         out[str(sym)] = series
     return out
