@@ -127,7 +127,7 @@ def read_user_data(source: str | os.PathLike[str] | pd.DataFrame) -> UserData:
         column in a long table, both ``ret`` and ``price`` or neither, duplicate
         ``(symbol, date)`` rows, unparseable dates or numbers, returns below
         -100%, a return column that looks like prices, a price column that looks
-        like returns, ``dlret`` with prices.
+        like returns, a zero price, negative volume, ``dlret`` with prices.
 
     Examples
     --------
