@@ -97,6 +97,10 @@ class CatalogueError(ResearchLibError, ValueError):
     """A row of an events file is invalid."""
 
 
+class EventsFileNotFoundError(CatalogueError, FileNotFoundError):
+    """The events file is missing (or is a folder); still a ``FileNotFoundError`` for older callers."""
+
+
 # --- outputs and study design -------------------------------------------------
 class OutputError(InvalidRequestError):
     """An output path cannot be written safely (empty, not a regular file, or an input file)."""

@@ -183,6 +183,9 @@ def _tests(value: object) -> tuple[str, ...] | str | None:
     if not isinstance(value, Iterable) or not all(isinstance(v, str) for v in value):
         raise InvalidRequestError(f"tests={value!r} must be None, 'all' or a list of test names, e.g. ['patell', 'bmp']")
     names = tuple(value)
+    if not names:
+        raise InvalidRequestError("tests=[] asks for no tests; pass tests=None for the standard battery, "
+                                  "tests='all' for every test, or a list of names, e.g. ['patell', 'bmp']")
     return "all" if names == ("all",) else names
 
 
@@ -364,6 +367,18 @@ def check_events_argument(events: object) -> pd.DataFrame | str:
                      "e.g. event_study('my_events.csv') or event_study(pd.read_csv(...))")
 
 
+def _not_numbers(series: pd.Series) -> bool:
+    """Bool, string, or object dtype holding no number at all (a few bad cells among numbers are left to the screen)."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return True
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return False
+    if series.dtype != object:  # pandas' str dtype, categorical of labels, ...
+        return True
+    values = series.dropna()
+    return bool(len(values)) and all(isinstance(v, str | bool) for v in values)  # np.bool_ is no number either
+
+
 def check_prices(prices: object) -> dict[str, pd.Series] | None:
     """``prices`` must map each symbol to a pandas Series (or a frame with ``adj_close``) indexed by date."""
     if prices is None:
@@ -389,5 +404,8 @@ def check_prices(prices: object) -> dict[str, pd.Series] | None:
         if series.index.tz is not None:
             raise DataError(f"prices[{sym!r}] has a time-zone-aware index ({series.index.tz}); index the closes by "
                             "exchange-local trading date without a time zone (series.tz_localize(None))")
+        if _not_numbers(series):
+            raise DataError(f"prices[{sym!r}] has dtype {series.dtype}, not numbers; give adjusted closes as floats "
+                            "(e.g. pd.to_numeric(series, errors='raise'))")
         out[str(sym)] = series
     return out

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -224,6 +225,7 @@ def event_study(
     attrition = Attrition()
     windows = WindowSpec(design.estimation_window, design.event_window, design.min_estimation)
     anchored = _anchor(table, attrition)
+    _warn_idle_exclude_dates(anchored, design.exclude_dates)
     sources = pd.DataFrame()
     if price_map is None:
         get_settings(snapshot, offline)  # a missing snapshot folder is one error, not one per event
@@ -248,6 +250,37 @@ def event_study(
     events_table = with_extra_columns(raw_events, table)  # the user's own columns ride along
     return EventStudyResult(params, ab, events_table, _daily_table(ab, battery, design.confidence),
                             by_window, with_extra_columns(attrition.table(), table), sources, spec=design)
+
+
+class ExcludeDateWarning(UserWarning):
+    """An ``exclude_dates`` entry is no trading session of any listing studied (it removes nothing)."""
+
+
+def _warn_idle_exclude_dates(anchored: pd.DataFrame, dates: Sequence[str]) -> None:
+    """Warn for each excluded date that is a session of none of the studied securities' exchanges."""
+    if not dates or not len(anchored):
+        return
+    from research_lib.listings.calendars import get_calendar
+
+    calendars = []
+    for code in {_calendar_code(str(sym)) for sym in anchored["symbol"].astype(str).unique()} - {None}:
+        calendars.append(get_calendar(str(code)))
+    for day in dates:
+        ts = pd.Timestamp(day)
+        if not any(ts in cal.sessions for cal in calendars):  # .sessions: no out-of-bounds error for far dates
+            warnings.warn(ExcludeDateWarning(
+                f"exclude_dates: {day} is not a trading session of any listing studied, so it removes nothing; "
+                "check the date (a weekend or holiday?) or drop it from exclude_dates"), stacklevel=3)
+
+
+def _calendar_code(symbol: str) -> str | None:
+    from research_lib.errors import ResearchLibError
+    from research_lib.listings.symbols import lookup
+
+    try:
+        return lookup(symbol).calendar
+    except ResearchLibError:  # an identifier anchoring could not place: it has no sessions to compare with
+        return None
 
 
 def _anchor(table: pd.DataFrame, attrition: Attrition) -> pd.DataFrame:

@@ -230,3 +230,94 @@ def test_reproduce_reports_the_broken_notebook_not_a_missing_folder(tmp_path: Pa
     with pytest.raises(ResearchLibError, match="01_broken") as info:  # was "[Errno 2] No such file ...: 'out'"
         reproduce(notebooks=tmp_path / "nb", output=tmp_path / "out", progress=False)
     assert "No such file" not in str(info.value)
+
+
+# ---------------------------------------------------------------- wave 2 audit: cases left open
+def test_empty_tests_list_is_refused_with_the_alternatives() -> None:
+    with pytest.raises(InvalidRequestError, match=r"tests=\[\] asks for no tests; pass tests=None .*'all'"):
+        event_study(_events(), prices=_prices(), tests=[])
+
+
+def test_exclude_date_that_is_no_session_warns_it_removes_nothing() -> None:
+    from research_lib.study import ExcludeDateWarning
+
+    with pytest.warns(ExcludeDateWarning, match="2021-01-02 is not a trading session .* removes nothing"):
+        event_study(_events(), prices=_prices(), exclude_dates=["2021-01-02", "2021-01-04"])  # a Saturday, a Monday
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ExcludeDateWarning)  # a real session: no warning
+        event_study(_events(), prices=_prices(), exclude_dates=["2021-01-04"])
+
+
+def _long(**cols: list) -> pd.DataFrame:
+    base = {"symbol": ["AAA"] * 3, "date": ["2024-01-02", "2024-01-03", "2024-01-04"]}
+    return pd.DataFrame({**base, **cols})
+
+
+def test_negative_volume_in_user_data_names_the_row() -> None:
+    with pytest.raises(DataError, match=r"1 row\(s\) with negative volume, e.g. \['AAA 2024-01-03'\]"):
+        read_user_data(_long(price=[10.0, 11.0, 12.0], volume=[100.0, -5.0, 200.0]))
+
+
+def test_negative_volume_in_the_volume_measure_names_the_event() -> None:
+    from research_lib.engine.windows import WindowSpec, anchor_events, build_panel
+    from research_lib.measures.volume import abnormal_volume, volume_arrays
+
+    p = _prices()
+    anchored, _ = anchor_events(_events())
+    panel, _ = build_panel(anchored, p, WindowSpec((-250, -11), (-10, 10), 100), model="constant_mean")
+    frames = {s: pd.DataFrame({"volume": np.full(len(SESS), 1000.0)}, index=SESS) for s in p}
+    frames["BBB"].loc[SESS[SESS.get_indexer([pd.Timestamp("2022-03-15")])[0]], "volume"] = -3.0
+    with pytest.raises(InvalidRequestError, match=r"1 negative volume value\(s\) in volume_evt, e.g. \['b1 BBB 2022-03-15'\]"):
+        abnormal_volume(panel, volume_arrays(panel, frames), "constant_mean")
+
+
+@pytest.mark.parametrize("entries", [None, "XNYS", {"10107": "NOPE"}, {"10107": {"timezone": "UTC"}}])
+def test_symbol_registry_constructor_validates_like_from_mapping(entries: object) -> None:
+    with pytest.raises(InvalidRequestError, match="mapping symbol -> calendar|unknown calendar code|has no 'calendar'"):
+        SymbolRegistry(entries)  # type: ignore[arg-type]
+
+
+def test_symbol_registry_constructor_normalises_like_from_mapping() -> None:
+    reg = SymbolRegistry({"vod_ln": "XLON"})  # type: ignore[dict-item]
+    assert reg.get("VOD_LN") == SymbolRegistry.from_mapping({"vod_ln": "XLON"}).get("VOD_LN")
+    assert reg.get("VOD_LN").calendar == "XLON"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("text", "match"), [("EW(AAA,,BBB)", "has an empty member"), ("EW(AAA,BBB,)", "has an empty member"),
+                                             ("EW(EW(A,B),C)", "baskets cannot be nested")])
+def test_basket_with_empty_or_nested_member_is_refused(text: str, match: str) -> None:
+    from research_lib.data.basket import parse_basket
+
+    with pytest.raises(InvalidRequestError, match=match):
+        parse_basket(text)
+
+
+def test_zero_price_is_refused_when_read_with_the_rows_named() -> None:
+    with pytest.raises(DataError, match=r"1 zero price\(s\), e.g. \['AAA 2024-01-03'\]"):
+        read_user_data(_long(price=[10.0, 0.0, 12.0]))
+    wide = pd.DataFrame({"date": ["2024-01-02", "2024-01-03"], "AAA": [10.0, 0.0]})
+    with pytest.raises(DataError, match=r"zero price\(s\), e.g. \['2024-01-03'\]"):
+        read_user_data(wide)
+
+
+@pytest.mark.parametrize(("values", "dtype"), [([True, False] * 2, None), (["1.0", "2.0"] * 2, None),
+                                               (["1.0", "2.0"] * 2, object)])
+def test_non_numeric_prices_series_is_refused_by_dtype(values: list, dtype: object) -> None:
+    """A few bad cells among numbers stay the screen's exclusion (tests/test_screen.py); a whole non-number series is refused."""
+    from research_lib.spec import check_prices
+
+    s = pd.Series(values, index=pd.date_range("2024-01-01", periods=4, freq="B"), dtype=dtype)
+    with pytest.raises(DataError, match=r"prices\['AAA'\] has dtype (bool|object|str\w*), not numbers"):
+        check_prices({"AAA": s})
+
+
+def test_run_template_missing_events_file_is_a_typed_error(tmp_path: Path) -> None:
+    from research_lib.errors import EventsFileNotFoundError
+    from research_lib.runner.template import run_template
+
+    with pytest.raises(EventsFileNotFoundError, match="events file .*absent.csv: file not found"):
+        run_template(tmp_path / "absent.csv", tmp_path / "x.ipynb")
+    with pytest.raises(CatalogueError, match="is a folder"):
+        run_template(tmp_path, tmp_path / "x.ipynb")

@@ -72,9 +72,15 @@ def parse_basket(text: str, portfolios: Mapping[str, Basket] | None = None) -> B
     if m is None:
         raise InvalidRequestError(f"{text!r} is not a basket; write EW(A,B), VW(A,B) or W(A:0.5,B:0.5)")
     scheme, body = m.group(1).upper(), m.group(2)
-    parts = [p.strip() for p in body.split(",") if p.strip()]
-    if not parts:
+    if not body.strip():
         raise InvalidRequestError(f"basket {text!r} has no members; list them, e.g. EW(JD,PDD)")
+    if "(" in body or ")" in body:
+        raise InvalidRequestError(f"basket {text!r} nests a basket or has a stray parenthesis; baskets cannot be nested, "
+                                  "list the underlying members in one basket, e.g. EW(A,B,C)")
+    parts = [p.strip() for p in body.split(",")]
+    if not all(parts):
+        raise InvalidRequestError(f"basket {text!r} has an empty member (two commas or a trailing comma); "
+                                  "remove it or name the symbol, e.g. EW(JD,PDD)")
     members, weights = [], []
     for p in parts:
         if scheme == "W":

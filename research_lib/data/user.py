@@ -127,7 +127,7 @@ def read_user_data(source: str | os.PathLike[str] | pd.DataFrame) -> UserData:
         column in a long table, both ``ret`` and ``price`` or neither, duplicate
         ``(symbol, date)`` rows, unparseable dates or numbers, returns below
         -100%, a return column that looks like prices, a price column that looks
-        like returns, ``dlret`` with prices.
+        like returns, a zero price, negative volume, ``dlret`` with prices.
 
     Examples
     --------
@@ -160,7 +160,7 @@ def read_user_data(source: str | os.PathLike[str] | pd.DataFrame) -> UserData:
     if kind == "ret":
         _check_returns(frame, origin)
     else:
-        _check_prices(frame["price"], origin)
+        _check_prices(frame["price"], origin, frame["symbol"] + " " + frame["date"].dt.strftime("%Y-%m-%d"))
     return _assemble(frame, origin, kind)
 
 
@@ -194,6 +194,11 @@ def _clean_long(frame: pd.DataFrame, origin: str, kind: str) -> pd.DataFrame:
     for col in (kind, "dlret", "volume", "mcap"):
         if col in out.columns:
             out[col] = _numeric(out, col, origin)
+    if "volume" in out.columns and (out["volume"] < 0).any():
+        neg = out[out["volume"] < 0]
+        shown = [f"{s} {d:%Y-%m-%d}" for s, d in zip(neg["symbol"].head(3), neg["date"].head(3), strict=True)]
+        raise DataError(f"data {origin}: {len(neg)} row(s) with negative volume, e.g. {shown}; volume counts shares "
+                        "traded and cannot be negative: fix those rows or leave the cell empty")
     if "dlret" in out.columns and kind == "price":
         raise DataError(f"data {origin} has dlret with prices; a delisting return belongs to return data (ret), or fold it into the last price")
     return out.sort_values(["symbol", "date"], kind="stable")
@@ -240,7 +245,8 @@ def _check_returns(frame: pd.DataFrame, origin: str) -> None:
         )
 
 
-def _check_prices(values: pd.Series, origin: str) -> None:
+def _check_prices(values: pd.Series, origin: str, labels: pd.Series) -> None:
+    """Prices must be positive; ``labels`` names each row (``symbol date`` or the date) in the message."""
     v = values.dropna().to_numpy()
     if not v.size:
         return
@@ -249,6 +255,10 @@ def _check_prices(values: pd.Series, origin: str) -> None:
             f"data {origin}: the price column looks like returns ({np.mean(v < 0):.0%} negative, median {np.median(v):.4g}); "
             "if these are simple returns rename the column to ret; prices must be positive adjusted closes"
         )
+    zero = values == 0
+    if zero.any():
+        raise DataError(f"data {origin}: {int(zero.sum())} zero price(s), e.g. {labels[zero].head(3).tolist()}; a price "
+                        "must be positive: fix those rows or leave the cell empty (a missing price)")
 
 
 def _assemble(frame: pd.DataFrame, origin: str, kind: str) -> UserData:
@@ -289,7 +299,7 @@ def _wide(frame: pd.DataFrame, origin: str) -> UserData:
             raise DataError(f"wide data {origin}: a price column has no symbol in the header ({col!r}); "
                             "write the symbol above every column of prices")
         vals = _numeric(frame, col, origin)
-        _check_prices(vals, f"{origin} (column {col})")
+        _check_prices(vals, f"{origin} (column {col})", pd.Series(dates.strftime("%Y-%m-%d"), index=vals.index))
         values[str(col).strip().upper()] = pd.Series(vals.to_numpy(), index=dates, name=str(col).strip().upper())
     if not values:
         raise DataError(f"data {origin} has only a date column; add one column of prices per symbol, or use symbol,date,ret|price")

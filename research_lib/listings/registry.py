@@ -62,6 +62,27 @@ def _info(symbol: str, calendar: str, timezone: object = None, currency: object 
     return SymbolInfo(symbol, code, cur, "user", "", tz)
 
 
+def _entries(mapping: object) -> dict[str, SymbolInfo]:
+    """Validated registry entries: upper-cased identifiers -> SymbolInfo with a known calendar code."""
+    if not isinstance(mapping, Mapping):
+        raise InvalidRequestError(
+            f"a SymbolRegistry needs a mapping symbol -> calendar code, not {type(mapping).__name__}; "
+            "write e.g. SymbolRegistry({'10107': 'XNYS'}) or SymbolRegistry.from_csv(path)"
+        )
+    out: dict[str, SymbolInfo] = {}
+    for sym, val in mapping.items():
+        key = str(sym).strip().upper()
+        if isinstance(val, SymbolInfo):
+            out[key] = val
+        elif isinstance(val, Mapping):
+            if "calendar" not in val:
+                raise InvalidRequestError(f"registry entry {sym!r} has no 'calendar'; give e.g. {{'calendar': 'XNYS'}}")
+            out[key] = _info(key, str(val["calendar"]), val.get("timezone"), val.get("currency"))
+        else:
+            out[key] = _info(key, str(val))
+    return out
+
+
 @dataclass(frozen=True)
 class SymbolRegistry:
     """User-given calendars (and time zones, currencies) of identifiers.
@@ -83,20 +104,18 @@ class SymbolRegistry:
 
     entries: Mapping[str, SymbolInfo] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # the plain constructor gets the checks of from_mapping (entries already built by it pass as they are)
+        entries = self.entries
+        if isinstance(entries, Mapping) and all(
+            isinstance(v, SymbolInfo) and isinstance(k, str) and k == k.strip().upper() for k, v in entries.items()
+        ):
+            return
+        object.__setattr__(self, "entries", _entries(entries))
+
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, object]) -> SymbolRegistry:
-        out: dict[str, SymbolInfo] = {}
-        for sym, val in mapping.items():
-            key = str(sym).strip().upper()
-            if isinstance(val, SymbolInfo):
-                out[key] = val
-            elif isinstance(val, Mapping):
-                if "calendar" not in val:
-                    raise InvalidRequestError(f"registry entry {sym!r} has no 'calendar'; give e.g. {{'calendar': 'XNYS'}}")
-                out[key] = _info(key, str(val["calendar"]), val.get("timezone"), val.get("currency"))
-            else:
-                out[key] = _info(key, str(val))
-        return cls(out)
+        return cls(_entries(mapping))
 
     @classmethod
     def from_csv(cls, path: str | os.PathLike[str]) -> SymbolRegistry:

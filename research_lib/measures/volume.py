@@ -172,6 +172,23 @@ def _clean(v: VolumeArrays, zero_volume: str) -> VolumeArrays:
     return VolumeArrays(*(fix(getattr(v, f.name)) for f in dataclasses.fields(v)))  # type: ignore[arg-type]
 
 
+def _refuse_negative(panel: EventPanel, v: VolumeArrays) -> None:
+    """Negative volume is a data error, not a missing value: name the rows (event, symbol, date)."""
+    for name, dates, syms in (("volume_est", panel.est_dates, panel.symbols), ("volume_evt", panel.evt_dates, panel.symbols),
+                              ("market_est", panel.est_dates, panel.benchmarks),
+                              ("market_evt", panel.evt_dates, panel.benchmarks)):
+        arr = getattr(v, name)
+        if arr is None:
+            continue
+        with np.errstate(invalid="ignore"):
+            rows, cols = np.nonzero(np.asarray(arr, dtype=float) < 0)
+        if rows.size:
+            shown = [f"{panel.event_ids[i]} {syms[i]} {pd.Timestamp(dates[i, j]):%Y-%m-%d}"
+                     for i, j in zip(rows[:3], cols[:3], strict=True)]
+            raise InvalidRequestError(f"{rows.size} negative volume value(s) in {name}, e.g. {shown}; volume counts "
+                                      "shares traded and cannot be negative: fix those rows of the data or blank them")
+
+
 def _volume_panel(panel: EventPanel, v: VolumeArrays, model: str) -> EventPanel:
     y_est = log_volume(v.volume_est, v.shares_est)
     y_evt = log_volume(v.volume_evt, v.shares_evt)
@@ -261,6 +278,7 @@ def abnormal_volume(
             "the market model of volume needs the benchmark's volume (market_est, market_evt); "
             "build the arrays with volume_arrays(panel, frames) including the benchmarks, or use model='constant_mean'"
         )
+    _refuse_negative(panel, volumes)
     v = _clean(volumes, zero_volume)
     status, reasons = _check_events(panel, v, model, min_estimation)
     keep = np.array([s != "excluded" for s in status])

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from research_lib.config import absolute_environment
-from research_lib.errors import InvalidRequestError, ResearchLibError
+from research_lib.errors import CatalogueError, EventsFileNotFoundError, InvalidRequestError, ResearchLibError
 
 __all__ = ["TEMPLATE", "TemplateExecutionError", "readable", "run_template"]
 
@@ -144,15 +144,21 @@ def run_template(
 
     Raises
     ------
+    EventsFileNotFoundError
+        If the events file does not exist (a :class:`CatalogueError` and a ``FileNotFoundError``).
     FileNotFoundError
-        If the events file or the template does not exist.
+        If the template does not exist.
     TemplateExecutionError
         If a cell fails (bad events, no prices ...): the message gives the
         error of the cell; the partly executed notebook is at ``output_path``.
     """
-    events = Path(events_csv).resolve()
-    if not events.is_file():
-        raise FileNotFoundError(f"events file {events} not found; pass a CSV with event_id,symbol,benchmark,event_date|announced_at")
+    from research_lib.events.reader import check_events_path
+
+    try:
+        events = check_events_path(Path(events_csv)).resolve()
+    except CatalogueError as exc:
+        raise EventsFileNotFoundError(f"events file {exc}; pass a CSV with event_id,symbol,benchmark,"
+                                      "event_date|announced_at") from None
     # the design gets the same validation as every other entry point before a kernel is started
     # (the events file is read and validated in the notebook, whose failing cell is then reported)
     from research_lib.spec import StudySpec
