@@ -335,22 +335,65 @@ def reproduce(notebooks: Path | None = None, output: Path | None = None, only: l
         raise NotebookExecutionError(f"no numbered notebooks (NN_*.ipynb) found in {folder}; check --notebooks/--only")
     from nbclient.util import run_sync
 
+    jobs = jobs or default_jobs()
     bar = tqdm(total=len(paths), desc="notebooks", unit="nb",
                disable=not (sys.stderr.isatty() if progress is None else progress))
     start = time.perf_counter()
     done: dict[str, NotebookRun] = {}
     failures: dict[str, BaseException] = {}
+    order = start_order(paths, previous_timings(Path(out_dir))) if jobs > 1 else paths
     try:
         with absolute_environment(), _inline_figures():  # the kernels start in the notebooks' folder
-            run_sync(_run_pool)(paths, Path(out_dir), timeout, jobs or default_jobs(), bar.update, done, failures)
+            run_sync(_run_pool)(order, Path(out_dir), timeout, jobs, bar.update, done, failures)
     finally:  # also after a failure or an interrupt: the index then shows the kept reports
         bar.close()
         runs = [done[p.name] for p in paths if p.name in done]
-        write_index(Path(out_dir), runs, wall=time.perf_counter() - start, jobs=jobs or default_jobs())
+        wall = time.perf_counter() - start
+        write_index(Path(out_dir), runs, wall=wall, jobs=jobs)
+        _write_timings(Path(out_dir), runs, wall, jobs)
     for path in paths:  # the first failure in notebook order, whatever failed first in time
         if path.name in failures:
             raise failures[path.name]
     return runs
+
+
+#: the run's time split, beside the index (read back by the next run to start the longest notebooks first)
+TIMINGS_FILE = "reproduce-timings.json"
+
+
+def previous_timings(out_dir: Path) -> dict[str, float]:
+    """Total seconds per notebook in the last run's :data:`TIMINGS_FILE` (empty when there is none or it is unreadable)."""
+    import json
+
+    try:
+        data = json.loads((out_dir / TIMINGS_FILE).read_text(encoding="utf-8"))
+        return {str(k): float(v["total"]) for k, v in data["notebooks"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def start_order(paths: list[Path], last: dict[str, float]) -> list[Path]:
+    """Longest first by the last run's totals (notebooks without one first, in order); ties keep notebook order.
+
+    With two kernels at a time, starting the longest notebook last would leave
+    one core idle at the end; the reports do not depend on the order.
+    """
+    rank = {p: i for i, p in enumerate(paths)}
+    return sorted(paths, key=lambda p: (-last.get(p.stem, float("inf")), rank[p]))
+
+
+def _write_timings(out_dir: Path, runs: list[NotebookRun], wall: float, jobs: int) -> None:
+    import json
+
+    from research_lib.outputs import write_text_atomic
+
+    if not runs:
+        return
+    kept = previous_timings(out_dir)  # a notebook not run this time (--only, a failure) keeps its last figure
+    data = {"wall": round(wall, 2), "jobs": jobs,
+            "notebooks": {k: {"total": v} for k, v in kept.items()} | {row["notebook"]: {k: v for k, v in row.items()
+                                                                       if k != "notebook"} for row in timing_table(runs)}}
+    write_text_atomic(out_dir / TIMINGS_FILE, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
 async def _run_pool(paths: list[Path], out_dir: Path, timeout: int, jobs: int, tick: Callable[[int], object],
@@ -369,7 +412,7 @@ async def _run_pool(paths: list[Path], out_dir: Path, timeout: int, jobs: int, t
             finally:
                 tick(1)
 
-    # a Semaphore wakes its waiters in the order they queued, so notebooks start in order
+    # a Semaphore wakes its waiters in the order they queued, so notebooks start in the order given
     await asyncio.gather(*(one(p) for p in paths))
 
 
