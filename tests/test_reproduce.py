@@ -186,3 +186,25 @@ def test_reproduce_refuses_zero_jobs(tmp_path) -> None:  # noqa: ANN001
     _write(tmp_path / "nb" / "01_x.ipynb", ["x = 1"])
     with pytest.raises(NotebookExecutionError, match="jobs must be 1 or more"):
         reproduce(tmp_path / "nb", tmp_path / "out", jobs=0, progress=False)
+
+
+def test_cli_imports_nbformat_without_the_iri_grammar_and_validation_still_works() -> None:
+    """The CLI skips jsonschema's IRI checker on import (1-2 s); notebooks still validate, the module still imports."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from research_lib.runner.reproduce import _import_nbclient_without_iri_grammar as f\n"
+        "f()\n"
+        "assert 'rfc3987_syntax' not in sys.modules and 'jsonschema' in sys.modules\n"
+        "import nbformat\n"
+        "nb = nbformat.v4.new_notebook(); nb.cells = [nbformat.v4.new_code_cell('x = 1')]; nbformat.validate(nb)\n"
+        "bad = nbformat.from_dict({'cells': [], 'metadata': {'kernelspec': 7}, 'nbformat': 4, 'nbformat_minor': 5})\n"
+        "try:\n    nbformat.validate(bad)\nexcept nbformat.ValidationError:\n    print('refused')\n"
+        "import importlib.util\n"
+        "if importlib.util.find_spec('rfc3987_syntax'):\n    import rfc3987_syntax  # noqa: F401\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert out.split() == ["refused", "ok"]

@@ -29,6 +29,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -342,6 +343,9 @@ def reproduce(notebooks: Path | None = None, output: Path | None = None, only: l
     done: dict[str, NotebookRun] = {}
     failures: dict[str, BaseException] = {}
     order = start_order(paths, previous_timings(Path(out_dir))) if jobs > 1 else paths
+    # the run's provenance (git, package versions: imports pandas) is gathered while the kernels start
+    side = ThreadPoolExecutor(max_workers=1)
+    provenance = side.submit(_run_provenance)
     try:
         with absolute_environment(), _inline_figures():  # the kernels start in the notebooks' folder
             run_sync(_run_pool)(order, Path(out_dir), timeout, jobs, bar.update, done, failures)
@@ -349,8 +353,11 @@ def reproduce(notebooks: Path | None = None, output: Path | None = None, only: l
         bar.close()
         runs = [done[p.name] for p in paths if p.name in done]
         wall = time.perf_counter() - start
-        write_index(Path(out_dir), runs, wall=wall, jobs=jobs)
-        _write_timings(Path(out_dir), runs, wall, jobs)
+        try:
+            write_index(Path(out_dir), runs, wall=wall, jobs=jobs, provenance=provenance.result())
+            _write_timings(Path(out_dir), runs, wall, jobs)
+        finally:
+            side.shutdown()
     for path in paths:  # the first failure in notebook order, whatever failed first in time
         if path.name in failures:
             raise failures[path.name]
@@ -454,10 +461,12 @@ def _run_provenance() -> dict[str, str]:
     return out | {str(k): str(v) for k, v in package_versions().items()}
 
 
-def write_index(out_dir: Path, runs: list[NotebookRun], wall: float | None = None, jobs: int | None = None) -> Path:
+def write_index(out_dir: Path, runs: list[NotebookRun], wall: float | None = None, jobs: int | None = None,
+                provenance: dict[str, str] | None = None) -> Path:
     """Write ``index.html``: each executed notebook's question, computed findings and link; the run's provenance.
 
     The index also shows what the run spent and where (:func:`timing_table`).
+    ``provenance`` is the run's record (commit, versions; gathered here when not given).
     """
     import nbformat
     from nbconvert.filters import markdown2html
@@ -476,7 +485,7 @@ def write_index(out_dir: Path, runs: list[NotebookRun], wall: float | None = Non
             f"<div><b>What it found</b>{markdown2html(_answer(nb)) or '<p>(no cell tagged answer)</p>'}</div>"
             f"<p><small>{took}</small></p></section>"
         )
-    prov = "".join(f"<tr><th>{htmllib.escape(k)}</th><td>{htmllib.escape(str(v))}</td></tr>" for k, v in _run_provenance().items())
+    prov = "".join(f"<tr><th>{htmllib.escape(k)}</th><td>{htmllib.escape(str(v))}</td></tr>" for k, v in (provenance or _run_provenance()).items())
     page = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>research_lib reports</title>'
         "<style>body{font-family:sans-serif;max-width:60em;margin:auto;padding:1em}th{text-align:left;padding-right:1em}"
@@ -507,9 +516,28 @@ def _timing_html(runs: list[NotebookRun], wall: float | None, jobs: int | None) 
     return f"<h2>What reproduce spent and where</h2><table><tr>{head}</tr>{body}</table>{note}"
 
 
+def _import_nbclient_without_iri_grammar() -> None:
+    """Import nbclient (and nbformat, jsonschema) without jsonschema's IRI format check.
+
+    ``jsonschema`` registers an ``iri`` format checker only when ``rfc3987_syntax``
+    imports, and that module builds a full parser grammar on import: 1.3-1.9 s
+    on a 2-core machine, before the first kernel could start.  The notebook
+    schema uses no ``iri`` format, so the CLI process (ours alone) does without
+    it; the blocker is removed again at once, so a direct import still works.
+    """
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        return
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # `import rfc3987_syntax` then raises ImportError
+    try:
+        import nbclient  # noqa: F401 - imports nbformat and jsonschema now
+    finally:
+        del sys.modules["rfc3987_syntax"]
+
+
 def reproduce_from_cli(args: argparse.Namespace) -> int:
     """Handler of ``research-lib reproduce``: runs the notebooks, prints the time split per notebook."""
     start = time.perf_counter()
+    _import_nbclient_without_iri_grammar()
     jobs = getattr(args, "jobs", None) or default_jobs()
     runs = reproduce(
         Path(args.notebooks) if args.notebooks else None,
