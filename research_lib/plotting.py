@@ -23,7 +23,9 @@ import numpy as np
 
 from research_lib.conventions import pct_label
 from research_lib.errors import WindowError
-from research_lib.tables import t_inference
+
+# research_lib.tables (scipy.stats, the engine) and matplotlib load inside the functions that draw, so
+# that importing the palette and roles below costs numpy alone
 
 if TYPE_CHECKING:
     from research_lib.results import EventStudyResult
@@ -107,6 +109,8 @@ def car_path(result: EventStudyResult, event: int | None, level: float,
     else:
         df = float(ab.df[event])
         how = f"prediction-error SE, t({df:g})"
+    from research_lib.tables import t_inference
+
     half = t_inference(np.asarray(cars), np.asarray(ses), df, level).half_width
     return tau, np.asarray(cars), half, how
 
@@ -146,6 +150,8 @@ def plot_ar(result: EventStudyResult, ax: Any = None, event: int | str | None = 
         se = np.sqrt(ab.ar_var[idx])
         df = float(ab.df[idx])
         how, label = f"prediction-error SE, t({df:g})", "AR"
+    from research_lib.tables import t_inference
+
     half = t_inference(y, se, df, level).half_width
     colors = np.where(y >= 0, GAIN, LOSS)
     ax.bar(tau, y, color=colors, alpha=0.8, label=label)

@@ -109,6 +109,8 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", default=None, help="report folder (default: reports/ beside notebooks/)")
     p.add_argument("--only", nargs="*", default=None, help="run only notebooks whose name starts with these prefixes")
     p.add_argument("--timeout", type=int, default=1200, help="per-cell timeout in seconds")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="notebooks run at a time, each on its own kernel (default: 2 on a machine with 2+ cores, else 1)")
 
     def run(args: argparse.Namespace) -> int:
         from research_lib.runner.reproduce import reproduce_from_cli
