@@ -467,9 +467,11 @@ class TestBattery:
         s_aar, n_aar = aar_sd(est)
         self._s_aar, self._n_aar_est = float(s_aar), int(n_aar)
         self._lamb_c = forecast_factor(self._ar_var, self._sigma2, self._m, self._estudy2 and ab.conventions.forecast_error)
-        self._ranks = rank.rank_scores(est, ar, self._estudy2) if n > 0 else None
+        # one sort of the estimation residuals serves the rank scores and the generalised rank
+        est_ranks = rank.EstimationRanks.of(est) if n > 0 else None
+        self._ranks = rank.rank_scores(est, ar, self._estudy2, est_ranks=est_ranks) if n > 0 else None
         self._p_hat = float(positive_fraction(est, pooled=self._estudy2))
-        self._gr = rank.generalized_rank_inputs(est, self._sigma2)
+        self._gr = rank.generalized_rank_inputs(est, self._sigma2, est_ranks=est_ranks)
         self._r_cache: dict[tuple[int, int], tuple[float, int]] = {}
         self._kp_pairs: PairCorrelations | None = None
         self._day_var: np.ndarray | None = None
@@ -520,7 +522,7 @@ class TestBattery:
             scar = self._sar[rows, days[0]] if days.size == 1 else car / np.sqrt(var)
         csar = self._sar[np.ix_(rows, days)].sum(axis=1)
         every = rows.size == self.n_events
-        gr = self._gr if every else GeneralizedRankInputs(self._gr.gsar[rows], self._gr.rank[rows], self._gr.t_i[rows])
+        gr = self._gr if every else self._gr.select(rows)
         ranks = self._ranks
         n_rank = np.asarray(int(np.min(ranks.n_t[ranks.l1 + days])) if ranks is not None else 0)
         aar = self._ar[np.ix_(rows, days)].mean(axis=0) if rows.size else np.full(days.size, np.nan)
@@ -604,7 +606,7 @@ class TestBattery:
         car = per_day(self._ar)
         sar = finite(per_day(self._sar))
         every = rows.size == self.n_events
-        gr = self._gr if every else GeneralizedRankInputs(self._gr.gsar[rows], self._gr.rank[rows], self._gr.t_i[rows])
+        gr = self._gr if every else self._gr.select(rows)
         ranks = self._ranks
         n_rank = ranks.n_t[ranks.l1 + days].astype(int) if ranks is not None else np.zeros(days.size, dtype=int)
         return WindowInputs(

@@ -69,7 +69,7 @@ from research_lib.inference.battery import (
     positive_fraction,
 )
 from research_lib.inference.correlation import kolari_pynnonen_r
-from research_lib.inference.rank import generalized_rank_inputs, rank_scores
+from research_lib.inference.rank import EstimationRanks, generalized_rank_inputs, rank_scores
 from research_lib.inference.results import Statistic
 from research_lib.inference.sign import wilcoxon_exact_rows
 from research_lib.inference.single_firm import sample_quantile_pvalues
@@ -571,7 +571,10 @@ class PerSampleTests:
         self.df_single = np.asarray(ab.df, dtype=float).reshape(s, n)
         self.s_aar, self.n_aar = aar_sd(self.est3)
         self.p_hat = positive_fraction(self.est3, pooled=self._estudy2)
-        self.gr = generalized_rank_inputs(self.est3, self.sigma2)
+        # the estimation residuals are sorted once: for the generalised rank and, merged with each
+        # AR size's event-window ARs, for the rank scores (rank_scores(..., est_ranks=...))
+        self.est_ranks = EstimationRanks.of(self.est3)
+        self.gr = generalized_rank_inputs(self.est3, self.sigma2, est_ranks=self.est_ranks)
         lamb = forecast_factor(ab.ar_var.reshape(s, n, -1), self.sigma2, self.n_est,
                                self._estudy2 and ab.conventions.forecast_error)
         self.lamb_factor = lamb[:, self.days]
@@ -619,7 +622,8 @@ class PerSampleTests:
         scar = sar[:, self.days[0]].reshape(s, n) if self.length == 1 else car / np.sqrt(self.car_var)
         csar = sar[:, self.mask].sum(axis=1).reshape(s, n)
         which = [score for test, score in _RANK_TESTS.items() if test in names]
-        ranks = rank_scores(self.est3, ar.reshape(s, n, -1), self._estudy2, which) if which else None
+        ranks = (rank_scores(self.est3, ar.reshape(s, n, -1), self._estudy2, which, est_ranks=self.est_ranks)
+                 if which else None)
         return WindowInputs(
             car=car, car_var=self.car_var, scar=scar, csar=csar, v=self.v, sigma2=self.sigma2, n_est=self.n_est,
             length=self.length, s_aar=self.s_aar, n_aar=self.n_aar, p_hat=self.p_hat, r=self.r,
