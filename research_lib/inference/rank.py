@@ -293,7 +293,8 @@ def rank_scores(est: np.ndarray, ar: np.ndarray, estudy2: bool = False, which: S
                              None if est_ranks is None else est_ranks.rows(slice(a, a + step)))
                  for a in range(0, est.shape[0], step)]
         fields = ("dbar", "zu", "zg", "s_k", "s_u", "s_g", "n_t")  # the scores not asked are empty in every part
-        return RankScores(*(np.concatenate([getattr(p, f) for p in parts], axis=0) for f in fields), int(est.shape[-1]))
+        cat = {f: np.concatenate([getattr(p, f) for p in parts], axis=0) for f in fields}
+        return RankScores(cat["dbar"], cat["zu"], cat["zg"], cat["s_k"], cat["s_u"], cat["s_g"], cat["n_t"], int(est.shape[-1]))
     if est_ranks is not None:
         k, srt, m_i = combined_ranks(est_ranks, ar, sort=zivney)
         present = np.isfinite(k)  # a rank is nan exactly where the value is missing
