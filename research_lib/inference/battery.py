@@ -571,7 +571,10 @@ class TestBattery:
         if tau.size:
             kp = bool(KP_TESTS.intersection(names))
             r_day = self._daily_correlation() if kp else np.full(tau.size, np.nan)
-            sets, group = np.unique(ok.T, axis=0, return_inverse=True)  # days with the same events
+            if ok.all():  # complete event windows: every day has every event
+                sets, group = np.ones((1, ok.shape[0]), dtype=bool), np.zeros(tau.size, dtype=np.int64)
+            else:
+                sets, group = np.unique(ok.T, axis=0, return_inverse=True)  # days with the same events
             for g in range(sets.shape[0]):
                 days = np.flatnonzero(group.ravel() == g)
                 rows = np.flatnonzero(sets[g])

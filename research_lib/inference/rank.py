@@ -93,26 +93,21 @@ def row_searchsorted(srt: np.ndarray, counts: np.ndarray, x: np.ndarray, side: s
     xx = x if x.ndim == 2 else x[:, None]
     out = np.empty(xx.shape, dtype=np.int64)
     c_all = np.asarray(counts, dtype=np.int64)
-    step = _row_block(m)
-    for a in range(0, r, step):
-        b = min(a + step, r)
+    steps = [1 << p for p in range(max(int(m).bit_length() - 1, 0), -1, -1)] if m else []
+    block = _row_block(m)
+    for a in range(0, r, block):
+        b = min(a + block, r)
         flat = srt[a:b].ravel()
         q = xx[a:b]
-        base = (np.arange(b - a) * m)[:, None]
-        lo = np.zeros(q.shape, dtype=np.int64)
-        hi = np.broadcast_to(c_all[a:b, None], q.shape).copy()
-        nan_q = np.isnan(q)
-        for _ in range(int(m).bit_length() + 1):
-            active = lo < hi
-            if not active.any():
-                break
-            mid = (lo + hi) >> 1
-            v = flat[base + np.minimum(mid, m - 1)]
-            right = (v < q) if side == "left" else (v <= q)
-            right |= nan_q
-            np.copyto(lo, mid + 1, where=active & right)
-            np.copyto(hi, mid, where=active & ~right)
-        out[a:b] = lo
+        c = c_all[a:b, None]
+        last = (np.arange(b - a) * m)[:, None] - 1  # flat index of entry k of a row: last + k + 1 ... as last + k'
+        pos = np.zeros(q.shape, dtype=np.int64)
+        for step in steps:  # branchless binary search: take the step if the entry it lands on is still below x
+            cand = pos + step
+            v = flat[last + np.minimum(cand, m)]
+            take = (cand <= c) & ((v < q) if side == "left" else (v <= q))
+            pos += step * take
+        out[a:b] = np.where(np.isnan(q), c, pos)
     return out if x.ndim == 2 else out[:, 0]
 
 
@@ -208,7 +203,7 @@ def combined_ranks(er: EstimationRanks, ar: np.ndarray, sort: bool = False) -> t
         e_in = np.arange(l1)[None, :] < ce[:, None]
         srt.ravel()[(base + np.arange(l1)[None, :] + h[:, :l1])[e_in]] = se[e_in]
         a_in = np.arange(l2)[None, :] < ca[:, None]
-        a_pos = row_searchsorted(se, ce, sa, "left") + np.arange(l2)[None, :]
+        a_pos = np.sort(lt, axis=1) + np.arange(l2)[None, :]  # the search is monotone: sorted ARs, sorted places
         srt.ravel()[(base + a_pos)[a_in]] = sa[a_in]
     m_i = ce + ca
     if tied.any():
