@@ -17,7 +17,7 @@ from functools import cached_property
 import numpy as np
 
 from research_lib.errors import InvalidRequestError
-from research_lib.inference._arrays import NORMAL, moments, scalar_note, t_dist
+from research_lib.inference._arrays import NORMAL, fmt, moments, scalar_note, t_dist
 from research_lib.inference.results import Statistic
 
 
@@ -542,7 +542,7 @@ def generalized_rank(scar: np.ndarray, gr: GeneralizedRankInputs) -> Statistic:
         good = (n >= 2) & (sd > 0) & (s_u > 0) & (big_t >= 3) & (denom > 0)
         t = np.where(good, z * np.sqrt((big_t - 2) / np.where(denom > 0, denom, np.nan)), np.nan)
     note = scalar_note(
-        (n < 2, f"needs at least 2 standardised CARs, has {n}" if np.ndim(n) == 0 else ""),
+        (n < 2, f"needs at least 2 standardised CARs, has {fmt(n)}"),
         (sd == 0, "cross-sectional SD of SCAR is zero"),
         (~((s_u > 0) & (big_t >= 3)), "degenerate rank variance"),
         (~(denom > 0), "Z^2 >= T - 1: transformation to t undefined"),

@@ -12,8 +12,10 @@ against ^GSPC from the data snapshot) or a seeded synthetic market
 - clustering: all N events of a sample on one date (with a common
   non-market factor in the synthetic market, residuals are then correlated).
 
-All S x N pseudo-events are stacked into ONE :class:`~research_lib.engine.panel.EventPanel`
-and fitted with :func:`research_lib.models.fit_model` once.  The tests are
+The S x N pseudo-events are stacked into :class:`~research_lib.engine.panel.EventPanel`\ s
+of a block of samples each (:data:`SAMPLE_BLOCK_CELLS`; the samples are independent, so the
+numbers do not depend on the block size, tested) and each block is fitted with
+:func:`research_lib.models.fit_model` once.  The tests are
 then evaluated for every sample at once by :class:`PerSampleTests`, which
 reshapes the (S N, ...) arrays to (S, N, ...) and calls the battery's own test
 functions (:data:`research_lib.inference.battery.REGISTRY`) with a leading
@@ -381,8 +383,18 @@ def pseudo_panel(universe: ReturnUniverse, events: PseudoEvents, spec: WindowSpe
     p0 = events.day0_row.reshape(-1)
     r_est = p0[:, None] + spec.tau_est[None, :]
     r_evt = p0[:, None] + spec.tau_evt[None, :]
-    y_est = universe.returns[r_est, sec[:, None]]
-    y_evt = universe.returns[r_evt, sec[:, None]]
+
+    def take(series: np.ndarray, tau: np.ndarray, rows: np.ndarray, column: np.ndarray | None = None) -> np.ndarray:
+        """``series[rows]`` (or ``series[rows, column]``): a window of consecutive rows is copied as one run per event."""
+        if tau.size and np.all(np.diff(tau) == 1) and np.all(rows[:, :1] >= 0):
+            if column is None:
+                return np.lib.stride_tricks.sliding_window_view(series, tau.size, axis=0)[rows[:, 0]]
+            by_security = np.ascontiguousarray(series.T)
+            return np.lib.stride_tricks.sliding_window_view(by_security, tau.size, axis=1)[column, rows[:, 0]]
+        return series[rows] if column is None else series[rows, column[:, None]]
+
+    y_est = take(universe.returns, spec.tau_est, r_est, sec)
+    y_evt = take(universe.returns, spec.tau_evt, r_evt, sec)
     if not (np.all(np.isfinite(y_est)) and np.all(np.isfinite(y_evt))):
         raise InvalidRequestError("pseudo-events must have complete windows; draw them with draw_events for this spec")
     sym = np.asarray(universe.symbols, dtype=object)
@@ -393,12 +405,12 @@ def pseudo_panel(universe: ReturnUniverse, events: PseudoEvents, spec: WindowSpe
         day0=universe.dates[p0],
         tau_est=spec.tau_est,
         tau_evt=spec.tau_evt,
-        est_dates=universe.dates[r_est],
-        evt_dates=universe.dates[r_evt],
+        est_dates=take(universe.dates, spec.tau_est, r_est),
+        evt_dates=take(universe.dates, spec.tau_evt, r_evt),
         y_est=y_est,
         y_evt=y_evt,
-        x_est=universe.market[r_est][:, :, None],
-        x_evt=universe.market[r_evt][:, :, None],
+        x_est=take(universe.market, spec.tau_est, r_est)[:, :, None],
+        x_evt=take(universe.market, spec.tau_evt, r_evt)[:, :, None],
         r_evt=y_evt.copy(),
         offset_evt=np.zeros_like(y_evt),
         x_names=("mkt",),
@@ -491,6 +503,8 @@ def _sample_quantile(per: PerSampleTests, car: np.ndarray) -> tuple[np.ndarray, 
 
 #: rank tests -> the rank scores they need (computed only for the tests asked)
 _RANK_TESTS = {"corrado_rank": "corrado", "modified_rank": "modified", "corrado_zivney": "zivney"}
+#: simulate() fits and tests its samples in blocks of about this many estimation-window cells (events x L1)
+SAMPLE_BLOCK_CELLS = 1 << 20
 #: single-firm tests of the simulator (one event per sample)
 SINGLE_FIRM_REGISTRY = {"single_t": _single_t, "sample_quantile": _sample_quantile}
 
@@ -930,7 +944,9 @@ def simulate(universe: ReturnUniverse, design: SimulationDesign, conventions: Co
     Notes
     -----
     Steps: draw S x N pseudo-events with complete windows
-    (:func:`draw_events`), stack them into one panel (:func:`pseudo_panel`),
+    (:func:`draw_events`), then, block of samples by block (about
+    :data:`SAMPLE_BLOCK_CELLS` estimation cells each: memory stays bounded and the
+    freed arrays are reused), stack them into one panel (:func:`pseudo_panel`),
     fit the model once (:func:`research_lib.models.fit_model`), then for
     each AR size plant it (:func:`plant_abnormal_returns`, the same
     extra-variance draws for every size) and evaluate every test for every
@@ -948,23 +964,34 @@ def simulate(universe: ReturnUniverse, design: SimulationDesign, conventions: Co
     d = design
     rng = np.random.default_rng(d.seed)
     events = draw_events(universe, d.spec, d.n_samples, d.n_events, clustered=d.clustered, rng=rng)
-    base = fit_model(pseudo_panel(universe, events, d.spec), d.model, conv)
     tests = PerSampleTests.names(d.tests, d.n_events)
-    per = PerSampleTests(base, d.n_samples, d.car_window, kolari_pynnonen=any(t.endswith("_kp") for t in tests))
-    noise = rng.standard_normal(base.ar.shape) if d.variance_factor > 1 else None
+    kp = any(t.endswith("_kp") for t in tests)
+    noise = rng.standard_normal((d.n_samples * d.n_events, d.spec.tau_evt.size)) if d.variance_factor > 1 else None
     shape = (len(d.ar_sizes), d.n_samples, len(tests))
     out = {key: np.empty(shape) for key in ("stat", "p", "p_up")}
     caar = np.empty(shape[:2])
-    for a, size in enumerate(d.ar_sizes):
-        ab = plant_abnormal_returns(base, float(size), d.planted_window, d.variance_factor, noise)
-        res = per.evaluate(ab.ar, tests)
-        for t, name in enumerate(tests):
-            out["stat"][a, :, t], out["p"][a, :, t], out["p_up"][a, :, t] = res[name]
-        caar[a] = ab.ar[:, per.mask].sum(axis=1).reshape(d.n_samples, d.n_events).mean(axis=1)
+    r = np.empty(d.n_samples)
+    # samples are independent: blocks of samples (fit, then every test) keep each array at about
+    # SAMPLE_BLOCK_CELLS cells, so memory does not grow with S and freed blocks are reused
+    step = max(1, SAMPLE_BLOCK_CELLS // max(d.n_events * d.spec.tau_est.size, 1))
+    for a in range(0, d.n_samples, step):
+        b = min(a + step, d.n_samples)
+        block = PseudoEvents(events.security[a:b], events.day0_row[a:b])
+        base = fit_model(pseudo_panel(universe, block, d.spec), d.model, conv)
+        per = PerSampleTests(base, b - a, d.car_window, kolari_pynnonen=kp)
+        rows = slice(a * d.n_events, b * d.n_events)
+        for k, size in enumerate(d.ar_sizes):
+            ab = plant_abnormal_returns(base, float(size), d.planted_window, d.variance_factor,
+                                        None if noise is None else noise[rows])
+            res = per.evaluate(ab.ar, tests)
+            for t, name in enumerate(tests):
+                out["stat"][k, a:b, t], out["p"][k, a:b, t], out["p_up"][k, a:b, t] = res[name]
+            caar[k, a:b] = ab.ar[:, per.mask].sum(axis=1).reshape(b - a, d.n_events).mean(axis=1)
+        r[a:b] = per.r
     seconds = time.perf_counter() - t0
     log.info("simulated %d samples of %d events in %.2f s", d.n_samples, d.n_events, seconds)
     return SimulationResult(d, universe.description, tests, np.asarray(d.ar_sizes, dtype=float), out["stat"],
-                            out["p"], out["p_up"], caar, per.r, seconds)
+                            out["p"], out["p_up"], caar, r, seconds)
 
 
 # =========================================================================== analytic power
