@@ -12,8 +12,8 @@ against ^GSPC from the data snapshot) or a seeded synthetic market
 - clustering: all N events of a sample on one date (with a common
   non-market factor in the synthetic market, residuals are then correlated).
 
-The S x N pseudo-events are stacked into :class:`~research_lib.engine.panel.EventPanel`\ s
-of a block of samples each (:data:`SAMPLE_BLOCK_CELLS`; the samples are independent, so the
+The S x N pseudo-events are stacked into :class:`~research_lib.engine.panel.EventPanel`
+panels, one per block of samples (:data:`SAMPLE_BLOCK_CELLS`; the samples are independent, so the
 numbers do not depend on the block size, tested) and each block is fitted with
 :func:`research_lib.models.fit_model` once.  The tests are
 then evaluated for every sample at once by :class:`PerSampleTests`, which
