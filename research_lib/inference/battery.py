@@ -298,15 +298,23 @@ def evaluate_samples(name: str, w: WindowInputs) -> tuple[np.ndarray, np.ndarray
     if name != "wilcoxon":
         st = REGISTRY[name](w)
         return np.asarray(st.stat, dtype=float), st.pvalue_for("two-sided")
+    stat, p = np.full(w.car.shape[:-1], np.nan), np.full(w.car.shape[:-1], np.nan)
+    for rows, st in wilcoxon_groups(w):
+        stat[rows], p[rows] = st.stat, st.pvalue_for("two-sided")
+    return stat, p
+
+
+def wilcoxon_groups(w: WindowInputs) -> list[tuple[np.ndarray, Statistic]]:
+    """The battery's Wilcoxon of (S, N) inputs, one call per group of samples that share a null.
+
+    Samples with the exact null (N <= 50 non-zero CARs without ties) are grouped by
+    their number of non-zero CARs, the others (normal approximation) form one group.
+    """
     car = w.car
     nonzero = np.sum(np.isfinite(car) & (car != 0), axis=-1)
     key = np.where(sign.wilcoxon_exact_rows(car), nonzero, -1)
-    stat, p = np.full(car.shape[:-1], np.nan), np.full(car.shape[:-1], np.nan)
-    for k in np.unique(key):
-        rows = np.flatnonzero(key == k)
-        st = REGISTRY["wilcoxon"](replace(w, car=car[rows]))
-        stat[rows], p[rows] = st.stat, st.pvalue_for("two-sided")
-    return stat, p
+    groups = [np.flatnonzero(key == k) for k in np.unique(key)]
+    return [(rows, REGISTRY["wilcoxon"](replace(w, car=car[rows]))) for rows in groups]
 
 
 # kept importable under their former private names (tests and notebooks used them)
@@ -670,4 +678,5 @@ __all__ = [
     "positive_fraction",
     "run_tests",
     "test_names",
+    "wilcoxon_groups",
 ]

@@ -69,11 +69,11 @@ from research_lib.inference.battery import (
     aar_sd,
     forecast_factor,
     positive_fraction,
+    wilcoxon_groups,
 )
 from research_lib.inference.correlation import kolari_pynnonen_r
 from research_lib.inference.rank import EstimationRanks, generalized_rank_inputs, rank_scores
 from research_lib.inference.results import Statistic
-from research_lib.inference.sign import wilcoxon_exact_rows
 from research_lib.inference.single_firm import sample_quantile_pvalues
 from research_lib.models.fit import fit_model
 from research_lib.models.registry import benchmark_only_models
@@ -681,13 +681,8 @@ class PerSampleTests:
 
     def _wilcoxon(self, w: WindowInputs) -> tuple[np.ndarray, ...]:
         """The battery's Wilcoxon, called once per group of samples sharing its null distribution."""
-        car = w.car
-        nonzero = np.sum(np.isfinite(car) & (car != 0), axis=1)
-        key = np.where(wilcoxon_exact_rows(car), nonzero, -1)  # exact: one group per n; approximate: one group
         stat, p_two, p_up = (np.full(self.s, np.nan) for _ in range(3))
-        for k in np.unique(key):
-            rows = np.flatnonzero(key == k)
-            st = REGISTRY["wilcoxon"](dataclasses.replace(w, car=car[rows]))
+        for rows, st in wilcoxon_groups(w):
             stat[rows], p_two[rows], p_up[rows] = st.stat, st.pvalue_for("two-sided"), st.pvalue_for("greater")
         return stat, p_two, p_up
 
