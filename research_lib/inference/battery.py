@@ -60,6 +60,7 @@ from research_lib.engine.panel import AbnormalReturns
 from research_lib.errors import InvalidRequestError
 from research_lib.inference import parametric, rank, sign
 from research_lib.inference._arrays import finite, moments
+from research_lib.inference._threads import single_blas
 from research_lib.inference.correlation import (
     MIN_OVERLAP,
     PairCorrelations,
@@ -219,6 +220,8 @@ REGISTRY: dict[str, Callable[[WindowInputs], Statistic]] = {
     "sign_exact": lambda w: sign.sign_exact(w.car),
     "generalized_sign_exact": lambda w: sign.generalized_sign_exact(w.car, w.p_hat),
 }
+#: the daily table stacks days as samples in parts of about this many (days x events x L1) cells
+DAILY_PART_CELLS = 32_000_000
 #: tests that need the Kolari-Pynnönen r of the window
 KP_TESTS: frozenset[str] = frozenset({"patell_kp", "bmp_kp"})
 
@@ -450,6 +453,7 @@ class TestBattery:
 
     __test__ = False
 
+    @single_blas
     def __init__(self, ab: AbnormalReturns, min_overlap: int = MIN_OVERLAP) -> None:
         self.ab = ab
         self.min_overlap = int(min_overlap)
@@ -494,6 +498,7 @@ class TestBattery:
         """
         return self._correlation(start, stop)[0]
 
+    @single_blas
     def _correlation(self, start: int, stop: int) -> tuple[float, int]:
         key = (int(start), int(stop))
         if key not in self._r_cache:
@@ -542,6 +547,7 @@ class TestBattery:
             n_rank=n_rank, gr=gr,
         )
 
+    @single_blas
     def window(self, start: int, stop: int, tests: Sequence[str] | str | None = None) -> dict[str, TestResult]:
         """Tests of CAAR = 0 over the event-time window [start, stop] (inclusive).
 
@@ -560,6 +566,7 @@ class TestBattery:
         with np.errstate(invalid="ignore", divide="ignore"):
             return {name: TestResult.from_statistic(name, NULLS[name], REGISTRY[name](w)) for name in names}
 
+    @single_blas
     def daily(self, tests: Sequence[str] | str | None = None) -> pd.DataFrame:
         """One row per event day tau: ``tau``, ``aar``, ``n`` and ``<test>_stat``, ``<test>_p``.
 
@@ -586,7 +593,7 @@ class TestBattery:
             for g in range(sets.shape[0]):
                 days = np.flatnonzero(group.ravel() == g)
                 rows = np.flatnonzero(sets[g])
-                for part in np.array_split(days, max(1, -(-days.size * rows.size * max(self.l1, 1) // 8_000_000))):
+                for part in np.array_split(days, max(1, -(-days.size * rows.size * max(self.l1, 1) // DAILY_PART_CELLS))):
                     self._daily_part(names, part, rows, r_day, out)
         return pd.DataFrame({**cols, **{k: out[k] for k in (f"{n}_{x}" for n in names for x in ("stat", "p"))}})
 

@@ -75,6 +75,7 @@ import numpy as np
 from scipy import sparse
 
 from research_lib.errors import InvalidRequestError
+from research_lib.inference._threads import single_blas
 
 #: minimum number of common estimation dates for a pair to get a correlation (else rho_ij = 0)
 MIN_OVERLAP = 30
@@ -422,6 +423,7 @@ class PairCorrelations:
     n_events: int
 
 
+@single_blas
 def pair_correlations(prep: PreparedResiduals, window_dates: np.ndarray, pair_elements: int = PAIR_ELEMENTS) -> PairCorrelations:
     """Exact rho_ij of every pair of one sample whose ``window_dates`` (N, L) meet (see the module notes)."""
     n_all = prep.z.shape[0]
@@ -520,6 +522,7 @@ def _common_dates_samples(e: np.ndarray, d: np.ndarray, w: np.ndarray, min_overl
     return cross / e.shape[-1] / (n * (n - 1))
 
 
+@single_blas
 def kolari_pynnonen_r(
     est_resid: np.ndarray,
     est_dates: np.ndarray,

@@ -525,7 +525,10 @@ def generalized_rank(scar: np.ndarray, gr: GeneralizedRankInputs) -> Statistic:
         n_gt, n_eq = c - n_le, (n_le - n_lt).astype(float)
         # sums over events as (weights) x (events, days) products; [GSAR_it > SCAR*_i] and the
         # (rare) ties are the only terms that depend on the window
-        u_sum = _weighted(w, gr.rank0) + _weighted(w, gr.gsar > x[..., None])  # nan compares False
+        # the ranks' term as a matrix product (BLAS): (S, N) x (N, L1), or per sample (S, 1, N) x (S, N, L1)
+        r0 = gr.rank0
+        base = w @ r0 if r0.ndim == 2 else np.matmul(w[..., None, :], r0)[..., 0, :]
+        u_sum = base + _weighted(w, gr.gsar > x[..., None])  # nan compares False
         if n_eq.any():
             u_sum = u_sum + 0.5 * _weighted(w, gr.gsar == x[..., None])
         n_t = ok.sum(axis=-1)[..., None].astype(float) * np.ones(l1) if gr.complete else _weighted(ok.astype(float), gr.present)

@@ -60,6 +60,7 @@ from research_lib.engine.panel import AbnormalReturns, EventPanel
 from research_lib.engine.windows import WindowSpec
 from research_lib.errors import DataError, InvalidRequestError
 from research_lib.inference._arrays import t_dist
+from research_lib.inference._threads import single_blas
 from research_lib.inference.battery import (
     ALL_TEST_NAMES,
     KP_TESTS,
@@ -553,6 +554,7 @@ class PerSampleTests:
     __test__ = False
     registry = REGISTRY  # the battery's own dispatch, shared
 
+    @single_blas
     def __init__(self, ab: AbnormalReturns, n_samples: int, window: tuple[int, int], kolari_pynnonen: bool = True) -> None:
         rows = ab.ar.shape[0]
         if n_samples < 1 or rows % n_samples:
@@ -646,6 +648,7 @@ class PerSampleTests:
         )
 
     # ------------------------------------------------------------------ evaluation
+    @single_blas
     def evaluate(self, ar: np.ndarray | None = None, tests: Sequence[str] | None = None) -> dict[str, tuple[np.ndarray, ...]]:
         """Statistic, two-sided and upper one-sided (``"greater"``) p-value of each test for every sample.
 
@@ -920,6 +923,7 @@ class SimulationResult:
         return ax
 
 
+@single_blas
 def simulate(universe: ReturnUniverse, design: SimulationDesign, conventions: Conventions | str = TEXTBOOK) -> SimulationResult:
     """Run a Brown and Warner (1985) style simulation.
 
