@@ -177,11 +177,6 @@ def _grid_positions(day: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return pos
 
 
-def _span_sums(c: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """(len(lo), columns) sums over grid rows lo..hi of each column, from its running sums ``c`` (rows + 1)."""
-    return c[hi + 1] - c[lo]
-
-
 def _block_correlations(zg: np.ndarray, mg: np.ndarray, lo: np.ndarray, hi: np.ndarray, nb: int,
                         min_overlap: int, holes: sparse.csr_array | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Exact correlations (nb x C) of the first ``nb`` grid columns with all C columns, and common-date counts.
@@ -196,20 +191,22 @@ def _block_correlations(zg: np.ndarray, mg: np.ndarray, lo: np.ndarray, hi: np.n
     """
     q = zg * zg
 
-    def running(g: np.ndarray) -> np.ndarray:  # running sums down the rows, a zero row first
-        out = np.empty((g.shape[0] + 1, g.shape[1]))
-        out[0] = 0.0
-        np.cumsum(g, axis=0, out=out[1:])
+    def running(g: np.ndarray) -> np.ndarray:
+        """(columns, rows + 1) running sums of each column down the rows, 0 first (column-major: each
+        event's sums are contiguous, about 4x faster than accumulating down a row-major grid; same sums)."""
+        out = np.empty((g.shape[1], g.shape[0] + 1))
+        out[:, 0] = 0.0
+        np.cumsum(g.T, axis=1, out=out[:, 1:])
         return out
 
     cz, cm, cq = running(zg), running(mg), running(q)
     hb = hi[:nb]
     lb = lo[:nb]
-    cnt = _span_sums(cm[:, :nb], lo, hi).T  # |V_i on the run of j|
-    sx = _span_sums(cz[:, :nb], lo, hi).T
-    sxx = _span_sums(cq[:, :nb], lo, hi).T
-    sy = _span_sums(cz, lb, hb)  # z_j over the run of i
-    syy = _span_sums(cq, lb, hb)
+    cnt = cm[:nb, hi + 1] - cm[:nb, lo]  # |V_i on the run of j|
+    sx = cz[:nb, hi + 1] - cz[:nb, lo]
+    sxx = cq[:nb, hi + 1] - cq[:nb, lo]
+    sy = (cz[:, hb + 1] - cz[:, lb]).T  # z_j over the run of i
+    syy = (cq[:, hb + 1] - cq[:, lb]).T
     sxy = zg[:, :nb].T @ zg
     if holes is None:
         rows = np.arange(zg.shape[0])[:, None]

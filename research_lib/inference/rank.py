@@ -398,6 +398,11 @@ class GeneralizedRankInputs:
         return np.isfinite(self.gsar)
 
     @cached_property
+    def present_float(self) -> np.ndarray:
+        """:attr:`present` as 0.0 / 1.0 (for matrix products)."""
+        return self.present.astype(float)
+
+    @cached_property
     def complete(self) -> bool:
         """Every GSAR present."""
         return bool(self.present.all())
@@ -531,7 +536,11 @@ def generalized_rank(scar: np.ndarray, gr: GeneralizedRankInputs) -> Statistic:
         u_sum = base + _weighted(w, gr.gsar > x[..., None])  # nan compares False
         if n_eq.any():
             u_sum = u_sum + 0.5 * _weighted(w, gr.gsar == x[..., None])
-        n_t = ok.sum(axis=-1)[..., None].astype(float) * np.ones(l1) if gr.complete else _weighted(ok.astype(float), gr.present)
+        if gr.complete:
+            n_t = ok.sum(axis=-1)[..., None].astype(float) * np.ones(l1)
+        else:  # events present each day among those with a SCAR: a 0/1 matrix product
+            okf, pres = ok.astype(float), gr.present_float
+            n_t = okf @ pres if pres.ndim == 2 else np.matmul(okf[..., None, :], pres)[..., 0, :]
         u_sum = u_sum - 0.5 * n_t
         below = (gr.t_i - 1.0) - n_gt - 0.5 * n_eq
         u_evt = np.where(ok, (below + 1.0) * w - 0.5, 0.0)
