@@ -284,13 +284,21 @@ def _blocks(
     total, pairs = 0.0, 0
     w_cells, e_cells = _Entries.of(wpos, w_ok), _Entries.of(pos, valid, z)
     h_cells = e_cells.holes()
+    has = w_ok.any(axis=1)
+    # windows that are runs of the union of window dates share the overlap of two intervals
+    # (the same integers as the product W'W of their date indicators)
+    runs = bool(np.all(np.count_nonzero(w_ok, axis=1)[has] == (q_hi - q_lo + 1)[has]))
     for a in range(0, n, block):
         b = min(n, a + block)
         c = int(np.searchsorted(w_first, w_last[a:b].max(), side="right"))
         if c <= a + 1:
             continue
-        wg = w_cells.grid(a, c, int(q_lo[a:c].min()), int(q_hi[a:c].max()), ones=True)
-        overlap = wg[:, : b - a].T @ wg  # o_ij: calendar dates the two CAR windows share
+        if runs:
+            overlap = np.maximum(np.minimum(q_hi[a:b, None], q_hi[None, a:c]) - np.maximum(q_lo[a:b, None], q_lo[None, a:c]) + 1, 0)
+            overlap = np.where(has[a:b, None] & has[None, a:c], overlap, 0).astype(float)
+        else:
+            wg = w_cells.grid(a, c, int(q_lo[a:c].min()), int(q_hi[a:c].max()), ones=True)
+            overlap = wg[:, : b - a].T @ wg  # o_ij: calendar dates the two CAR windows share
         meet = (np.arange(a, c)[None, :] > np.arange(a, b)[:, None]) & (overlap > 0)
         if not meet.any():
             continue
