@@ -284,7 +284,7 @@ def _blocks(
     total, pairs = 0.0, 0
     w_cells, e_cells = _Entries.of(wpos, w_ok), _Entries.of(pos, valid, z)
     h_cells = e_cells.holes()
-    has = w_ok.any(axis=1)
+    has: np.ndarray = np.asarray(w_ok.any(axis=1), dtype=bool)
     # windows that are runs of the union of window dates share the overlap of two intervals
     # (the same integers as the product W'W of their date indicators)
     runs = bool(np.all(np.count_nonzero(w_ok, axis=1)[has] == (q_hi - q_lo + 1)[has]))
@@ -345,7 +345,7 @@ def prepare_residuals(est_resid: np.ndarray, est_dates: np.ndarray, min_overlap:
 def _meeting_rows(w: np.ndarray, sample: np.ndarray) -> np.ndarray:
     """Rows (events, sample ``sample``) whose span of CAR-window dates meets that of another event of their sample."""
     wd, w_ok = _day_numbers(w)
-    has = w_ok.any(axis=1)
+    has: np.ndarray = np.asarray(w_ok.any(axis=1), dtype=bool)
     first = np.where(w_ok, wd, np.iinfo(np.int64).max).min(axis=1)
     last = np.where(w_ok, wd, np.iinfo(np.int64).min).max(axis=1)
     idx = np.flatnonzero(has)
