@@ -7,8 +7,10 @@ battery (``SIMULATION_TESTS``: 12 battery tests + CLM J1).
 
 Timed in one run, so machine load affects both sides alike:
 
-(a) ``simulate``: one stacked panel of S x N events, one fit, every test for
-    every sample at once (``PerSampleTests``), for one AR size and for four;
+(a) ``simulate``: stacked panels of blocks of samples, one fit per block, every
+    test for every sample of a block at once (``PerSampleTests``), for one AR
+    size (three runs: the first in the process, then the best of two more) and
+    for four; wall and CPU time of each;
 (b) the loop: for each sample, slice its events out of a stacked panel,
     fit the market model (``fit_model``) and run
     ``TestBattery(ab).window(0, 0, tests)``; and the battery alone on slices

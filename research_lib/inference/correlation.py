@@ -51,7 +51,9 @@ starts before the block's last window ends (every other pair has o_ij = 0),
 over the date rows those events span.  Each block places its partner
 columns on a local grid once, from a slice of one list of cells made per
 sample (a whole (dates x events) grid would need memory proportional to
-dates times events), and runs its one product in float64: float32 products differ from float64 by about 1e-7 relative, far
+dates times events; the holes come from the gaps between each event's
+cells, the running sums are taken column-major and run-shaped CAR windows
+overlap by interval arithmetic), and runs its one product in float64: float32 products differ from float64 by about 1e-7 relative, far
 above the 1e-10 the battery's statistics are held to.  When every event of a
 sample has the same estimation dates (complete) and the same window, r is
 the mean off-diagonal entry of the residual correlation matrix, computed for
