@@ -204,3 +204,32 @@ def test_selected_generalized_rank_inputs_keep_the_sorted_rows() -> None:
     assert sub.srt is not None
     np.testing.assert_array_equal(sub.sorted_gsar, np.sort(gr.gsar[[1, 4, 5]], axis=-1))
     assert dataclasses.replace(sub, srt=None).sorted_gsar.shape == (3, 40)
+
+
+def test_blas_limit_is_shared_by_nested_and_concurrent_entries() -> None:
+    """The first entry sets the limit, the last exit lifts it (threads may overlap in any order)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import threading
+
+    def threads() -> list[int]:
+        return [int(i["num_threads"]) for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+
+    before = threads()
+    inside: list[list[int]] = []
+    gate = threading.Barrier(2)
+
+    def work() -> None:
+        with _threads.blas_limit():
+            gate.wait()
+            inside.append(threads())
+            gate.wait()
+
+    with _threads.blas_limit():
+        assert all(n == 1 for n in threads())
+        pair = [threading.Thread(target=work) for _ in range(2)]
+        for t in pair:
+            t.start()
+        for t in pair:
+            t.join()
+    assert inside and all(n == 1 for row in inside for n in row)
+    assert threads() == before

@@ -10,33 +10,58 @@ So the battery runs its products with :data:`BLAS_THREADS` threads
 (``threadpoolctl``, the limit is lifted on return); set it to ``None`` to keep
 the BLAS library's own setting.  Parallelism across events belongs to the chunked
 and distributed engine (several processes), not to threads inside one product.
+
+The limit is process-wide (that is how BLAS libraries are configured): nested
+and concurrent entries (threads) share one limit, set by the first to enter and
+lifted by the last to leave.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 #: BLAS threads inside the battery and the simulator (None: leave the library's setting)
 BLAS_THREADS: int | None = 1
 
 F = TypeVar("F", bound=Callable[..., Any])
-_controller: list[Any] = []
+_lock = threading.Lock()
+_state: dict[str, Any] = {"controller": None, "depth": 0, "limiter": None}
 
 
-def blas_limit() -> AbstractContextManager[Any]:
-    """Context manager limiting BLAS to :data:`BLAS_THREADS` threads (no-op without threadpoolctl)."""
-    if BLAS_THREADS is None:
-        return nullcontext()
-    if not _controller:
+def _controller() -> Any:
+    """threadpoolctl's controller of the loaded BLAS libraries (made once), or None without threadpoolctl."""
+    if _state["controller"] is None:
         try:
             from threadpoolctl import ThreadpoolController
         except ImportError:  # optional at run time: without it BLAS keeps its own thread count
-            return nullcontext()
-        _controller.append(ThreadpoolController())  # scans the loaded BLAS libraries once
-    return _controller[0].limit(limits=BLAS_THREADS, user_api="blas")
+            return None
+        _state["controller"] = ThreadpoolController()
+    return _state["controller"]
+
+
+@contextmanager
+def blas_limit() -> Iterator[None]:
+    """Limit BLAS to :data:`BLAS_THREADS` threads inside the block (no-op if None or without threadpoolctl)."""
+    limits = BLAS_THREADS
+    with _lock:
+        ctl = _controller() if limits is not None else None
+        if ctl is not None:
+            if _state["depth"] == 0:
+                _state["limiter"] = ctl.limit(limits=limits, user_api="blas")
+            _state["depth"] += 1
+    try:
+        yield
+    finally:
+        if ctl is not None:
+            with _lock:
+                _state["depth"] -= 1
+                if _state["depth"] == 0:
+                    _state["limiter"].restore_original_limits()
+                    _state["limiter"] = None
 
 
 def single_blas(fn: F) -> F:
