@@ -233,3 +233,18 @@ def test_blas_limit_is_shared_by_nested_and_concurrent_entries() -> None:
             t.join()
     assert inside and all(n == 1 for row in inside for n in row)
     assert threads() == before
+
+
+def test_rank_rows_orders_special_values_as_numpy_sorts_them() -> None:
+    """Integer sort keys: -0.0 / +0.0 tie, subnormals order; infinities and (negative) nan are missing, last."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((50, 30))
+    x[0, :6] = [np.inf, -np.inf, -0.0, 0.0, -np.nan, np.nan]
+    x[1, :4] = [1e-300, -1e-300, 5e-324, -5e-324]
+    x[2, :3] = [0.0, -0.0, 0.0]
+    ranks, srt, counts = rank_rows(x)
+    for i in range(x.shape[0]):
+        ok = np.isfinite(x[i])
+        np.testing.assert_array_equal(srt[i, : ok.sum()], np.sort(x[i, ok]))
+        np.testing.assert_allclose(ranks[i, ok], stats.rankdata(x[i, ok]), rtol=0, atol=1e-12)
+        assert np.isnan(ranks[i, ~ok]).all() and counts[i] == ok.sum()

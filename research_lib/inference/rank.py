@@ -24,14 +24,16 @@ from research_lib.inference.results import Statistic
 def rank_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ranks within each row of the last axis (average ranks for ties, nan kept), sorted rows, valid counts.
 
-    Same result as ``scipy.stats.rankdata(x, axis=-1, nan_policy="omit")``
-    (tested).  Written by hand because it is the hot loop of the simulator and
-    the battery: one *unstable* sort per row, the inverse permutation gives
-    the ranks, and only rows that contain a tie are re-ranked, each with two
-    ``searchsorted`` calls on its sorted values (average rank = (left + right + 1) / 2).
-    Measured on a (50,000 x 250) array here: 1.2 s, against 1.8 s for
-    ``scipy.stats.rankdata(axis=1)`` and 2.3 s for a fully vectorised
-    tie-group pass; a stable sort alone costs 0.9 s against 0.2 s.
+    Same result as ``scipy.stats.rankdata(x, axis=-1, nan_policy="omit")`` on
+    finite values (tested); inf counts as missing, like nan.  Written by hand
+    because it is the hot loop of the simulator and the battery: one
+    *unstable* argsort per row, of integer keys that order like the values
+    (:func:`_sort_keys`), the inverse permutation gives the ranks, and only
+    rows that contain a tie are re-ranked, each with two ``searchsorted``
+    calls on its sorted values (average rank = (left + right + 1) / 2).  Rows
+    are taken in blocks so that the temporaries stay small.  Measured on a
+    (10,000 x 250) array here: 29 ms, against 133 ms with an argsort of the
+    floats; a stable sort costs several times more.
     """
     shape = x.shape
     m = shape[-1]
@@ -48,19 +50,21 @@ def rank_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _sort_keys(x: np.ndarray) -> np.ndarray:
-    """int64 keys in the order of the float64 values (nan last): an unstable argsort of these keys
+    """int64 keys in the order of the float64 values (nan and inf last): an unstable argsort of these keys
     is several times faster here than one of the floats (14 ms against 91 ms for 10,000 x 250) and
     orders the values the same way, up to the order of equal values (which are re-ranked anyway).
 
     The bits of a double read as an integer ascend with the value for positive numbers and
     descend for negative ones; flipping the magnitude bits of the negative ones makes them
-    ascend throughout (-0.0 then sorts just before +0.0, its equal).
+    ascend throughout (-0.0 then sorts just before +0.0, its equal).  Infinite values are
+    missing values here (not counted, no rank), so they sort last with nan: the first
+    ``counts`` entries of each sorted row are then its valid values.
     """
     bits = x.view(np.int64)
     keys = bits ^ ((bits >> 63) & np.int64(0x7FFFFFFFFFFFFFFF))
-    nan = np.isnan(x)
-    if nan.any():
-        keys[nan] = np.iinfo(np.int64).max
+    bad = ~np.isfinite(x)
+    if bad.any():
+        keys[bad] = np.iinfo(np.int64).max
     return keys
 
 
