@@ -74,10 +74,14 @@ def test_combined_ranks_equal_scipy_rankdata_per_row(ties: bool, lead: tuple[int
 def test_rank_scores_from_estimation_ranks_equal_a_fresh_sort(estudy2: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Merged ranks, and the blocks of samples (S x N x days above the block size), give the same scores."""
     monkeypatch.setattr(rank_module, "BLOCK_CELLS", 2048)  # small blocks: 30 x 12 x 71 cells make several
+    monkeypatch.setattr(rank_module, "MERGE_RATIO", 1)  # merge the 11 ARs into the 60 residuals' sort
     rng = np.random.default_rng(3)
     est, ar = _tied_data(rng, (30, 12), 60, 11)
     er = EstimationRanks.of(est)
     whole = rank_scores(est[:3], ar[:3], estudy2)  # three samples: one block
+    merged = rank_scores(est, ar, estudy2, ("corrado", "modified"), est_ranks=er)
+    for f in ("dbar", "zu", "s_k", "s_u", "n_t"):
+        np.testing.assert_array_equal(getattr(merged, f)[:3], getattr(whole, f))
     for got in (rank_scores(est, ar, estudy2, est_ranks=er), rank_scores(est, ar, estudy2)):
         for f in ("dbar", "zu", "zg", "s_k", "s_u", "s_g", "n_t"):
             np.testing.assert_array_equal(getattr(got, f)[:3], getattr(whole, f))

@@ -281,6 +281,8 @@ def _cross_sum(x: np.ndarray, estudy2: bool, complete: bool) -> np.ndarray:
 
 
 RANK_SCORES: tuple[str, ...] = ("corrado", "modified", "zivney")
+#: rank_scores merges the ARs into the residuals' sort when it has at least this many residuals per AR
+MERGE_RATIO = 8
 
 
 def rank_scores(est: np.ndarray, ar: np.ndarray, estudy2: bool = False, which: Sequence[str] = RANK_SCORES,
@@ -298,7 +300,10 @@ def rank_scores(est: np.ndarray, ar: np.ndarray, estudy2: bool = False, which: S
         ``"zivney"`` (zg, s_g); the others are left empty (size 0).
     est_ranks
         :class:`EstimationRanks` of ``est`` (computed once and reused): the rows are then ranked
-        by :func:`combined_ranks` (same ranks, only the ARs sorted).
+        by :func:`combined_ranks` (same ranks, only the ARs sorted) when that is the cheaper
+        way: no ``"zivney"`` (which needs the sorted rows) and at most one AR per
+        :data:`MERGE_RATIO` residuals (measured here: 9 ms against 24 ms for 4,350 events with
+        239 + 11 days; 58 ms against 55 ms with 250 + 41).
     """
     zivney = "zivney" in which
     per_sample = est.shape[-2] * (est.shape[-1] + ar.shape[-1])
@@ -311,8 +316,8 @@ def rank_scores(est: np.ndarray, ar: np.ndarray, estudy2: bool = False, which: S
         fields = ("dbar", "zu", "zg", "s_k", "s_u", "s_g", "n_t")  # the scores not asked are empty in every part
         cat = {f: np.concatenate([getattr(p, f) for p in parts], axis=0) for f in fields}
         return RankScores(cat["dbar"], cat["zu"], cat["zg"], cat["s_k"], cat["s_u"], cat["s_g"], cat["n_t"], int(est.shape[-1]))
-    if est_ranks is not None:
-        k, srt, m_i = combined_ranks(est_ranks, ar, sort=zivney)
+    if est_ranks is not None and not zivney and ar.shape[-1] * MERGE_RATIO <= est.shape[-1]:
+        k, srt, m_i = combined_ranks(est_ranks, ar)
         present = np.isfinite(k)  # a rank is nan exactly where the value is missing
     else:
         k, srt, m_i = rank_rows(np.concatenate([est, ar], axis=-1))
