@@ -272,8 +272,8 @@ def _cross_sum(x: np.ndarray, estudy2: bool, complete: bool) -> np.ndarray:
     """Sum over events (axis -2) of each day; estudy2: nanmean * N (its quirk); nan where no event."""
     if complete:  # every event present every day: both conventions are the plain sum
         return x.sum(axis=-2)
-    cnt = np.isfinite(x).sum(axis=-2)
-    tot = np.nansum(x, axis=-2)
+    cnt = np.count_nonzero(np.isfinite(x), axis=-2)
+    tot = np.sum(x, axis=-2, where=~np.isnan(x))  # nansum without its zero-filled copy (same sums)
     with np.errstate(invalid="ignore", divide="ignore"):
         if estudy2:
             return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan) * x.shape[-2]
