@@ -7,8 +7,10 @@ battery (``SIMULATION_TESTS``: 12 battery tests + CLM J1).
 
 Timed in one run, so machine load affects both sides alike:
 
-(a) ``simulate``: one stacked panel of S x N events, one fit, every test for
-    every sample at once (``PerSampleTests``), for one AR size and for four;
+(a) ``simulate``: stacked panels of blocks of samples, one fit per block, every
+    test for every sample of a block at once (``PerSampleTests``), for one AR
+    size (three runs: the first in the process, then the best of two more) and
+    for four; wall and CPU time of each;
 (b) the loop: for each sample, slice its events out of a stacked panel,
     fit the market model (``fit_model``) and run
     ``TestBattery(ab).window(0, 0, tests)``; and the battery alone on slices
@@ -72,18 +74,22 @@ def main() -> None:
     simulate(universe, SimulationDesign(n_events=args.events, n_samples=20, seed=99))  # warm-up (imports, caches)
 
     s, n = args.samples, args.events
+    runs = []  # (wall, CPU) of the one-size run: the first in this process, then two more
+    for _ in range(3):
+        t0, c0 = time.perf_counter(), time.process_time()
+        simulate(universe, SimulationDesign(n_events=n, n_samples=s, seed=1))
+        runs.append((time.perf_counter() - t0, time.process_time() - c0))
+    (one, one_cpu), (warm, warm_cpu) = runs[0], min(runs[1:])
     t0, c0 = time.perf_counter(), time.process_time()
-    simulate(universe, SimulationDesign(n_events=n, n_samples=s, seed=1))
-    one, one_cpu = time.perf_counter() - t0, time.process_time() - c0
-    t0 = time.perf_counter()
     simulate(universe, SimulationDesign(n_events=n, n_samples=s, ar_sizes=(0.0, 0.005, 0.01, 0.02), seed=1))
-    four = time.perf_counter() - t0
+    four, four_cpu = time.perf_counter() - t0, time.process_time() - c0
     loop, battery_only = (x / args.loop_samples for x in loop_per_sample(universe, args.loop_samples, n))
 
     print(f"design  S={s:,d} samples x N={n} events, {len(SIMULATION_TESTS)} tests, CAR window [0,0], L1=239, L2=11")
-    print(f"stacked one AR size : {one:7.2f} s total, {one / s * 1e3:6.2f} ms/sample (target for 1,000 x 50: < 1.5 s); "
-          f"CPU time of this process {one_cpu:.2f} s (all threads; wall time above includes waiting for a shared CPU)")
-    print(f"stacked four sizes  : {four:7.2f} s total, {four / (4 * s) * 1e3:6.2f} ms/sample/size")
+    print(f"stacked one AR size : {one:7.2f} s wall, CPU {one_cpu:.2f} s, first run of this size in the process "
+          f"(target for 1,000 x 50: < 1.5 s); again in the same process: {warm:.2f} s wall, CPU {warm_cpu:.2f} s "
+          f"(best of 2; CPU counts all threads, wall includes waiting for a shared CPU and first-touch page faults)")
+    print(f"stacked four sizes  : {four:7.2f} s wall, CPU {four_cpu:.2f} s, {four / (4 * s) * 1e3:6.2f} ms/sample/size")
     print(f"loop    fit + TestBattery per sample: {loop * 1e3:6.2f} ms/sample (timed on {args.loop_samples} samples); "
           f"scaled to S={s:,d}: {loop * s:7.2f} s")
     print(f"loop    TestBattery only on slices of one stacked fit: {battery_only * 1e3:6.2f} ms/sample; "

@@ -47,6 +47,11 @@ def scalar_note(*pairs: tuple[Any, str]) -> str:
     return ""
 
 
+def fmt(x: Any) -> str:
+    """``f"{x}"`` for a 0-d value; '' for arrays (never formats a per-sample array that no note shows)."""
+    return f"{x}" if np.ndim(x) == 0 else ""
+
+
 def f4(x: Any) -> str:
     """A 0-d value with four decimals (notes); arrays as 'per sample'."""
     return f"{float(np.asarray(x)):.4f}" if np.ndim(x) == 0 else "(per sample)"

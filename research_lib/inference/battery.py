@@ -60,6 +60,7 @@ from research_lib.engine.panel import AbnormalReturns
 from research_lib.errors import InvalidRequestError
 from research_lib.inference import parametric, rank, sign
 from research_lib.inference._arrays import finite, moments
+from research_lib.inference._threads import single_blas
 from research_lib.inference.correlation import (
     MIN_OVERLAP,
     PairCorrelations,
@@ -219,6 +220,8 @@ REGISTRY: dict[str, Callable[[WindowInputs], Statistic]] = {
     "sign_exact": lambda w: sign.sign_exact(w.car),
     "generalized_sign_exact": lambda w: sign.generalized_sign_exact(w.car, w.p_hat),
 }
+#: the daily table stacks days as samples in parts of about this many (days x events x L1) cells
+DAILY_PART_CELLS = 32_000_000
 #: tests that need the Kolari-Pynnönen r of the window
 KP_TESTS: frozenset[str] = frozenset({"patell_kp", "bmp_kp"})
 
@@ -298,15 +301,23 @@ def evaluate_samples(name: str, w: WindowInputs) -> tuple[np.ndarray, np.ndarray
     if name != "wilcoxon":
         st = REGISTRY[name](w)
         return np.asarray(st.stat, dtype=float), st.pvalue_for("two-sided")
+    stat, p = np.full(w.car.shape[:-1], np.nan), np.full(w.car.shape[:-1], np.nan)
+    for rows, st in wilcoxon_groups(w):
+        stat[rows], p[rows] = st.stat, st.pvalue_for("two-sided")
+    return stat, p
+
+
+def wilcoxon_groups(w: WindowInputs) -> list[tuple[np.ndarray, Statistic]]:
+    """The battery's Wilcoxon of (S, N) inputs, one call per group of samples that share a null.
+
+    Samples with the exact null (N <= 50 non-zero CARs without ties) are grouped by
+    their number of non-zero CARs, the others (normal approximation) form one group.
+    """
     car = w.car
     nonzero = np.sum(np.isfinite(car) & (car != 0), axis=-1)
     key = np.where(sign.wilcoxon_exact_rows(car), nonzero, -1)
-    stat, p = np.full(car.shape[:-1], np.nan), np.full(car.shape[:-1], np.nan)
-    for k in np.unique(key):
-        rows = np.flatnonzero(key == k)
-        st = REGISTRY["wilcoxon"](replace(w, car=car[rows]))
-        stat[rows], p[rows] = st.stat, st.pvalue_for("two-sided")
-    return stat, p
+    groups = [np.flatnonzero(key == k) for k in np.unique(key)]
+    return [(rows, REGISTRY["wilcoxon"](replace(w, car=car[rows]))) for rows in groups]
 
 
 # kept importable under their former private names (tests and notebooks used them)
@@ -442,6 +453,7 @@ class TestBattery:
 
     __test__ = False
 
+    @single_blas
     def __init__(self, ab: AbnormalReturns, min_overlap: int = MIN_OVERLAP) -> None:
         self.ab = ab
         self.min_overlap = int(min_overlap)
@@ -467,9 +479,11 @@ class TestBattery:
         s_aar, n_aar = aar_sd(est)
         self._s_aar, self._n_aar_est = float(s_aar), int(n_aar)
         self._lamb_c = forecast_factor(self._ar_var, self._sigma2, self._m, self._estudy2 and ab.conventions.forecast_error)
-        self._ranks = rank.rank_scores(est, ar, self._estudy2) if n > 0 else None
+        # one sort of the estimation residuals serves the rank scores and the generalised rank
+        est_ranks = rank.EstimationRanks.of(est) if n > 0 else None
+        self._ranks = rank.rank_scores(est, ar, self._estudy2, est_ranks=est_ranks) if n > 0 else None
         self._p_hat = float(positive_fraction(est, pooled=self._estudy2))
-        self._gr = rank.generalized_rank_inputs(est, self._sigma2)
+        self._gr = rank.generalized_rank_inputs(est, self._sigma2, est_ranks=est_ranks)
         self._r_cache: dict[tuple[int, int], tuple[float, int]] = {}
         self._kp_pairs: PairCorrelations | None = None
         self._day_var: np.ndarray | None = None
@@ -484,6 +498,7 @@ class TestBattery:
         """
         return self._correlation(start, stop)[0]
 
+    @single_blas
     def _correlation(self, start: int, stop: int) -> tuple[float, int]:
         key = (int(start), int(stop))
         if key not in self._r_cache:
@@ -520,7 +535,7 @@ class TestBattery:
             scar = self._sar[rows, days[0]] if days.size == 1 else car / np.sqrt(var)
         csar = self._sar[np.ix_(rows, days)].sum(axis=1)
         every = rows.size == self.n_events
-        gr = self._gr if every else GeneralizedRankInputs(self._gr.gsar[rows], self._gr.rank[rows], self._gr.t_i[rows])
+        gr = self._gr if every else self._gr.select(rows)
         ranks = self._ranks
         n_rank = np.asarray(int(np.min(ranks.n_t[ranks.l1 + days])) if ranks is not None else 0)
         aar = self._ar[np.ix_(rows, days)].mean(axis=0) if rows.size else np.full(days.size, np.nan)
@@ -532,6 +547,7 @@ class TestBattery:
             n_rank=n_rank, gr=gr,
         )
 
+    @single_blas
     def window(self, start: int, stop: int, tests: Sequence[str] | str | None = None) -> dict[str, TestResult]:
         """Tests of CAAR = 0 over the event-time window [start, stop] (inclusive).
 
@@ -550,6 +566,7 @@ class TestBattery:
         with np.errstate(invalid="ignore", divide="ignore"):
             return {name: TestResult.from_statistic(name, NULLS[name], REGISTRY[name](w)) for name in names}
 
+    @single_blas
     def daily(self, tests: Sequence[str] | str | None = None) -> pd.DataFrame:
         """One row per event day tau: ``tau``, ``aar``, ``n`` and ``<test>_stat``, ``<test>_p``.
 
@@ -569,11 +586,14 @@ class TestBattery:
         if tau.size:
             kp = bool(KP_TESTS.intersection(names))
             r_day = self._daily_correlation() if kp else np.full(tau.size, np.nan)
-            sets, group = np.unique(ok.T, axis=0, return_inverse=True)  # days with the same events
+            if ok.all():  # complete event windows: every day has every event
+                sets, group = np.ones((1, ok.shape[0]), dtype=bool), np.zeros(tau.size, dtype=np.int64)
+            else:
+                sets, group = np.unique(ok.T, axis=0, return_inverse=True)  # days with the same events
             for g in range(sets.shape[0]):
                 days = np.flatnonzero(group.ravel() == g)
                 rows = np.flatnonzero(sets[g])
-                for part in np.array_split(days, max(1, -(-days.size * rows.size * max(self.l1, 1) // 8_000_000))):
+                for part in np.array_split(days, max(1, -(-days.size * rows.size * max(self.l1, 1) // DAILY_PART_CELLS))):
                     self._daily_part(names, part, rows, r_day, out)
         return pd.DataFrame({**cols, **{k: out[k] for k in (f"{n}_{x}" for n in names for x in ("stat", "p"))}})
 
@@ -604,7 +624,7 @@ class TestBattery:
         car = per_day(self._ar)
         sar = finite(per_day(self._sar))
         every = rows.size == self.n_events
-        gr = self._gr if every else GeneralizedRankInputs(self._gr.gsar[rows], self._gr.rank[rows], self._gr.t_i[rows])
+        gr = self._gr if every else self._gr.select(rows)
         ranks = self._ranks
         n_rank = ranks.n_t[ranks.l1 + days].astype(int) if ranks is not None else np.zeros(days.size, dtype=int)
         return WindowInputs(
@@ -665,4 +685,5 @@ __all__ = [
     "positive_fraction",
     "run_tests",
     "test_names",
+    "wilcoxon_groups",
 ]

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 from scipy import stats
 
-from research_lib.inference._arrays import NORMAL, f4, moments, scalar_note, t_dist
+from research_lib.inference._arrays import NORMAL, f4, fmt, moments, scalar_note, t_dist
 from research_lib.inference.results import Statistic
 
 
@@ -54,7 +54,7 @@ def t_cross_sectional(car: np.ndarray) -> Statistic:
     n, mean, sd = moments(car)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = np.where(sd > 0, mean / (sd / np.sqrt(n)), np.nan)
-    note = scalar_note((n < 2, f"needs at least 2 events with a CAR, has {n}"), (sd == 0, "cross-sectional SD of CAR is zero"))
+    note = scalar_note((n < 2, f"needs at least 2 events with a CAR, has {fmt(n)}"), (sd == 0, "cross-sectional SD of CAR is zero"))
     return Statistic(t, t_dist(n - 1), n, "t", note)
 
 
@@ -78,7 +78,7 @@ def _patell_z(csar: np.ndarray, v: np.ndarray, length: int) -> tuple[np.ndarray,
         z = np.where(ok, csar, 0.0).sum(axis=-1) / np.sqrt(length * np.where(ok, v, 0.0).sum(axis=-1))
     z = np.where(n > 0, z, np.nan)
     dropped = np.isfinite(csar).sum(axis=-1) - n
-    note = scalar_note((n == 0, "no event"), (dropped > 0, f"{dropped} event(s) without M_i - k > 2 or S_it > 0 left out"))
+    note = scalar_note((n == 0, "no event"), (dropped > 0, f"{fmt(dropped)} event(s) without M_i - k > 2 or S_it > 0 left out"))
     return z, n, note
 
 
@@ -175,7 +175,7 @@ def _bmp_t(scar: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     n, mean, sd = moments(scar)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = np.where(sd > 0, np.sqrt(n) * mean / sd, np.nan)
-    note = scalar_note((n < 2, f"needs at least 2 standardised CARs, has {n}"), (sd == 0, "cross-sectional SD of SCAR is zero"))
+    note = scalar_note((n < 2, f"needs at least 2 standardised CARs, has {fmt(n)}"), (sd == 0, "cross-sectional SD of SCAR is zero"))
     return t, n, note
 
 
@@ -293,7 +293,7 @@ def skewness_corrected(car: np.ndarray) -> Statistic:
         big_s = mean / sd
         t = np.sqrt(n) * (big_s + g * big_s**2 / 3 + g**2 * big_s**3 / 27 + g / (6 * n))
     t = np.where((n >= 3) & (sd > 0), t, np.nan)
-    note = scalar_note((n < 3, f"needs at least 3 events with a CAR, has {n}"), (sd == 0, "cross-sectional SD of CAR is zero"))
+    note = scalar_note((n < 3, f"needs at least 3 events with a CAR, has {fmt(n)}"), (sd == 0, "cross-sectional SD of CAR is zero"))
     return Statistic(t, t_dist(n - 1), n, "t", note)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from research_lib.inference._arrays import NORMAL, f4, scalar_note
+from research_lib.inference._arrays import NORMAL, f4, fmt, scalar_note
 from research_lib.inference.rank import rank_rows
 from research_lib.inference.results import Statistic
 
@@ -102,7 +102,7 @@ def generalized_sign(car: np.ndarray, p_hat: np.ndarray | float) -> Statistic:
     good = (n > 0) & (p > 0) & (p < 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(good, (pos - n * p) / np.sqrt(n * p * (1 - p)), np.nan)
-    note = scalar_note((~good, f"no CAR or degenerate p_hat = {p}"), (True, f"p_hat = {f4(p)}"))
+    note = scalar_note((~good, f"no CAR or degenerate p_hat = {fmt(p)}"), (True, f"p_hat = {f4(p)}"))
     return Statistic(z, NORMAL, n, "N(0,1)", note)
 
 
@@ -113,7 +113,7 @@ def generalized_sign_exact(car: np.ndarray, p_hat: np.ndarray | float) -> Statis
     good = (n > 0) & (p > 0) & (p < 1)
     stat = np.where(good, pos, np.nan).astype(float)
     label = f"Binomial({int(n)}, {float(p):.4f})" if np.ndim(n) == 0 and np.ndim(p) == 0 else "Binomial(N, p_hat)"
-    note = scalar_note((~good, f"no CAR or degenerate p_hat = {p}"), (True, f"p_hat = {f4(p)}"))
+    note = scalar_note((~good, f"no CAR or degenerate p_hat = {fmt(p)}"), (True, f"p_hat = {f4(p)}"))
     return Statistic(stat, stats.binom(n, np.where(good, p, 0.5)), n, label, note)
 
 

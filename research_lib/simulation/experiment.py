@@ -12,8 +12,10 @@ against ^GSPC from the data snapshot) or a seeded synthetic market
 - clustering: all N events of a sample on one date (with a common
   non-market factor in the synthetic market, residuals are then correlated).
 
-All S x N pseudo-events are stacked into ONE :class:`~research_lib.engine.panel.EventPanel`
-and fitted with :func:`research_lib.models.fit_model` once.  The tests are
+The S x N pseudo-events are stacked into :class:`~research_lib.engine.panel.EventPanel`
+panels, one per block of samples (:data:`SAMPLE_BLOCK_CELLS`; the samples are independent, so the
+numbers do not depend on the block size, tested) and each block is fitted with
+:func:`research_lib.models.fit_model` once.  The tests are
 then evaluated for every sample at once by :class:`PerSampleTests`, which
 reshapes the (S N, ...) arrays to (S, N, ...) and calls the battery's own test
 functions (:data:`research_lib.inference.battery.REGISTRY`) with a leading
@@ -58,6 +60,7 @@ from research_lib.engine.panel import AbnormalReturns, EventPanel
 from research_lib.engine.windows import WindowSpec
 from research_lib.errors import DataError, InvalidRequestError
 from research_lib.inference._arrays import t_dist
+from research_lib.inference._threads import single_blas
 from research_lib.inference.battery import (
     ALL_TEST_NAMES,
     KP_TESTS,
@@ -67,11 +70,11 @@ from research_lib.inference.battery import (
     aar_sd,
     forecast_factor,
     positive_fraction,
+    wilcoxon_groups,
 )
 from research_lib.inference.correlation import kolari_pynnonen_r
-from research_lib.inference.rank import generalized_rank_inputs, rank_scores
+from research_lib.inference.rank import EstimationRanks, generalized_rank_inputs, rank_scores
 from research_lib.inference.results import Statistic
-from research_lib.inference.sign import wilcoxon_exact_rows
 from research_lib.inference.single_firm import sample_quantile_pvalues
 from research_lib.models.fit import fit_model
 from research_lib.models.registry import benchmark_only_models
@@ -381,8 +384,18 @@ def pseudo_panel(universe: ReturnUniverse, events: PseudoEvents, spec: WindowSpe
     p0 = events.day0_row.reshape(-1)
     r_est = p0[:, None] + spec.tau_est[None, :]
     r_evt = p0[:, None] + spec.tau_evt[None, :]
-    y_est = universe.returns[r_est, sec[:, None]]
-    y_evt = universe.returns[r_evt, sec[:, None]]
+
+    def take(series: np.ndarray, tau: np.ndarray, rows: np.ndarray, column: np.ndarray | None = None) -> np.ndarray:
+        """``series[rows]`` (or ``series[rows, column]``): a window of consecutive rows is copied as one run per event."""
+        if tau.size and np.all(np.diff(tau) == 1) and np.all(rows[:, :1] >= 0):
+            if column is None:
+                return np.lib.stride_tricks.sliding_window_view(series, tau.size, axis=0)[rows[:, 0]]
+            by_security = np.ascontiguousarray(series.T)
+            return np.lib.stride_tricks.sliding_window_view(by_security, tau.size, axis=1)[column, rows[:, 0]]
+        return series[rows] if column is None else series[rows, column[:, None]]
+
+    y_est = take(universe.returns, spec.tau_est, r_est, sec)
+    y_evt = take(universe.returns, spec.tau_evt, r_evt, sec)
     if not (np.all(np.isfinite(y_est)) and np.all(np.isfinite(y_evt))):
         raise InvalidRequestError("pseudo-events must have complete windows; draw them with draw_events for this spec")
     sym = np.asarray(universe.symbols, dtype=object)
@@ -393,12 +406,12 @@ def pseudo_panel(universe: ReturnUniverse, events: PseudoEvents, spec: WindowSpe
         day0=universe.dates[p0],
         tau_est=spec.tau_est,
         tau_evt=spec.tau_evt,
-        est_dates=universe.dates[r_est],
-        evt_dates=universe.dates[r_evt],
+        est_dates=take(universe.dates, spec.tau_est, r_est),
+        evt_dates=take(universe.dates, spec.tau_evt, r_evt),
         y_est=y_est,
         y_evt=y_evt,
-        x_est=universe.market[r_est][:, :, None],
-        x_evt=universe.market[r_evt][:, :, None],
+        x_est=take(universe.market, spec.tau_est, r_est)[:, :, None],
+        x_evt=take(universe.market, spec.tau_evt, r_evt)[:, :, None],
         r_evt=y_evt.copy(),
         offset_evt=np.zeros_like(y_evt),
         x_names=("mkt",),
@@ -491,6 +504,8 @@ def _sample_quantile(per: PerSampleTests, car: np.ndarray) -> tuple[np.ndarray, 
 
 #: rank tests -> the rank scores they need (computed only for the tests asked)
 _RANK_TESTS = {"corrado_rank": "corrado", "modified_rank": "modified", "corrado_zivney": "zivney"}
+#: simulate() fits and tests its samples in blocks of about this many estimation-window cells (events x L1)
+SAMPLE_BLOCK_CELLS = 1 << 20
 #: single-firm tests of the simulator (one event per sample)
 SINGLE_FIRM_REGISTRY = {"single_t": _single_t, "sample_quantile": _sample_quantile}
 
@@ -539,6 +554,7 @@ class PerSampleTests:
     __test__ = False
     registry = REGISTRY  # the battery's own dispatch, shared
 
+    @single_blas
     def __init__(self, ab: AbnormalReturns, n_samples: int, window: tuple[int, int], kolari_pynnonen: bool = True) -> None:
         rows = ab.ar.shape[0]
         if n_samples < 1 or rows % n_samples:
@@ -571,7 +587,10 @@ class PerSampleTests:
         self.df_single = np.asarray(ab.df, dtype=float).reshape(s, n)
         self.s_aar, self.n_aar = aar_sd(self.est3)
         self.p_hat = positive_fraction(self.est3, pooled=self._estudy2)
-        self.gr = generalized_rank_inputs(self.est3, self.sigma2)
+        # the estimation residuals are sorted once: for the generalised rank and, merged with each
+        # AR size's event-window ARs, for the rank scores (rank_scores(..., est_ranks=...))
+        self.est_ranks = EstimationRanks.of(self.est3)
+        self.gr = generalized_rank_inputs(self.est3, self.sigma2, est_ranks=self.est_ranks)
         lamb = forecast_factor(ab.ar_var.reshape(s, n, -1), self.sigma2, self.n_est,
                                self._estudy2 and ab.conventions.forecast_error)
         self.lamb_factor = lamb[:, self.days]
@@ -619,7 +638,8 @@ class PerSampleTests:
         scar = sar[:, self.days[0]].reshape(s, n) if self.length == 1 else car / np.sqrt(self.car_var)
         csar = sar[:, self.mask].sum(axis=1).reshape(s, n)
         which = [score for test, score in _RANK_TESTS.items() if test in names]
-        ranks = rank_scores(self.est3, ar.reshape(s, n, -1), self._estudy2, which) if which else None
+        ranks = (rank_scores(self.est3, ar.reshape(s, n, -1), self._estudy2, which, est_ranks=self.est_ranks)
+                 if which else None)
         return WindowInputs(
             car=car, car_var=self.car_var, scar=scar, csar=csar, v=self.v, sigma2=self.sigma2, n_est=self.n_est,
             length=self.length, s_aar=self.s_aar, n_aar=self.n_aar, p_hat=self.p_hat, r=self.r,
@@ -628,6 +648,7 @@ class PerSampleTests:
         )
 
     # ------------------------------------------------------------------ evaluation
+    @single_blas
     def evaluate(self, ar: np.ndarray | None = None, tests: Sequence[str] | None = None) -> dict[str, tuple[np.ndarray, ...]]:
         """Statistic, two-sided and upper one-sided (``"greater"``) p-value of each test for every sample.
 
@@ -663,13 +684,8 @@ class PerSampleTests:
 
     def _wilcoxon(self, w: WindowInputs) -> tuple[np.ndarray, ...]:
         """The battery's Wilcoxon, called once per group of samples sharing its null distribution."""
-        car = w.car
-        nonzero = np.sum(np.isfinite(car) & (car != 0), axis=1)
-        key = np.where(wilcoxon_exact_rows(car), nonzero, -1)  # exact: one group per n; approximate: one group
         stat, p_two, p_up = (np.full(self.s, np.nan) for _ in range(3))
-        for k in np.unique(key):
-            rows = np.flatnonzero(key == k)
-            st = REGISTRY["wilcoxon"](dataclasses.replace(w, car=car[rows]))
+        for rows, st in wilcoxon_groups(w):
             stat[rows], p_two[rows], p_up[rows] = st.stat, st.pvalue_for("two-sided"), st.pvalue_for("greater")
         return stat, p_two, p_up
 
@@ -907,6 +923,7 @@ class SimulationResult:
         return ax
 
 
+@single_blas
 def simulate(universe: ReturnUniverse, design: SimulationDesign, conventions: Conventions | str = TEXTBOOK) -> SimulationResult:
     """Run a Brown and Warner (1985) style simulation.
 
@@ -926,7 +943,9 @@ def simulate(universe: ReturnUniverse, design: SimulationDesign, conventions: Co
     Notes
     -----
     Steps: draw S x N pseudo-events with complete windows
-    (:func:`draw_events`), stack them into one panel (:func:`pseudo_panel`),
+    (:func:`draw_events`), then, block of samples by block (about
+    :data:`SAMPLE_BLOCK_CELLS` estimation cells each: memory stays bounded and the
+    freed arrays are reused), stack them into one panel (:func:`pseudo_panel`),
     fit the model once (:func:`research_lib.models.fit_model`), then for
     each AR size plant it (:func:`plant_abnormal_returns`, the same
     extra-variance draws for every size) and evaluate every test for every
@@ -944,23 +963,34 @@ def simulate(universe: ReturnUniverse, design: SimulationDesign, conventions: Co
     d = design
     rng = np.random.default_rng(d.seed)
     events = draw_events(universe, d.spec, d.n_samples, d.n_events, clustered=d.clustered, rng=rng)
-    base = fit_model(pseudo_panel(universe, events, d.spec), d.model, conv)
     tests = PerSampleTests.names(d.tests, d.n_events)
-    per = PerSampleTests(base, d.n_samples, d.car_window, kolari_pynnonen=any(t.endswith("_kp") for t in tests))
-    noise = rng.standard_normal(base.ar.shape) if d.variance_factor > 1 else None
+    kp = any(t.endswith("_kp") for t in tests)
+    noise = rng.standard_normal((d.n_samples * d.n_events, d.spec.tau_evt.size)) if d.variance_factor > 1 else None
     shape = (len(d.ar_sizes), d.n_samples, len(tests))
     out = {key: np.empty(shape) for key in ("stat", "p", "p_up")}
     caar = np.empty(shape[:2])
-    for a, size in enumerate(d.ar_sizes):
-        ab = plant_abnormal_returns(base, float(size), d.planted_window, d.variance_factor, noise)
-        res = per.evaluate(ab.ar, tests)
-        for t, name in enumerate(tests):
-            out["stat"][a, :, t], out["p"][a, :, t], out["p_up"][a, :, t] = res[name]
-        caar[a] = ab.ar[:, per.mask].sum(axis=1).reshape(d.n_samples, d.n_events).mean(axis=1)
+    r = np.empty(d.n_samples)
+    # samples are independent: blocks of samples (fit, then every test) keep each array at about
+    # SAMPLE_BLOCK_CELLS cells, so memory does not grow with S and freed blocks are reused
+    step = max(1, SAMPLE_BLOCK_CELLS // max(d.n_events * d.spec.tau_est.size, 1))
+    for a in range(0, d.n_samples, step):
+        b = min(a + step, d.n_samples)
+        block = PseudoEvents(events.security[a:b], events.day0_row[a:b])
+        base = fit_model(pseudo_panel(universe, block, d.spec), d.model, conv)
+        per = PerSampleTests(base, b - a, d.car_window, kolari_pynnonen=kp)
+        rows = slice(a * d.n_events, b * d.n_events)
+        for k, size in enumerate(d.ar_sizes):
+            ab = plant_abnormal_returns(base, float(size), d.planted_window, d.variance_factor,
+                                        None if noise is None else noise[rows])
+            res = per.evaluate(ab.ar, tests)
+            for t, name in enumerate(tests):
+                out["stat"][k, a:b, t], out["p"][k, a:b, t], out["p_up"][k, a:b, t] = res[name]
+            caar[k, a:b] = ab.ar[:, per.mask].sum(axis=1).reshape(b - a, d.n_events).mean(axis=1)
+        r[a:b] = per.r
     seconds = time.perf_counter() - t0
     log.info("simulated %d samples of %d events in %.2f s", d.n_samples, d.n_events, seconds)
     return SimulationResult(d, universe.description, tests, np.asarray(d.ar_sizes, dtype=float), out["stat"],
-                            out["p"], out["p_up"], caar, per.r, seconds)
+                            out["p"], out["p_up"], caar, r, seconds)
 
 
 # =========================================================================== analytic power
