@@ -103,7 +103,10 @@ def compute_returns(
         dup = dates[dates.duplicated()].strftime("%Y-%m-%d").tolist()[:5]
         raise DataError(f"adjusted closes of {name} have duplicate dates {dup}; keep one price per session")
     # the one check of price values for the engine (research_lib.data.screen): numbers, finite, positive
-    values = check_values(pd.Series(np.asarray(adj_close, dtype=object), index=dates), str(name))
+    # float closes are checked as they are; anything else goes through object so that pd.to_numeric sees each cell
+    floats = isinstance(adj_close.dtype, np.dtype) and adj_close.dtype.kind == "f"
+    raw = adj_close.to_numpy() if floats else np.asarray(adj_close, dtype=object)
+    values = check_values(pd.Series(raw, index=dates), str(name))
     values = values.dropna().sort_index()
     if sessions is None:
         grid = values.index

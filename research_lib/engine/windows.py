@@ -41,7 +41,7 @@ from research_lib.data.screen import (
 )
 from research_lib.data.sources import PriceSource
 from research_lib.engine.panel import EventPanel
-from research_lib.engine.returns import align_benchmark, compute_returns
+from research_lib.engine.returns import _DAY_NS, align_benchmark, compute_returns
 from research_lib.errors import (
     DataError,
     DesignError,
@@ -475,6 +475,8 @@ class _Sources:
         self.reports: dict[str, ScreenReport] = {}
         self._closed: dict[str, pd.DatetimeIndex] = {}
         self._cut: dict[str, pd.Series] = {}
+        self._grids: dict[str, pd.DatetimeIndex] = {}  # per calendar code: every listing of it shares the grid
+        self._bench_log: dict[tuple[str, str], pd.Series] = {}  # benchmark log returns on a calendar's grid
 
     def _returns(self, symbol: str, grid: pd.DatetimeIndex) -> tuple[pd.Series, pd.Series]:
         obj = self.prices[symbol]
@@ -486,16 +488,28 @@ class _Sources:
         cut = px[(px.index >= lo) & (px.index <= hi)]
         sub = grid[(grid >= lo) & (grid <= hi)]
         ret = compute_returns(cut, sub, kind=self.kind, after_gap=self.after_gap)
-        self._cut[symbol] = cut[cut.index.isin(sub)]
-        self.reports[symbol] = screen_prices(self._cut[symbol], symbol, config=self.screen)
+        self._cut[symbol] = cut[cut.index.isin(sub)]  # screened when first asked for (see report)
         return px.dropna(), ret
 
+    def report(self, symbol: str) -> ScreenReport:
+        """The screen of a series on its own (no benchmark), computed once when first asked for.
+
+        A security with a benchmark is screened against it in :meth:`findings` instead, so its
+        report on its own is only computed where it is used.
+        """
+        if symbol not in self.reports:
+            cut = self._cut.get(symbol)
+            self.reports[symbol] = ScreenReport(symbol) if cut is None else screen_prices(cut, symbol, config=self.screen)
+        return self.reports[symbol]
+
     def grid(self, symbol: str) -> pd.DatetimeIndex:
-        """The listing's sessions without the unscheduled closures of its exchange."""
-        cal = calendar_for(symbol)
-        grid = pd.DatetimeIndex(cal.sessions).as_unit("ns")
-        closed = self.closures(lookup(symbol).calendar)
-        return grid.difference(closed) if len(closed) else grid
+        """The listing's sessions without the unscheduled closures of its exchange (built once per calendar)."""
+        code = lookup(symbol).calendar
+        if code not in self._grids:
+            grid = pd.DatetimeIndex(get_calendar(code).sessions).as_unit("ns")
+            closed = self.closures(code)
+            self._grids[code] = grid.difference(closed) if len(closed) else grid
+        return self._grids[code]
 
     def closures(self, code: str) -> pd.DatetimeIndex:
         """Sessions of calendar ``code`` in the study's span that every series of that exchange lacks.
@@ -524,12 +538,14 @@ class _Sources:
                     px = own.dropna()
                 else:
                     px = _as_prices(obj, sym).dropna()
-                idx = pd.DatetimeIndex(px.index).as_unit("ns").normalize()
+                idx = pd.DatetimeIndex(px.index).as_unit("ns")
+                if idx.tz is not None or (idx.asi8 % _DAY_NS).any():  # times of day: keep the date only
+                    idx = idx.normalize()
             except (UnknownSymbolError, DataError, TypeError, ValueError):
                 continue
             if idx.empty:
                 continue
-            have |= sess.isin(idx)
+            have |= sess.isin(idx) if idx.tz is not None else _on_dates(sess, idx)
             covered += (sess > idx.min()) & (sess < idx.max())
         gap = ~have & (covered >= 2)
         # keep only short runs (1-3 sessions): a long common gap is missing data
@@ -617,17 +633,29 @@ class _Sources:
     def findings(self, sym: str, bench: object, grid: pd.DatetimeIndex) -> list[Finding]:
         """Screen findings of a security, judged against its benchmark's returns when it has one, and of
         the benchmark itself."""
-        report = self.reports.get(sym, ScreenReport(sym))
         if _missing(bench) or str(bench) not in self.prices or str(bench) == sym or sym not in self._cut:
-            return list(report.findings)
+            return list(self.report(sym).findings)
         b = self.bench_own.get(str(bench))
         if b is None:
             b = self.bench_own[str(bench)] = self._load_benchmark(str(bench))
         if isinstance(b, str):
-            return list(report.findings)
-        on_grid = pd.Series(np.log1p(align_benchmark(b, grid, kind="simple").to_numpy()), index=grid)
-        own = screen_prices(self._cut[sym], sym, benchmark=on_grid, config=self.screen).findings
-        return [*own, *self.reports.get(str(bench), ScreenReport(str(bench))).findings]
+            return list(self.report(sym).findings)
+        key = (lookup(sym).calendar, str(bench))  # the grid is the calendar's (see grid): one alignment per pair
+        if key not in self._bench_log:
+            self._bench_log[key] = pd.Series(np.log1p(align_benchmark(b, grid, kind="simple").to_numpy()), index=grid)
+        own = screen_prices(self._cut[sym], sym, benchmark=self._bench_log[key], config=self.screen).findings
+        return [*own, *self.report(str(bench)).findings]
+
+
+def _on_dates(sess: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> np.ndarray:
+    """``sess.isin(dates)`` for sorted sessions (both in ns), by binary search instead of a hash table per series."""
+    s, d = sess.asi8, dates.asi8
+    pos = np.searchsorted(s, d)
+    inside = pos < len(s)
+    pos, d = pos[inside], d[inside]
+    hit = np.zeros(len(s), dtype=bool)
+    hit[pos[s[pos] == d]] = True
+    return hit
 
 
 def date_ranges(
