@@ -374,6 +374,32 @@ def _per_unique(values: pd.Series, fn: Callable[[object], Any]) -> list[Any]:
     return [done[c] for c in codes]
 
 
+def _event_dates(values: pd.Series) -> list[tuple[Any, str | None]]:
+    """``_parse_or_message(parse_event_date)`` of every cell: the ``YYYY-MM-DD`` texts parsed together.
+
+    Each distinct value is parsed once; the texts that match ``YYYY-MM-DD`` go through one
+    ``pd.to_datetime`` call, and whatever that cannot place (not a calendar date, beyond the
+    nanosecond range, not text) takes :func:`parse_event_date` for its message.
+    """
+    one = _parse_or_message(parse_event_date)
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    except TypeError:  # unhashable cells: no shortcut
+        return [one(v) for v in values]
+    distinct = list(uniques)
+    done: list[tuple[Any, str | None] | None] = [None] * len(distinct)
+    iso = [k for k, v in enumerate(distinct) if isinstance(v, str) and _DATE_RE.match(v.strip())]
+    if iso:
+        parsed = pd.to_datetime(pd.Series([distinct[k].strip() for k in iso], dtype=object), format="%Y-%m-%d",
+                                errors="coerce")
+        fine = (parsed.notna() & (parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max)).tolist()
+        for k, ts, ok in zip(iso, parsed.tolist(), fine, strict=True):
+            if ok:
+                done[k] = (ts, None)
+    results = [d if d is not None else one(v) for d, v in zip(done, distinct, strict=True)]
+    return [results[c] for c in codes]
+
+
 def _symbol_message(value: object, role: str) -> str | None:
     return _check_symbol(str(value), role)
 
@@ -438,7 +464,7 @@ class _ColumnChecks:
 
     def _check_dates(self) -> None:
         raw_date, raw_time = self._raw
-        parsed_d = _per_unique(raw_date, _parse_or_message(parse_event_date))
+        parsed_d = _event_dates(raw_date)
         parsed_t = _per_unique(raw_time, _parse_or_message(parse_announced_at))
         self.dates = [d for d, _ in parsed_d]
         self.times = [t for t, _ in parsed_t]
