@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from research_lib.data._common import values_on_dates
 from research_lib.errors import DataError, InvalidRequestError
 
 ON_SUSPECT = ("warn", "exclude", "ignore")
@@ -262,8 +263,8 @@ def _split_label(k: float, *, forward: bool) -> str:
 def _bench_on(benchmark: pd.Series | None, dates: pd.DatetimeIndex) -> np.ndarray:
     if benchmark is None:
         return np.zeros(len(dates))
-    vals = pd.Series(np.asarray(benchmark, dtype=float), index=pd.DatetimeIndex(benchmark.index)).reindex(dates)
-    return np.nan_to_num(vals.to_numpy(), nan=0.0)
+    vals = values_on_dates(pd.Series(np.asarray(benchmark, dtype=float), index=pd.DatetimeIndex(benchmark.index)), dates)
+    return np.nan_to_num(vals, nan=0.0)
 
 
 def _stale_runs(px: pd.Series, dates: pd.DatetimeIndex, symbol: str, min_run: int) -> list[Finding]:

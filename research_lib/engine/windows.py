@@ -31,6 +31,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import pandas as pd
 
+from research_lib.data._common import values_on_dates
 from research_lib.data.screen import (
     Finding,
     ScreenConfig,
@@ -622,7 +623,7 @@ class _Sources:
             return f"unusable prices for {sym}: {exc}"
         if valid.empty:
             return f"no prices for the security {sym} (the series is empty); load them or drop the event"
-        full = ret.reindex(grid).to_numpy()
+        full = values_on_dates(ret, grid)
         return _Series(grid, full, pd.Timestamp(valid.index.min()), pd.Timestamp(valid.index.max()),
                        self.closures(lookup(sym).calendar))
 
@@ -1040,7 +1041,7 @@ def _screen_events(
                 if on_suspect == "exclude":
                     reasons[i].append(text)
         closed = sources.closures(lookup(sym).calendar).values
-        for i in rows:
+        for i in rows if len(closed) else ():  # no closures on this calendar: nothing to look for per event
             inside = closed[(closed >= lo[i]) & (closed <= hi[i])]
             if len(inside):
                 notes[i].append(

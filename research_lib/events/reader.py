@@ -422,7 +422,7 @@ class _ColumnChecks:
     def __init__(self, frame: pd.DataFrame, labels: list[str]) -> None:
         n = len(frame)
         self.labels = labels
-        self.row_problems: list[list[str]] = [[] for _ in range(n)]
+        self.row_problems: dict[int, list[str]] = {}  # row -> its messages, only rows that have some
         ids = pd.Series(_per_unique(frame["event_id"], _clean), dtype=object)
         self.ids = ids.tolist()
         self.symbols = {c: pd.Series(_per_unique(frame[c], _clean), dtype=object) for c in ("symbol", "benchmark")}
@@ -442,13 +442,13 @@ class _ColumnChecks:
             self._add(_per_unique(self.symbols[col], partial(_symbol_message, role=col)))
         self._check_dates()
         self.problems = [
-            f"{_where(labels[i], self.ids[i])}: {p}" for i in range(len(labels)) for p in self.row_problems[i]
+            f"{_where(labels[i], self.ids[i])}: {p}" for i in sorted(self.row_problems) for p in self.row_problems[i]
         ]
         return self
 
     def _add(self, messages: list[str | None]) -> None:
         for i in (k for k, m in enumerate(messages) if m):
-            self.row_problems[i].append(str(messages[i]))
+            self.row_problems.setdefault(i, []).append(str(messages[i]))
 
     def _check_ids(self) -> None:
         ids = pd.Series(self.ids, dtype=object)
@@ -475,10 +475,10 @@ class _ColumnChecks:
         self._add(["neither event_date nor announced_at is given; fill in one of them" if b else None
                    for b in no_date & no_time])
         both = [i for i in range(len(self.ids))
-                if not self.row_problems[i] and self.dates[i] is not None and self.times[i] is not None]
+                if i not in self.row_problems and self.dates[i] is not None and self.times[i] is not None]
         for i in both:  # only rows that give both values, each checked against its listing's calendar
             _check_date_against_time(self.dates[i], self.times[i], str(self.symbols["symbol"][i]),
-                                     _where(self.labels[i], self.ids[i]), self.row_problems[i])
+                                     _where(self.labels[i], self.ids[i]), self.row_problems.setdefault(i, []))
 
 
 def _check_date_against_time(
