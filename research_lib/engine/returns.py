@@ -121,7 +121,7 @@ def compute_returns(
                 UserWarning,
                 stacklevel=2,
             )
-    price = values_on_dates(values, grid)
+    price = values_on_dates(values, pd.DatetimeIndex(grid))
     prev = np.full_like(price, np.nan)
     prev[1:] = price[:-1]
     if after_gap == "span":

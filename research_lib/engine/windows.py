@@ -257,10 +257,10 @@ def _anchor_dates(eids: list[object], syms: list[str], dates: pd.Series) -> tupl
         status[hit], rule[hit] = "kept", "date"
         day0[hit] = d[exact].as_unit("ns").values
         reason[hit] = [f"day 0 given as the {code} session {t}" for t in text[exact]]
-        for j in np.flatnonzero(outside):
+        for j in np.flatnonzero(outside).tolist():
             reason[rows[j]] = (f"event date {text[j]} is outside the {code} calendar "
                                f"({first:%Y-%m-%d}..{last:%Y-%m-%d})")
-        for j in np.flatnonzero(~outside & ~exact):
+        for j in np.flatnonzero(~outside & ~exact).tolist():
             i, nxt = rows[j], found[j]
             why = f"event date {text[j]} ({d[j]:%A}) is not a {code} session; day 0 is the next session {nxt:%Y-%m-%d}"
             # a typed date that is not a session is probably a mistake: say so where it is seen
