@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from research_lib._gc import paused_gc
 from research_lib.conventions import pct_label
 from research_lib.engine.panel import AbnormalReturns
 from research_lib.inference.battery import TestResult
+from research_lib.outputs import paused_gc
 from research_lib.tables import car_estimate, t_inference
 
 if TYPE_CHECKING:
@@ -197,7 +197,7 @@ class EventStudyResult:
         """The JSON layout of ``research-lib study --json``."""
         ab = self.abnormal
         tau = [int(t) for t in ab.panel.tau_evt]
-        with paused_gc():  # many small acyclic records (see research_lib._gc)
+        with paused_gc():  # many small acyclic records (see research_lib.outputs.paused_gc)
             events = self._json_events(tau)
         aar = np.nanmean(ab.ar, axis=0)
         caar = {}

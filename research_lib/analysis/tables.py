@@ -38,9 +38,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from research_lib._gc import paused_gc
 from research_lib.errors import InvalidRequestError
-from research_lib.outputs import dumps_json
+from research_lib.outputs import dumps_json, paused_gc
 
 if TYPE_CHECKING:
     from research_lib.results import EventStudyResult
@@ -278,7 +277,7 @@ def results_json(result: EventStudyResult) -> dict[str, Any]:
     >>> "schema_version" in doc, len(json.dumps(doc)) > 1000
     (True, True)
     """
-    with paused_gc():  # hundreds of thousands of acyclic records (see research_lib._gc)
+    with paused_gc():  # hundreds of thousands of acyclic records (see research_lib.outputs.paused_gc)
         return _results_json(result)
 
 
