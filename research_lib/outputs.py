@@ -28,12 +28,13 @@ and before the rename (tests kill the process there).
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import stat
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,26 @@ def dumps_json(obj: Any, indent: int = 2) -> bytes:
     return (json.dumps(obj, indent=indent) + "\n").encode("utf-8")
 
 
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a large acyclic document is built.
+
+    The per-event records of a results document are hundreds of thousands of small dicts and
+    lists; each burst of allocations triggers the cyclic collector, which walks every tracked
+    object of the process (the whole study) again, although none of these records can form a
+    cycle.  Pausing it for the build (about a third of the document's time at 10,000 events)
+    changes only the speed: objects are still freed by reference counting, and the collector
+    runs as before afterwards.  Nesting is safe; the previous state is restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def write_json(path: PathLike, obj: Any, *, inputs: Iterable[PathLike] = (), indent: int = 2) -> Path:
     """Serialise ``obj`` first (a serialisation error leaves the target untouched), then write it atomically.
 
@@ -219,4 +240,4 @@ def _fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-__all__ = ["clean_stale_temporaries", "dumps_json", "resolve_target", "write_bytes_atomic", "write_json", "write_text_atomic"]
+__all__ = ["clean_stale_temporaries", "dumps_json", "paused_gc", "resolve_target", "write_bytes_atomic", "write_json", "write_text_atomic"]

@@ -20,6 +20,7 @@ import pandas as pd
 from research_lib.conventions import pct_label
 from research_lib.engine.panel import AbnormalReturns
 from research_lib.inference.battery import TestResult
+from research_lib.outputs import paused_gc
 from research_lib.tables import car_estimate, t_inference
 
 if TYPE_CHECKING:
@@ -196,7 +197,8 @@ class EventStudyResult:
         """The JSON layout of ``research-lib study --json``."""
         ab = self.abnormal
         tau = [int(t) for t in ab.panel.tau_evt]
-        events = self._json_events(tau)
+        with paused_gc():  # many small acyclic records (see research_lib.outputs.paused_gc)
+            events = self._json_events(tau)
         aar = np.nanmean(ab.ar, axis=0)
         caar = {}
         for w in self.parameters.car_windows:
@@ -235,9 +237,10 @@ class EventStudyResult:
             "beta": [None] * n if beta is None else _nums(beta), "sigma": _nums(ev["sigma"]),
         }
         tau_s = [str(t) for t in tau]
-        ar = np.asarray(ab.ar, dtype=float).astype(object)  # Python floats, then None where not finite
-        ar[~np.isfinite(np.asarray(ab.ar, dtype=float))] = None
-        ar_rows = ar.tolist()
+        ar = np.asarray(ab.ar, dtype=float)
+        ar_rows = ar.tolist()  # Python floats in one call, then None where not finite (few cells)
+        for i, j in np.argwhere(~np.isfinite(ar)).tolist():
+            ar_rows[i][j] = None
         return [
             {**{c: v[i] for c, v in cols.items()},
              "params": {name: v[i] for name, v in params.items()},

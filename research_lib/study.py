@@ -354,7 +354,8 @@ def _screen_notes(panel_table: pd.DataFrame, attrition: Attrition) -> None:
     """Screen findings and unscheduled closures of kept events join their reason in the log."""
     if "notes" not in panel_table.columns:
         return
-    for row in panel_table[panel_table["status"] != "excluded"].itertuples(index=False):
+    noted = (panel_table["status"] != "excluded") & (panel_table["notes"].astype(str) != "")  # most rows: none
+    for row in panel_table[noted].itertuples(index=False):
         for part in filter(None, str(row.notes).split("\n")):
             attrition.note(row.event_id, part, suspect=row.status == "suspect" and part.startswith("suspect "))
 

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from research_lib.errors import InvalidRequestError
-from research_lib.outputs import dumps_json
+from research_lib.outputs import dumps_json, paused_gc
 
 if TYPE_CHECKING:
     from research_lib.results import EventStudyResult
@@ -277,6 +277,11 @@ def results_json(result: EventStudyResult) -> dict[str, Any]:
     >>> "schema_version" in doc, len(json.dumps(doc)) > 1000
     (True, True)
     """
+    with paused_gc():  # hundreds of thousands of acyclic records (see research_lib.outputs.paused_gc)
+        return _results_json(result)
+
+
+def _results_json(result: EventStudyResult) -> dict[str, Any]:
     out = result.to_json_dict()
     out["schema_version"] = SCHEMA_VERSION
     ab = result.abnormal
@@ -289,12 +294,19 @@ def results_json(result: EventStudyResult) -> dict[str, Any]:
     text[np.isnat(raw)] = None
     tau_s = [str(t) for t in tau]
     cols = {c: [_jsonable(v) for v in ev[c].tolist()] for c in extra}
+    rows = text.tolist()  # one conversion for all events, not one per row
     for i, rec in enumerate(out["events"]):
-        rec["dates"] = dict(zip(tau_s, text[i].tolist(), strict=True))
+        rec["dates"] = dict(zip(tau_s, rows[i], strict=True))
         rec["columns"] = {c: v[i] for c, v in cols.items()}
-    att = result.attrition
-    out["attrition"] = [{c: _jsonable(v) for c, v in row.items()} for row in att.to_dict("records")]
+    out["attrition"] = _records(result.attrition)
     return out
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``frame.to_dict("records")`` with :func:`_jsonable` values, converted column by column."""
+    names = list(frame.columns)
+    values = [[_jsonable(v) for v in frame.iloc[:, j].tolist()] for j in range(frame.shape[1])]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)] if names else [{}] * len(frame)
 
 
 _ATTRITION = ("event_id", "symbol", "status", "reason", "stage", "n_est")

@@ -7,6 +7,7 @@ import hashlib
 import re
 from importlib import metadata
 
+import numpy as np
 import pandas as pd
 
 from research_lib.errors import InvalidRequestError, UnknownSymbolError
@@ -105,3 +106,50 @@ def filter_dates(frame: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timest
     if end is not None:
         mask &= frame.index <= end
     return frame.loc[mask.to_numpy()]
+
+
+def _sorted_ns(index: pd.DatetimeIndex, target: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray] | None:
+    """Both indexes as int64 nanoseconds if ``index`` is strictly increasing without NaT (else None)."""
+    if index.tz != target.tz:
+        return None
+    try:
+        a, b = index.as_unit("ns").asi8, target.as_unit("ns").asi8
+    except (OverflowError, ValueError):  # dates beyond the nanosecond range
+        return None
+    if len(a) and (not (a[1:] > a[:-1]).all() or a[0] == np.iinfo(np.int64).min):  # unsorted, repeated or NaT
+        return None
+    return a, b
+
+
+def _search(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Position of each ``b`` in the sorted unique ``a``, -1 where absent."""
+    if not len(a):
+        return np.full(len(b), -1, dtype=np.intp)
+    pos = np.searchsorted(a, b)
+    found = (pos < len(a)) & (a[np.minimum(pos, len(a) - 1)] == b)
+    return np.where(found, pos, -1).astype(np.intp)
+
+
+def date_positions(index: pd.DatetimeIndex, target: pd.DatetimeIndex) -> np.ndarray:
+    """``index.get_indexer(target)`` (-1 where a date is absent), by binary search when ``index`` is sorted.
+
+    Price and calendar indexes are sorted and unique; a binary search then needs no hash table of
+    the index, which ``get_indexer`` builds anew for every new index object (most of the cost of
+    placing a series on a calendar).  Any other index (unsorted, repeated or time-zone-mixed
+    dates) takes ``get_indexer`` itself.
+    """
+    both = _sorted_ns(index, target)
+    return index.get_indexer(target) if both is None else _search(*both)
+
+
+def values_on_dates(values: pd.Series, target: pd.DatetimeIndex) -> np.ndarray:
+    """``values.reindex(target).to_numpy(dtype=float)`` for a date-indexed series (see :func:`date_positions`)."""
+    both = _sorted_ns(pd.DatetimeIndex(values.index), target)
+    if both is None:
+        return values.reindex(target).to_numpy(dtype=float)
+    pos = _search(*both)
+    vals = np.asarray(values, dtype=float)
+    out = np.full(len(target), np.nan)
+    hit = pos >= 0
+    out[hit] = vals[pos[hit]]
+    return out

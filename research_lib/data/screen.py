@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from research_lib.data._common import values_on_dates
 from research_lib.errors import DataError, InvalidRequestError
 
 ON_SUSPECT = ("warn", "exclude", "ignore")
@@ -161,13 +162,16 @@ def check_values(values: pd.Series, name: str) -> pd.Series:
     DataError
         Naming the first offending dates and the fix.
     """
-    nums = pd.to_numeric(values, errors="coerce")
-    odd = nums.isna() & values.notna()
-    if odd.any():
-        shown = [f"{d:%Y-%m-%d}={v!r}" if isinstance(d, pd.Timestamp) else repr(v) for d, v in values[odd].head(3).items()]
-        raise DataError(f"prices of {name} are not numbers ({', '.join(shown)}); convert them with pd.to_numeric or fix the rows")
-    nums = nums.astype(float)
-    bad = ~np.isfinite(nums.to_numpy()) & nums.notna().to_numpy() | (nums.to_numpy() <= 0)
+    if not (isinstance(values.dtype, np.dtype) and values.dtype.kind == "f"):  # floats are numbers already
+        nums = pd.to_numeric(values, errors="coerce")
+        odd = nums.isna() & values.notna()
+        if odd.any():
+            shown = [f"{d:%Y-%m-%d}={v!r}" if isinstance(d, pd.Timestamp) else repr(v) for d, v in values[odd].head(3).items()]
+            raise DataError(f"prices of {name} are not numbers ({', '.join(shown)}); convert them with pd.to_numeric or fix the rows")
+        values = nums
+    nums = values.astype(float)
+    arr = nums.to_numpy()
+    bad = ~np.isfinite(arr) & ~np.isnan(arr) | (arr <= 0)
     if bad.any():
         dates = nums.index[bad]
         shown = dates.strftime("%Y-%m-%d").tolist()[:5] if isinstance(dates, pd.DatetimeIndex) else list(dates[:5])
@@ -259,8 +263,8 @@ def _split_label(k: float, *, forward: bool) -> str:
 def _bench_on(benchmark: pd.Series | None, dates: pd.DatetimeIndex) -> np.ndarray:
     if benchmark is None:
         return np.zeros(len(dates))
-    vals = pd.Series(np.asarray(benchmark, dtype=float), index=pd.DatetimeIndex(benchmark.index)).reindex(dates)
-    return np.nan_to_num(vals.to_numpy(), nan=0.0)
+    vals = values_on_dates(pd.Series(np.asarray(benchmark, dtype=float), index=pd.DatetimeIndex(benchmark.index)), dates)
+    return np.nan_to_num(vals, nan=0.0)
 
 
 def _stale_runs(px: pd.Series, dates: pd.DatetimeIndex, symbol: str, min_run: int) -> list[Finding]:
@@ -269,13 +273,13 @@ def _stale_runs(px: pd.Series, dates: pd.DatetimeIndex, symbol: str, min_run: in
     change = np.concatenate([[True], v[1:] != v[:-1]])
     starts = np.flatnonzero(change)
     lengths = np.diff(np.append(starts, len(v)))
+    long_runs = lengths >= min_run  # only the long runs reach the Python loop
     out = []
-    for s, n in zip(starts.tolist(), lengths.tolist(), strict=True):
-        if n >= min_run:
-            out.append(Finding(symbol, dates[s], "stale", float(n),
-                               f"{n} consecutive identical closes of {v[s]:.6g} (stale prices: a suspended or illiquid "
-                               "listing, or a provider repeating the last price); their returns are 0, not data",
-                               last=dates[s + n - 1]))
+    for s, n in zip(starts[long_runs].tolist(), lengths[long_runs].tolist(), strict=True):
+        out.append(Finding(symbol, dates[s], "stale", float(n),
+                           f"{n} consecutive identical closes of {v[s]:.6g} (stale prices: a suspended or illiquid "
+                           "listing, or a provider repeating the last price); their returns are 0, not data",
+                           last=dates[s + n - 1]))
     return out
 
 

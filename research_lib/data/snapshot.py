@@ -147,13 +147,30 @@ def read_dated_csv(
 
 def _check_field_counts(path: Path, data: bytes, header: str) -> None:
     """Every row has as many fields as the header (pandas would pad short rows silently); no blank rows inside."""
-    lines = data.rstrip(b"\r\n \t").splitlines()
+    body = data.rstrip(b"\r\n \t")
+    if _same_field_counts(body):
+        return
+    lines = body.splitlines()
     counts = np.array([line.count(b",") for line in lines])
     bad = np.flatnonzero(counts != counts[0])
     if bad.size:
         i = int(bad[0])
         what = "is blank" if not lines[i].strip() else f"has {counts[i] + 1} fields, the header {counts[0] + 1}"
         raise _fail(path, f"line {i + 1} {what}", f"every row needs one value (or an empty cell) per column of {header}")
+
+
+def _same_field_counts(body: bytes) -> bool:
+    """True when every ``\\n``-ended line has as many commas as the first (all lines at once, no per-line loop).
+
+    Files with ``\\r`` line ends return False and take the line-by-line check, which names the bad line.
+    """
+    if b"\r" in body:
+        return False
+    buf = np.frombuffer(body, dtype=np.uint8)
+    ends = np.flatnonzero(buf == ord("\n"))
+    commas = np.flatnonzero(buf == ord(","))
+    per_line = np.diff(np.searchsorted(commas, ends), prepend=0, append=len(commas))  # commas between line ends
+    return bool((per_line == per_line[0]).all())
 
 
 def _parse_dates(path: Path, text: pd.Series) -> pd.DatetimeIndex:

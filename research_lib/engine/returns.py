@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from research_lib.data._common import date_positions, values_on_dates
 from research_lib.data.screen import check_values
 from research_lib.errors import DataError, InvalidRequestError
 
@@ -103,7 +104,10 @@ def compute_returns(
         dup = dates[dates.duplicated()].strftime("%Y-%m-%d").tolist()[:5]
         raise DataError(f"adjusted closes of {name} have duplicate dates {dup}; keep one price per session")
     # the one check of price values for the engine (research_lib.data.screen): numbers, finite, positive
-    values = check_values(pd.Series(np.asarray(adj_close, dtype=object), index=dates), str(name))
+    # float closes are checked as they are; anything else goes through object so that pd.to_numeric sees each cell
+    floats = isinstance(adj_close.dtype, np.dtype) and adj_close.dtype.kind == "f"
+    raw = adj_close.to_numpy() if floats else np.asarray(adj_close, dtype=object)
+    values = check_values(pd.Series(raw, index=dates), str(name))
     values = values.dropna().sort_index()
     if sessions is None:
         grid = values.index
@@ -117,7 +121,7 @@ def compute_returns(
                 UserWarning,
                 stacklevel=2,
             )
-    price = values.reindex(grid).to_numpy(dtype=float)
+    price = values_on_dates(values, pd.DatetimeIndex(grid))
     prev = np.full_like(price, np.nan)
     prev[1:] = price[:-1]
     if after_gap == "span":
@@ -165,7 +169,7 @@ def align_benchmark(benchmark_returns: pd.Series, sessions: pd.DatetimeIndex, ki
         raise DataError("benchmark returns have duplicate dates; compute them with compute_returns on one calendar")
     grid = _as_date_index(sessions, "sessions")
     r = np.asarray(benchmark_returns, dtype=float)
-    pos = idx.get_indexer(grid)  # position of each security session among the benchmark's, -1 if absent
+    pos = date_positions(idx, grid)  # position of each security session among the benchmark's, -1 if absent
     out = np.full(len(grid), np.nan)
     if len(grid) > 1 and len(idx):
         a, b = pos[:-1], pos[1:]  # benchmark positions of the interval ends (s, t]

@@ -31,6 +31,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import pandas as pd
 
+from research_lib.data._common import values_on_dates
 from research_lib.data.screen import (
     Finding,
     ScreenConfig,
@@ -41,7 +42,7 @@ from research_lib.data.screen import (
 )
 from research_lib.data.sources import PriceSource
 from research_lib.engine.panel import EventPanel
-from research_lib.engine.returns import align_benchmark, compute_returns
+from research_lib.engine.returns import _DAY_NS, align_benchmark, compute_returns
 from research_lib.errors import (
     DataError,
     DesignError,
@@ -230,34 +231,70 @@ def _anchor_timestamp(eid: object, sym: str, ts: Any, date: Any) -> _Anchor:
     return ("shifted" if dz.shifted else "kept"), dz.session, dz.rule, reason
 
 
-def _anchor_dates(eids: list[object], syms: list[str], dates: list[object]) -> list[_Anchor]:
-    """Day 0 from dates without a time, looked up in each calendar's sessions at once."""
-    out: list[_Anchor] = [("excluded", None, "", "")] * len(syms)
-    days = [_as_date(d, e) for d, e in zip(dates, eids, strict=True)]
-    codes = [lookup(s).calendar for s in syms]
-    for code in dict.fromkeys(codes):
-        rows = [i for i, c in enumerate(codes) if c == code]
-        cal = get_calendar(code)
-        sess = pd.DatetimeIndex(cal.sessions)
-        d = pd.DatetimeIndex([days[i] for i in rows])
-        pos = np.minimum(sess.searchsorted(d, side="left"), len(sess) - 1)
-        found = list(sess[pos])
+def _anchor_dates(eids: list[object], syms: list[str], dates: pd.Series) -> tuple[np.ndarray, ...]:
+    """Day 0 from dates without a time, looked up in each calendar's sessions at once.
+
+    Returns the arrays ``status, day0 (datetime64[ns]), rule, reason`` of these rows.
+    """
+    m = len(syms)
+    status = np.full(m, "excluded", dtype=object)
+    day0 = np.full(m, np.datetime64("NaT"), dtype="datetime64[ns]")
+    rule = np.full(m, "", dtype=object)
+    reason = np.full(m, "", dtype=object)
+    days = _as_dates(dates, eids)
+    known: dict[str, str] = {}
+    codes = np.array([known[s] if s in known else known.setdefault(s, lookup(s).calendar) for s in syms], dtype=object)
+    for code in dict.fromkeys(codes.tolist()):
+        rows = np.flatnonzero(codes == code)
+        sess = pd.DatetimeIndex(get_calendar(code).sessions)
+        d = days[rows]
+        found = sess[np.minimum(sess.searchsorted(d, side="left"), len(sess) - 1)]
         first, last = sess[0], sess[-1]
-        for j, i in enumerate(rows):
-            day = days[i]
-            if day < first or day > last:
-                why = f"event date {day:%Y-%m-%d} is outside the {code} calendar ({first:%Y-%m-%d}..{last:%Y-%m-%d})"
-                out[i] = ("excluded", None, "", why)
-            elif found[j] == day:
-                out[i] = ("kept", day, "date", f"day 0 given as the {code} session {day:%Y-%m-%d}")
-            else:
-                why = (
-                    f"event date {day:%Y-%m-%d} ({day:%A}) is not a {code} session; "
-                    f"day 0 is the next session {found[j]:%Y-%m-%d}"
-                )
-                # a typed date that is not a session is probably a mistake: say so where it is seen
-                log.warning("%s: %s (give a session date, or announced_at with its time zone)", eids[i], why)
-                out[i] = ("shifted", found[j], "non_trading_day", why)
+        outside = np.asarray((d < first) | (d > last))
+        exact = ~outside & np.asarray(found == d)
+        text = d.strftime("%Y-%m-%d")
+        hit = rows[exact]
+        status[hit], rule[hit] = "kept", "date"
+        day0[hit] = d[exact].as_unit("ns").values
+        reason[hit] = [f"day 0 given as the {code} session {t}" for t in text[exact]]
+        for j in np.flatnonzero(outside).tolist():
+            reason[rows[j]] = (f"event date {text[j]} is outside the {code} calendar "
+                               f"({first:%Y-%m-%d}..{last:%Y-%m-%d})")
+        for j in np.flatnonzero(~outside & ~exact).tolist():
+            i, nxt = rows[j], found[j]
+            why = f"event date {text[j]} ({d[j]:%A}) is not a {code} session; day 0 is the next session {nxt:%Y-%m-%d}"
+            # a typed date that is not a session is probably a mistake: say so where it is seen
+            log.warning("%s: %s (give a session date, or announced_at with its time zone)", eids[i], why)
+            status[i], day0[i], rule[i], reason[i] = "shifted", nxt.as_unit("ns").to_datetime64(), "non_trading_day", why
+    return status, day0, rule, reason
+
+
+def _as_dates(dates: pd.Series, eids: list[object]) -> pd.DatetimeIndex:
+    """:func:`_as_date` of every value: a datetime column at once, anything else value by value."""
+    if dates.dtype.kind == "M":
+        idx = pd.DatetimeIndex(dates)
+        return (idx.tz_localize(None) if idx.tz is not None else idx).normalize()
+    return pd.DatetimeIndex([_as_date(d, e) for d, e in zip(dates.tolist(), eids, strict=True)])
+
+
+def _missing_cells(column: pd.Series | None, n: int) -> np.ndarray:
+    """``_missing`` of every cell of a column (all True when the column is absent); a datetime column at once."""
+    if column is None:
+        return np.ones(n, dtype=bool)
+    if column.dtype.kind == "M":
+        return np.asarray(column.isna(), dtype=bool)
+    return np.fromiter(map(_missing, column.tolist()), dtype=bool, count=n)
+
+
+def _symbol_problems(syms: list[object], benches: list[object]) -> list[str | None]:
+    """:func:`_symbol_problem` of every row, evaluated once per distinct (security, benchmark) pair."""
+    known: dict[object, str | None] = {}
+    pairs: dict[tuple[object, object], str | None] = {}
+    out: list[str | None] = []
+    for key in zip(syms, benches, strict=True):
+        if key not in pairs:
+            pairs[key] = _symbol_problem(key[0], key[1], known)
+        out.append(pairs[key])
     return out
 
 
@@ -315,38 +352,39 @@ def anchor_events(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     n = len(events)
     eids, syms, benches = (events[c].tolist() for c in required)
     stamps = events["announced_at"].tolist() if has_ts else [None] * n
-    dates = events["event_date"].tolist() if has_date else [None] * n
-    results: list[_Anchor] = [("excluded", None, "", "")] * n
-    by_date: list[int] = []
-    known: dict[object, str | None] = {}
-    for i in range(n):
-        problem = _symbol_problem(syms[i], benches[i], known)
-        if problem:
-            results[i] = ("excluded", None, "", problem)
-        elif not _missing(stamps[i]):
-            results[i] = _anchor_timestamp(eids[i], syms[i], stamps[i], dates[i])
-        elif _missing(dates[i]):
-            results[i] = ("excluded", None, "", "neither event_date nor announced_at is given; supply one of them")
-        else:
-            by_date.append(i)
-    picked = _anchor_dates([eids[i] for i in by_date], [syms[i] for i in by_date], [dates[i] for i in by_date])
-    for i, res in zip(by_date, picked, strict=True):
-        results[i] = res
-    status = [r[0] for r in results]
+    dates = events["event_date"] if has_date else None
+    problems = _symbol_problems(syms, benches)
+    bad_symbol = np.array([p is not None for p in problems], dtype=bool)
+    no_stamp = _missing_cells(events["announced_at"] if has_ts else None, n)
+    no_date = _missing_cells(dates, n)
+    status = np.full(n, "excluded", dtype=object)
+    day0 = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    rule = np.full(n, "", dtype=object)
+    reason = np.array(["" if p is None else p for p in problems], dtype=object)
+    for i in np.flatnonzero(~bad_symbol & ~no_stamp).tolist():  # announcement times: one calendar rule each
+        status[i], day, rule[i], reason[i] = _anchor_timestamp(eids[i], syms[i], stamps[i],
+                                                              None if dates is None else dates.iloc[i])
+        if day is not None:
+            day0[i] = pd.Timestamp(day).as_unit("ns").to_datetime64()
+    reason[~bad_symbol & no_stamp & no_date] = "neither event_date nor announced_at is given; supply one of them"
+    by_date = np.flatnonzero(~bad_symbol & no_stamp & ~no_date)
+    if len(by_date) and dates is not None:
+        picked = _anchor_dates([eids[i] for i in by_date], [syms[i] for i in by_date], dates.iloc[by_date])
+        status[by_date], day0[by_date], rule[by_date], reason[by_date] = picked
     attrition = pd.DataFrame(
         {
             "event_id": events["event_id"].to_numpy(),
             "symbol": events["symbol"].to_numpy(),
-            "status": status,
-            "reason": [r[3] for r in results],
+            "status": status.tolist(),
+            "reason": reason.tolist(),
             "stage": "anchor",
         }
     )
-    keep = np.array([s != "excluded" for s in status], dtype=bool)
+    keep = status != "excluded"
     anchored = events.loc[keep].copy().reset_index(drop=True)
-    anchored["day0"] = pd.DatetimeIndex([r[1] for r, k in zip(results, keep, strict=True) if k]).as_unit("ns")
-    anchored["anchor_rule"] = [r[2] for r, k in zip(results, keep, strict=True) if k]
-    anchored["anchor_reason"] = [r[3] for r, k in zip(results, keep, strict=True) if k]
+    anchored["day0"] = pd.DatetimeIndex(day0[keep])
+    anchored["anchor_rule"] = rule[keep].tolist()
+    anchored["anchor_reason"] = reason[keep].tolist()
     return anchored, attrition
 
 
@@ -475,6 +513,8 @@ class _Sources:
         self.reports: dict[str, ScreenReport] = {}
         self._closed: dict[str, pd.DatetimeIndex] = {}
         self._cut: dict[str, pd.Series] = {}
+        self._grids: dict[str, pd.DatetimeIndex] = {}  # per calendar code: every listing of it shares the grid
+        self._bench_log: dict[tuple[str, str], pd.Series] = {}  # benchmark log returns on a calendar's grid
 
     def _returns(self, symbol: str, grid: pd.DatetimeIndex) -> tuple[pd.Series, pd.Series]:
         obj = self.prices[symbol]
@@ -486,16 +526,28 @@ class _Sources:
         cut = px[(px.index >= lo) & (px.index <= hi)]
         sub = grid[(grid >= lo) & (grid <= hi)]
         ret = compute_returns(cut, sub, kind=self.kind, after_gap=self.after_gap)
-        self._cut[symbol] = cut[cut.index.isin(sub)]
-        self.reports[symbol] = screen_prices(self._cut[symbol], symbol, config=self.screen)
+        self._cut[symbol] = cut[cut.index.isin(sub)]  # screened when first asked for (see report)
         return px.dropna(), ret
 
+    def report(self, symbol: str) -> ScreenReport:
+        """The screen of a series on its own (no benchmark), computed once when first asked for.
+
+        A security with a benchmark is screened against it in :meth:`findings` instead, so its
+        report on its own is only computed where it is used.
+        """
+        if symbol not in self.reports:
+            cut = self._cut.get(symbol)
+            self.reports[symbol] = ScreenReport(symbol) if cut is None else screen_prices(cut, symbol, config=self.screen)
+        return self.reports[symbol]
+
     def grid(self, symbol: str) -> pd.DatetimeIndex:
-        """The listing's sessions without the unscheduled closures of its exchange."""
-        cal = calendar_for(symbol)
-        grid = pd.DatetimeIndex(cal.sessions).as_unit("ns")
-        closed = self.closures(lookup(symbol).calendar)
-        return grid.difference(closed) if len(closed) else grid
+        """The listing's sessions without the unscheduled closures of its exchange (built once per calendar)."""
+        code = lookup(symbol).calendar
+        if code not in self._grids:
+            grid = pd.DatetimeIndex(get_calendar(code).sessions).as_unit("ns")
+            closed = self.closures(code)
+            self._grids[code] = grid.difference(closed) if len(closed) else grid
+        return self._grids[code]
 
     def closures(self, code: str) -> pd.DatetimeIndex:
         """Sessions of calendar ``code`` in the study's span that every series of that exchange lacks.
@@ -524,12 +576,14 @@ class _Sources:
                     px = own.dropna()
                 else:
                     px = _as_prices(obj, sym).dropna()
-                idx = pd.DatetimeIndex(px.index).as_unit("ns").normalize()
+                idx = pd.DatetimeIndex(px.index).as_unit("ns")
+                if idx.tz is not None or (idx.asi8 % _DAY_NS).any():  # times of day: keep the date only
+                    idx = idx.normalize()
             except (UnknownSymbolError, DataError, TypeError, ValueError):
                 continue
             if idx.empty:
                 continue
-            have |= sess.isin(idx)
+            have |= sess.isin(idx) if idx.tz is not None else _on_dates(sess, idx)
             covered += (sess > idx.min()) & (sess < idx.max())
         gap = ~have & (covered >= 2)
         # keep only short runs (1-3 sessions): a long common gap is missing data
@@ -569,7 +623,7 @@ class _Sources:
             return f"unusable prices for {sym}: {exc}"
         if valid.empty:
             return f"no prices for the security {sym} (the series is empty); load them or drop the event"
-        full = ret.reindex(grid).to_numpy()
+        full = values_on_dates(ret, grid)
         return _Series(grid, full, pd.Timestamp(valid.index.min()), pd.Timestamp(valid.index.max()),
                        self.closures(lookup(sym).calendar))
 
@@ -617,17 +671,29 @@ class _Sources:
     def findings(self, sym: str, bench: object, grid: pd.DatetimeIndex) -> list[Finding]:
         """Screen findings of a security, judged against its benchmark's returns when it has one, and of
         the benchmark itself."""
-        report = self.reports.get(sym, ScreenReport(sym))
         if _missing(bench) or str(bench) not in self.prices or str(bench) == sym or sym not in self._cut:
-            return list(report.findings)
+            return list(self.report(sym).findings)
         b = self.bench_own.get(str(bench))
         if b is None:
             b = self.bench_own[str(bench)] = self._load_benchmark(str(bench))
         if isinstance(b, str):
-            return list(report.findings)
-        on_grid = pd.Series(np.log1p(align_benchmark(b, grid, kind="simple").to_numpy()), index=grid)
-        own = screen_prices(self._cut[sym], sym, benchmark=on_grid, config=self.screen).findings
-        return [*own, *self.reports.get(str(bench), ScreenReport(str(bench))).findings]
+            return list(self.report(sym).findings)
+        key = (lookup(sym).calendar, str(bench))  # the grid is the calendar's (see grid): one alignment per pair
+        if key not in self._bench_log:
+            self._bench_log[key] = pd.Series(np.log1p(align_benchmark(b, grid, kind="simple").to_numpy()), index=grid)
+        own = screen_prices(self._cut[sym], sym, benchmark=self._bench_log[key], config=self.screen).findings
+        return [*own, *self.report(str(bench)).findings]
+
+
+def _on_dates(sess: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> np.ndarray:
+    """``sess.isin(dates)`` for sorted sessions (both in ns), by binary search instead of a hash table per series."""
+    s, d = sess.asi8, dates.asi8
+    pos = np.searchsorted(s, d)
+    inside = pos < len(s)
+    pos, d = pos[inside], d[inside]
+    hit = np.zeros(len(s), dtype=bool)
+    hit[pos[s[pos] == d]] = True
+    return hit
 
 
 def date_ranges(
@@ -975,7 +1041,7 @@ def _screen_events(
                 if on_suspect == "exclude":
                     reasons[i].append(text)
         closed = sources.closures(lookup(sym).calendar).values
-        for i in rows:
+        for i in rows if len(closed) else ():  # no closures on this calendar: nothing to look for per event
             inside = closed[(closed >= lo[i]) & (closed <= hi[i])]
             if len(inside):
                 notes[i].append(

@@ -70,10 +70,21 @@ class Attrition:
             self._state[eid] = dict(entry)
 
     def add_table(self, frame: pd.DataFrame, stage: str | None = None) -> None:
-        """Append a step's table (columns ``event_id, symbol, status, reason`` and optionally ``stage``)."""
-        for row in frame.itertuples(index=False):
-            where = stage or str(getattr(row, "stage", "") or "")
-            self.record(row.event_id, row.symbol, row.status, where, str(row.reason))  # type: ignore[arg-type]
+        """Append a step's table (columns ``event_id, symbol, status, reason`` and optionally ``stage``).
+
+        Each row is one :meth:`record`; the columns are converted once, not row by row.
+        """
+        n = len(frame)
+        if stage:
+            stages = [stage] * n
+        elif "stage" in frame.columns:
+            stages = [str(v or "") for v in frame["stage"].tolist()]
+        else:
+            stages = [""] * n
+        columns = (frame["event_id"].tolist(), frame["symbol"].tolist(), frame["status"].tolist(), stages,
+                   frame["reason"].tolist())
+        for eid, sym, status, where, reason in zip(*columns, strict=True):
+            self.record(eid, sym, status, where, reason)
 
     def exclude(self, event_ids: Iterable[object], stage: str, reason: str) -> None:
         """Mark events as excluded at ``stage`` with ``reason``."""

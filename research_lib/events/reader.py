@@ -374,6 +374,32 @@ def _per_unique(values: pd.Series, fn: Callable[[object], Any]) -> list[Any]:
     return [done[c] for c in codes]
 
 
+def _event_dates(values: pd.Series) -> list[tuple[Any, str | None]]:
+    """``_parse_or_message(parse_event_date)`` of every cell: the ``YYYY-MM-DD`` texts parsed together.
+
+    Each distinct value is parsed once; the texts that match ``YYYY-MM-DD`` go through one
+    ``pd.to_datetime`` call, and whatever that cannot place (not a calendar date, beyond the
+    nanosecond range, not text) takes :func:`parse_event_date` for its message.
+    """
+    one = _parse_or_message(parse_event_date)
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    except TypeError:  # unhashable cells: no shortcut
+        return [one(v) for v in values]
+    distinct = list(uniques)
+    done: list[tuple[Any, str | None] | None] = [None] * len(distinct)
+    iso = [k for k, v in enumerate(distinct) if isinstance(v, str) and _DATE_RE.match(v.strip())]
+    if iso:
+        parsed = pd.to_datetime(pd.Series([distinct[k].strip() for k in iso], dtype=object), format="%Y-%m-%d",
+                                errors="coerce")
+        fine = (parsed.notna() & (parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max)).tolist()
+        for k, ts, ok in zip(iso, parsed.tolist(), fine, strict=True):
+            if ok:
+                done[k] = (ts, None)
+    results = [d if d is not None else one(v) for d, v in zip(done, distinct, strict=True)]
+    return [results[c] for c in codes]
+
+
 def _symbol_message(value: object, role: str) -> str | None:
     return _check_symbol(str(value), role)
 
@@ -396,7 +422,7 @@ class _ColumnChecks:
     def __init__(self, frame: pd.DataFrame, labels: list[str]) -> None:
         n = len(frame)
         self.labels = labels
-        self.row_problems: list[list[str]] = [[] for _ in range(n)]
+        self.row_problems: dict[int, list[str]] = {}  # row -> its messages, only rows that have some
         ids = pd.Series(_per_unique(frame["event_id"], _clean), dtype=object)
         self.ids = ids.tolist()
         self.symbols = {c: pd.Series(_per_unique(frame[c], _clean), dtype=object) for c in ("symbol", "benchmark")}
@@ -416,13 +442,13 @@ class _ColumnChecks:
             self._add(_per_unique(self.symbols[col], partial(_symbol_message, role=col)))
         self._check_dates()
         self.problems = [
-            f"{_where(labels[i], self.ids[i])}: {p}" for i in range(len(labels)) for p in self.row_problems[i]
+            f"{_where(labels[i], self.ids[i])}: {p}" for i in sorted(self.row_problems) for p in self.row_problems[i]
         ]
         return self
 
     def _add(self, messages: list[str | None]) -> None:
         for i in (k for k, m in enumerate(messages) if m):
-            self.row_problems[i].append(str(messages[i]))
+            self.row_problems.setdefault(i, []).append(str(messages[i]))
 
     def _check_ids(self) -> None:
         ids = pd.Series(self.ids, dtype=object)
@@ -438,7 +464,7 @@ class _ColumnChecks:
 
     def _check_dates(self) -> None:
         raw_date, raw_time = self._raw
-        parsed_d = _per_unique(raw_date, _parse_or_message(parse_event_date))
+        parsed_d = _event_dates(raw_date)
         parsed_t = _per_unique(raw_time, _parse_or_message(parse_announced_at))
         self.dates = [d for d, _ in parsed_d]
         self.times = [t for t, _ in parsed_t]
@@ -449,10 +475,10 @@ class _ColumnChecks:
         self._add(["neither event_date nor announced_at is given; fill in one of them" if b else None
                    for b in no_date & no_time])
         both = [i for i in range(len(self.ids))
-                if not self.row_problems[i] and self.dates[i] is not None and self.times[i] is not None]
+                if i not in self.row_problems and self.dates[i] is not None and self.times[i] is not None]
         for i in both:  # only rows that give both values, each checked against its listing's calendar
             _check_date_against_time(self.dates[i], self.times[i], str(self.symbols["symbol"][i]),
-                                     _where(self.labels[i], self.ids[i]), self.row_problems[i])
+                                     _where(self.labels[i], self.ids[i]), self.row_problems.setdefault(i, []))
 
 
 def _check_date_against_time(
