@@ -230,3 +230,19 @@ class ChunkRun:
 
         with dask_mapper(self.scheduler, self.client, self.workers) as mapper:
             return fit_in_chunks(anchored, prices, windows, design, factors, size, mapper)
+
+    def stream(
+        self, anchored: pd.DataFrame, prices: Mapping[str, pd.Series], windows: WindowSpec, design: Any,
+        factors: pd.DataFrame | None,
+    ) -> tuple[Any, pd.DataFrame]:
+        """The study with memory set by the chunk size (:func:`research_lib.engine.streaming.stream_study`),
+        here or with both passes' tasks on Dask; returns the merged study and the panel log."""
+        from research_lib.engine.streaming import stream_study
+
+        size = self.chunk_size or (self.DEFAULT_DISTRIBUTED_CHUNK if self.distributed else len(anchored))
+        if not self.distributed:
+            return stream_study(anchored, prices, windows, design, factors, size)
+        from research_lib.engine.distributed import dask_mapper
+
+        with dask_mapper(self.scheduler, self.client, self.workers) as mapper:
+            return stream_study(anchored, prices, windows, design, factors, size, mapper)

@@ -1,0 +1,407 @@
+"""A chunked study with memory set by the chunk size: per-chunk reductions, a spill, two passes, a merge.
+
+The events are cut into chunks sorted by day 0 (:func:`research_lib.engine.chunks.chunk_tasks`).
+Nothing of size N x L1 (the estimation window) is ever held for all events at once:
+
+**Pass 1** (:func:`fit_chunk_partials`, one task per chunk, runs anywhere): build the chunk's
+panel, fit the model, and reduce the fit to
+
+* the chunk's *compact* abnormal returns (:func:`compact`: the event-window arrays, ``sigma2``,
+  ``n_est``, coefficients and the design rows ``ab.car`` needs; estimation-window arrays of
+  width 0), its BHARs and each event's fraction of positive residuals -- all per event, small;
+* its :class:`~research_lib.inference.partials.EstimationSums` (sums over the chunk's events per
+  event-time day: the AAR series of the crude-dependence and Lamb tests, the rank scores);
+* a *spill* of its estimation residuals, estimation and event-window dates and ``sigma2`` to
+  ``.npy`` files in a folder (``RESEARCH_LIB_SPILL_DIR`` or the system temporary folder; on a
+  cluster of several machines it must be a folder every worker can read), removed at the end.
+
+**Merge** (driver): the compact arrays are put in the order of the one-pass run and the sums
+added; :class:`~research_lib.inference.partials.PartialBattery` gives every window's and every
+event day's SCAR* thresholds (they need SD(SCAR) over all events, hence a second pass).
+
+**Pass 2** (:func:`second_pass`, one task per chunk): read the chunk's spill back and make
+
+* the generalised-rank sums for every window and day (:func:`~research_lib.inference.partials.grank_sums`);
+  re-reading the spilled residuals is exact and costs one read (a refit would rebuild the panel);
+* the Kolari-Pynnönen sums over pairs of rho_ij o_ij for every window and day: the pairs of
+  the chunk's own events, and the pairs of its events with the *partners* -- events of earlier
+  chunks whose event window meets the chunk's calendar span (their rows are read from the
+  earlier chunks' spills).  Each pair is counted once (own pairs in order, partners only from
+  earlier chunks).  rho_ij is the exact correlation of the two events' standardised residuals
+  (:func:`research_lib.inference.correlation.prepare_residuals`) on their common dates, from the
+  five masked sums of the module notes of :mod:`research_lib.inference.correlation`, taken as
+  one matrix product per block of events here (:func:`kp_sums`).
+
+**Memory bound.**  Per task: the chunk's panel and fit (proportional to the chunk size) plus,
+in pass 2, the partners' residuals and the pair blocks -- proportional to the number of events
+whose event windows share calendar time with the chunk.  That is bounded for events spread
+over time, but not for a cluster: if N events fall on one date every event is a partner of
+every other and pass 2 holds all of them (the result is still exact).  On the driver: per
+event about 8 bytes x (6 L2 + (q + p) L2 + a few) for the compact arrays, the events table and
+the per-window results -- no N x L1 array.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from research_lib.conventions import get_conventions
+from research_lib.engine.chunks import ChunkTask, _concat, _take_events, chunk_tasks
+from research_lib.engine.panel import AbnormalReturns, EventPanel
+from research_lib.engine.windows import WindowSpec, build_panel
+from research_lib.errors import InvalidRequestError, NoValidEventsError
+
+__all__ = ["ChunkPartials", "KPRows", "SecondTask", "StreamedStudy", "compact", "fit_chunk_partials", "kp_sums",
+           "second_pass", "stream_study"]
+
+Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
+#: events of a block in the Kolari-Pynnönen pair products
+KP_BLOCK = 256
+_SPILL = ("est", "est_dates", "evt_dates", "sigma2")
+
+
+def compact(ab: AbnormalReturns) -> AbnormalReturns:
+    """``ab`` without its estimation-window arrays (width 0): what the result tables and ``car`` need."""
+    p = ab.panel
+    n = p.n_events
+    panel = replace(p, est_dates=p.est_dates[:, :0].copy(), y_est=np.empty((n, 0)), x_est=p.x_est[:, :0].copy())
+    return replace(ab, panel=panel, est_resid=np.empty((n, 0)))
+
+
+def _day_numbers(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer day numbers of datetime64 values and where they are valid (not NaT)."""
+    dd = np.asarray(d).astype("datetime64[D]")
+    ok = ~np.isnat(dd)
+    return np.where(ok, dd.astype(np.int64), 0), ok
+
+
+def _window_span(evt_dates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) first and last valid event-window day number of each event (max/min int where none)."""
+    day, ok = _day_numbers(evt_dates)
+    big = np.iinfo(np.int64).max
+    return np.where(ok, day, big).min(axis=1), np.where(ok, day, -big).max(axis=1)
+
+
+@dataclass(frozen=True)
+class ChunkPartials:
+    """Pass 1 of one chunk: compact per-event arrays, mergeable sums, where its spill is.
+
+    ``abnormal`` is None (and the rest empty) when no event of the chunk could be studied.
+    """
+
+    index: int
+    panel_table: pd.DataFrame
+    abnormal: AbnormalReturns | None
+    bhar: dict[str, np.ndarray]
+    frac: np.ndarray
+    sums: Any  # research_lib.inference.partials.EstimationSums
+    first: np.ndarray
+    last: np.ndarray
+    spill: str
+    l1: int
+
+
+def _chunk_bhar(ab: AbnormalReturns, design: Any) -> dict[str, np.ndarray]:
+    """The chunk's BHARs per CAR window ("a,b") and over the whole event window ("")."""
+    from research_lib.study import _bhar, bhar_note  # the study module owns the BHAR definition
+
+    if bhar_note(design, ab.panel.x_names):
+        return {}
+    out = {f"{a},{b}": _bhar(ab, design, a, b) for a, b in design.windows}
+    tau = ab.panel.tau_evt
+    out[""] = _bhar(ab, design, int(tau[0]), int(tau[-1]))
+    return out
+
+
+def fit_chunk_partials(task: ChunkTask, spill_root: str) -> ChunkPartials:
+    """Pass 1 of a chunk: panel, fit, per-event arrays, sums, spill (a pure function of the task plus a folder)."""
+    from research_lib.inference._arrays import finite
+    from research_lib.inference.partials import EstimationSums, positive_fractions
+    from research_lib.models.fit import fit_model
+
+    d = task.design
+    empty = np.empty(0)
+    try:
+        panel, table = build_panel(
+            task.events, task.prices, task.windows, model=d.model, factors=task.factors, returns=d.returns,
+            after_gap=d.after_gap, exclude_dates=d.exclude_dates, on_suspect=d.on_suspect,
+        )
+    except NoValidEventsError as err:
+        table = err.attrition if err.attrition is not None else pd.DataFrame()
+        return ChunkPartials(task.index, table, None, {}, empty, None, empty, empty, "", 0)
+    ab = fit_model(panel, d.model, get_conventions(d.conventions))
+    est = finite(ab.est_resid)
+    folder = Path(spill_root) / f"chunk_{task.index:06d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, arr in zip(_SPILL, (est, panel.est_dates, panel.evt_dates, np.asarray(ab.sigma2, dtype=float)), strict=True):
+        np.save(folder / f"{name}.npy", arr)
+    first, last = _window_span(panel.evt_dates)
+    return ChunkPartials(task.index, table, compact(ab), _chunk_bhar(ab, d), positive_fractions(est),
+                         EstimationSums.of(est, finite(ab.ar)), first, last, str(folder), int(est.shape[1]))
+
+
+# ---------------------------------------------------------------------- Kolari-Pynnönen pairs
+@dataclass(frozen=True)
+class KPRows:
+    """Events ready for the pair sums: standardised residuals on their dates, event-window dates."""
+
+    z: np.ndarray
+    valid: np.ndarray
+    days: np.ndarray
+    usable: np.ndarray
+    evt_day: np.ndarray
+    evt_ok: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+
+    @classmethod
+    def of(cls, est: np.ndarray, est_dates: np.ndarray, evt_dates: np.ndarray, min_overlap: int) -> KPRows:
+        from research_lib.inference.correlation import prepare_residuals
+
+        prep = prepare_residuals(est, est_dates, min_overlap)
+        day, ok = _day_numbers(evt_dates)
+        first, last = _window_span(evt_dates)
+        return cls(prep.z, prep.valid, prep.days, prep.usable & ok.any(axis=1), day, ok, first, last)
+
+    def take(self, rows: np.ndarray) -> KPRows:
+        return KPRows(*(getattr(self, f)[rows] for f in self.__dataclass_fields__))
+
+    @staticmethod
+    def concat(parts: Sequence[KPRows]) -> KPRows:
+        return KPRows(*(np.concatenate([getattr(p, f) for p in parts]) for f in KPRows.__dataclass_fields__))
+
+
+def _grid(days: np.ndarray, ok: np.ndarray, values: np.ndarray | None, pos_of: np.ndarray, base: int, size: int) -> np.ndarray:
+    """(dates x events) grid of ``values`` (or 1) at each event's valid dates, 0 elsewhere."""
+    out = np.zeros((size, days.shape[0]))
+    r, c = np.nonzero(ok)
+    out[pos_of[days[r, c] - base], r] = 1.0 if values is None else values[r, c]
+    return out
+
+
+def _positions(*sets: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, int, int]:
+    """Position of every day on the sorted union of the valid days of ``sets`` (a presence table, no sort)."""
+    vals = np.concatenate([d[o] for d, o in sets])
+    base = int(vals.min())
+    present = np.zeros(int(vals.max()) - base + 1, dtype=bool)
+    present[vals - base] = True
+    pos = np.cumsum(present) - 1
+    return pos, base, int(present.sum())
+
+
+def _rho(a: KPRows, c: KPRows, min_overlap: int) -> tuple[np.ndarray, np.ndarray]:
+    """(na, nc) exact correlations on common dates and whether each pair has one.
+
+    The five sums n, S_x, S_xx, S_y, S_yy and S_xy of :mod:`research_lib.inference.correlation`
+    as masked products M'M, Z'M, Q'M, M'Z, M'Q and Z'Z, taken as one product of stacked grids
+    (written here because the pair blocks of two chunks are not one sample of that module).
+    """
+    pos, base, size = _positions((a.days, a.valid), (c.days, c.valid))
+    na, nc = a.z.shape[0], c.z.shape[0]
+    left = [_grid(a.days, a.valid, v, pos, base, size) for v in (None, a.z, a.z * a.z)]
+    right = [_grid(c.days, c.valid, v, pos, base, size) for v in (None, c.z, c.z * c.z)]
+    prod = np.hstack(left).T @ np.hstack(right)
+    cnt, sy, syy = prod[:na, :nc], prod[:na, nc:2 * nc], prod[:na, 2 * nc:]
+    sx, sxy, sxx = prod[na:2 * na, :nc], prod[na:2 * na, nc:2 * nc], prod[2 * na:, :nc]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - sx * sy / cnt
+        vx = sxx - sx * sx / cnt
+        vy = syy - sy * sy / cnt
+        rho = cov / np.sqrt(vx * vy)
+    good = (cnt >= min_overlap) & (vx > 0) & (vy > 0) & np.isfinite(rho)
+    return np.where(good, rho, 0.0), good
+
+
+def _overlaps(a: KPRows, c: KPRows, cols: np.ndarray) -> np.ndarray:
+    """(na, nc) o_ij: calendar dates the two events' windows (event-window columns ``cols``) share."""
+    ad, ao, cd, co = a.evt_day[:, cols], a.evt_ok[:, cols], c.evt_day[:, cols], c.evt_ok[:, cols]
+    if not (ao.any() and co.any()):
+        return np.zeros((ad.shape[0], cd.shape[0]))
+    pos, base, size = _positions((ad, ao), (cd, co))
+    return _grid(ad, ao, None, pos, base, size).T @ _grid(cd, co, None, pos, base, size)
+
+
+def kp_sums(own: KPRows, partners: KPRows, key_cols: Sequence[np.ndarray], min_overlap: int,
+            block: int = KP_BLOCK) -> tuple[np.ndarray, np.ndarray]:
+    """Sum of rho_ij o_ij (and the contributing pairs) per key: pairs within ``own`` and own x ``partners``.
+
+    Events are taken in blocks sorted by the first date of their event window; a block meets
+    only the later own events whose window starts before the block's last window date ends and
+    the partners whose window meets the block's span (every other pair has o_ij = 0).
+    """
+    n_k = len(key_cols)
+    total, pairs = np.zeros(n_k), np.zeros(n_k, dtype=np.int64)
+    o_idx = np.flatnonzero(own.usable)
+    o_idx = o_idx[np.argsort(own.first[o_idx], kind="stable")]
+    o_first = own.first[o_idx]
+    p_idx = np.flatnonzero(partners.usable)
+    for a in range(0, o_idx.size, block):
+        rows = o_idx[a:a + block]
+        lo, hi = int(own.first[rows].min()), int(own.last[rows].max())
+        later = o_idx[a:int(np.searchsorted(o_first, hi, side="right"))]
+        mates = p_idx[(partners.first[p_idx] <= hi) & (partners.last[p_idx] >= lo)]
+        if later.size + mates.size <= 1:
+            continue
+        blk = own.take(rows)
+        cand = KPRows.concat([own.take(later), partners.take(mates)])
+        take = np.ones((rows.size, cand.z.shape[0]), dtype=bool)
+        take[:, :later.size] = np.arange(later.size)[None, :] > np.arange(rows.size)[:, None]  # own pairs once
+        rho, good = _rho(blk, cand, min_overlap)
+        use = take & good
+        if not use.any():
+            continue
+        for k, cols in enumerate(key_cols):
+            o = _overlaps(blk, cand, cols)
+            hit = use & (o > 0)
+            total[k] += float(np.sum(rho[hit] * o[hit]))
+            pairs[k] += int(np.count_nonzero(hit & (rho != 0)))
+    return total, pairs
+
+
+# ---------------------------------------------------------------------- pass 2
+@dataclass(frozen=True)
+class SecondTask:
+    """Pass 2 of one chunk: its spill, its events' SCAR* thresholds per key, its partners' spills and rows."""
+
+    index: int
+    spill: str
+    x: np.ndarray
+    key_cols: tuple[np.ndarray, ...]
+    partners: tuple[tuple[str, np.ndarray], ...]
+    min_overlap: int
+
+
+def _load(folder: str, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    out = {}
+    for name in _SPILL:
+        arr = np.load(Path(folder) / f"{name}.npy", mmap_mode="r")
+        out[name] = np.asarray(arr if rows is None else arr[rows])
+    return out
+
+
+def second_pass(task: SecondTask) -> Any:
+    """Generalised-rank and Kolari-Pynnönen sums of one chunk (reads its spill and its partners' rows)."""
+    from research_lib.inference.partials import SecondPassSums, grank_sums
+
+    own = _load(task.spill)
+    u_sum, n_t, u_evt = grank_sums(own["est"], own["sigma2"], task.x)
+    kp_own = KPRows.of(own["est"], own["est_dates"], own["evt_dates"], task.min_overlap)
+    del own
+    mates = [_load(folder, rows) for folder, rows in task.partners if rows.size]
+    if mates:
+        kp_mates = KPRows.concat([KPRows.of(m["est"], m["est_dates"], m["evt_dates"], task.min_overlap) for m in mates])
+    else:
+        kp_mates = kp_own.take(np.empty(0, dtype=np.int64))
+    total, pairs = kp_sums(kp_own, kp_mates, task.key_cols, task.min_overlap)
+    return SecondPassSums(u_sum, n_t, u_evt, total, pairs)
+
+
+# ---------------------------------------------------------------------- driver
+@dataclass(frozen=True)
+class StreamedStudy:
+    """A chunked study merged: compact abnormal returns, its battery, the BHARs (keys "a,b" and "")."""
+
+    abnormal: AbnormalReturns
+    battery: Any  # research_lib.inference.partials.PartialBattery
+    bhar: dict[str, np.ndarray]
+
+
+def _panel_log(results: Sequence[ChunkPartials], anchored: pd.DataFrame) -> pd.DataFrame:
+    tables = [r.panel_table for r in results if len(r.panel_table)]
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    if len(table) and "event_id" in table.columns:
+        rank = {str(e): i for i, e in enumerate(anchored["event_id"])}
+        table = table.iloc[np.argsort([rank.get(str(e), len(rank)) for e in table["event_id"]], kind="stable")]
+        table = table.reset_index(drop=True)
+    return table
+
+
+def _partners(parts: Sequence[ChunkPartials]) -> list[tuple[tuple[str, np.ndarray], ...]]:
+    """For each chunk, the rows of earlier chunks whose event window meets the chunk's calendar span."""
+    out = []
+    for c, part in enumerate(parts):
+        lo, hi = part.first.min(), part.last.max()
+        mates = []
+        for prev in parts[:c]:
+            rows = np.flatnonzero((prev.first <= hi) & (prev.last >= lo))
+            if rows.size:
+                mates.append((prev.spill, rows))
+        out.append(tuple(mates))
+    return out
+
+
+def _merge_first(parts: Sequence[ChunkPartials], event_order: Sequence[Any]) -> tuple[AbnormalReturns, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Compact abnormal returns, positive fractions and BHARs of all chunks in one-pass order; the permutation."""
+    abs_ = [p.abnormal for p in parts if p.abnormal is not None]
+    ref = abs_[0]
+    for p in abs_[1:]:
+        if not (np.array_equal(p.panel.tau_est, ref.panel.tau_est) and p.param_names == ref.param_names):
+            raise InvalidRequestError("chunks disagree on event time or parameters; run without chunk_size")
+    panel = _concat([a.panel for a in abs_], EventPanel)
+    ab = replace(_concat(abs_, AbnormalReturns), panel=panel)
+    rank = {str(e): i for i, e in enumerate(event_order)}
+    perm = np.argsort([rank[str(e)] for e in panel.event_ids], kind="stable")
+    frac = np.concatenate([p.frac for p in parts])[perm]
+    keys = parts[0].bhar.keys()
+    bhar = {k: np.concatenate([p.bhar[k] for p in parts])[perm] for k in keys}
+    return _take_events(ab, perm), frac, perm, bhar
+
+
+def stream_study(
+    anchored: pd.DataFrame, prices: Mapping[str, pd.Series], windows: WindowSpec, design: Any,
+    factors: pd.DataFrame | None, chunk_size: int, mapper: Mapper = map,
+) -> tuple[StreamedStudy, pd.DataFrame]:
+    """Run a study in chunks with bounded memory (module notes); ``mapper`` runs the tasks (``map`` or Dask).
+
+    Returns the merged study (events in the order of ``anchored``) and the panel log.
+
+    Raises
+    ------
+    NoValidEventsError
+        If no event of any chunk could be studied (with the merged panel log).
+    """
+    from research_lib.inference.battery import MIN_OVERLAP
+    from research_lib.inference.partials import EstimationSums, PartialBattery
+
+    root = tempfile.mkdtemp(prefix="research_lib_chunks_", dir=os.environ.get("RESEARCH_LIB_SPILL_DIR") or None)
+    try:
+        tasks = chunk_tasks(anchored, prices, windows, design, factors, chunk_size)
+        results = sorted(mapper(functools.partial(fit_chunk_partials, spill_root=root), tasks), key=lambda r: r.index)
+        table = _panel_log(results, anchored)
+        parts = [r for r in results if r.abnormal is not None]
+        if not parts:
+            raise NoValidEventsError("no event left after building the panels of all chunks", table)
+        ab, frac, perm, bhar = _merge_first(parts, list(anchored["event_id"]))
+        battery = PartialBattery(ab, EstimationSums.merge([p.sums for p in parts]), frac, parts[0].l1, design.windows)
+        where = np.empty_like(perm)
+        where[perm] = np.arange(perm.size)  # position in the merged order of each concatenated event
+        x = battery.thresholds()
+        key_cols = tuple(ab.window_index(a, b) for a, b in battery.keys)
+        offs = np.cumsum([0] + [p.frac.size for p in parts])
+        second = [SecondTask(p.index, p.spill, x[where[offs[c]:offs[c + 1]]], key_cols, mates, MIN_OVERLAP)
+                  for c, (p, mates) in enumerate(zip(parts, _partners(parts), strict=True))]
+        sums = list(mapper(second_pass, second))
+        battery.finish(_merge_second(sums, where, offs))
+        return StreamedStudy(ab, battery, bhar), table
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _merge_second(sums: Sequence[Any], where: np.ndarray, offs: np.ndarray) -> Any:
+    from research_lib.inference.partials import SecondPassSums
+
+    u_evt = np.zeros((where.size, sums[0].u_evt.shape[1]))
+    for c, s in enumerate(sums):
+        u_evt[where[offs[c]:offs[c + 1]]] = s.u_evt
+    return SecondPassSums(np.sum([s.u_sum for s in sums], axis=0), np.sum([s.n_t for s in sums], axis=0), u_evt,
+                          np.sum([s.kp_total for s in sums], axis=0), np.sum([s.kp_pairs for s in sums], axis=0))
