@@ -48,7 +48,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from research_lib.conventions import get_conventions
-from research_lib.engine.chunks import ChunkTask, _concat, _take_events, chunk_tasks
+from research_lib.engine.chunks import _SHARED, ChunkTask, chunk_tasks
 from research_lib.engine.panel import AbnormalReturns, EventPanel
 from research_lib.engine.windows import WindowSpec, build_panel
 from research_lib.errors import InvalidRequestError, NoValidEventsError
@@ -225,6 +225,8 @@ def _rho(a: KPRows, c: KPRows, min_overlap: int) -> tuple[np.ndarray, np.ndarray
 def _overlaps(a: KPRows, c: KPRows, cols: np.ndarray) -> np.ndarray:
     """(na, nc) o_ij: calendar dates the two events' windows (event-window columns ``cols``) share."""
     ad, ao, cd, co = a.evt_day[:, cols], a.evt_ok[:, cols], c.evt_day[:, cols], c.evt_ok[:, cols]
+    if ad.shape[1] == 1:  # one day: the two dates are equal or not
+        return ((ad[:, :1] == cd[:, 0][None, :]) & ao[:, :1] & co[:, 0][None, :]).astype(float)
     if not (ao.any() and co.any()):
         return np.zeros((ad.shape[0], cd.shape[0]))
     pos, base, size = _positions((ad, ao), (cd, co))
@@ -340,21 +342,47 @@ def _partners(parts: Sequence[ChunkPartials]) -> list[tuple[tuple[str, np.ndarra
     return out
 
 
-def _merge_first(parts: Sequence[ChunkPartials], event_order: Sequence[Any]) -> tuple[AbnormalReturns, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Compact abnormal returns, positive fractions and BHARs of all chunks in one-pass order; the permutation."""
+def _placed(items: Sequence[np.ndarray], where: np.ndarray, offs: np.ndarray) -> np.ndarray:
+    """The chunks' rows of one per-event array put at their merged positions (one output array, no concatenation)."""
+    out = np.empty((int(offs[-1]),) + items[0].shape[1:], dtype=np.result_type(*items))
+    for c, arr in enumerate(items):
+        out[where[offs[c]:offs[c + 1]]] = arr
+    return out
+
+
+def _merged(objs: Sequence[Any], cls: type, where: np.ndarray, offs: np.ndarray, skip: str = "") -> dict[str, Any]:
+    values = {}
+    for f in fields(cls):
+        if f.name == skip:
+            continue
+        items = [getattr(o, f.name) for o in objs]
+        per_event = f.name not in _SHARED and isinstance(items[0], np.ndarray) and items[0].ndim > 0
+        values[f.name] = _placed(items, where, offs) if per_event else items[0]
+    return values
+
+
+def _merge_first(parts: Sequence[ChunkPartials], event_order: Sequence[Any]
+                 ) -> tuple[AbnormalReturns, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Compact abnormal returns, positive fractions and BHARs of all chunks in one-pass order.
+
+    Also returns ``where`` (merged position of each event in chunk order) and the chunk offsets.
+    """
     abs_ = [p.abnormal for p in parts if p.abnormal is not None]
     ref = abs_[0]
     for p in abs_[1:]:
         if not (np.array_equal(p.panel.tau_est, ref.panel.tau_est) and p.param_names == ref.param_names):
             raise InvalidRequestError("chunks disagree on event time or parameters; run without chunk_size")
-    panel = _concat([a.panel for a in abs_], EventPanel)
-    ab = replace(_concat(abs_, AbnormalReturns), panel=panel)
     rank = {str(e): i for i, e in enumerate(event_order)}
-    perm = np.argsort([rank[str(e)] for e in panel.event_ids], kind="stable")
-    frac = np.concatenate([p.frac for p in parts])[perm]
-    keys = parts[0].bhar.keys()
-    bhar = {k: np.concatenate([p.bhar[k] for p in parts])[perm] for k in keys}
-    return _take_events(ab, perm), frac, perm, bhar
+    ids = np.concatenate([a.panel.event_ids for a in abs_])
+    perm = np.argsort([rank[str(e)] for e in ids], kind="stable")
+    where = np.empty_like(perm)
+    where[perm] = np.arange(perm.size)  # merged position of each event, chunks concatenated
+    offs = np.cumsum([0] + [a.ar.shape[0] for a in abs_])
+    panel = EventPanel(**_merged([a.panel for a in abs_], EventPanel, where, offs))
+    ab = AbnormalReturns(panel=panel, **_merged(abs_, AbnormalReturns, where, offs, skip="panel"))
+    frac = _placed([p.frac for p in parts], where, offs)
+    bhar = {k: _placed([p.bhar[k] for p in parts], where, offs) for k in parts[0].bhar}
+    return ab, frac, where, offs, bhar
 
 
 def stream_study(
@@ -381,15 +409,14 @@ def stream_study(
         parts = [r for r in results if r.abnormal is not None]
         if not parts:
             raise NoValidEventsError("no event left after building the panels of all chunks", table)
-        ab, frac, perm, bhar = _merge_first(parts, list(anchored["event_id"]))
+        ab, frac, where, offs, bhar = _merge_first(parts, list(anchored["event_id"]))
         battery = PartialBattery(ab, EstimationSums.merge([p.sums for p in parts]), frac, parts[0].l1, design.windows)
-        where = np.empty_like(perm)
-        where[perm] = np.arange(perm.size)  # position in the merged order of each concatenated event
+        plan = [(p.index, p.spill, mates) for p, mates in zip(parts, _partners(parts), strict=True)]
+        del results, parts  # the chunks' own copies of the per-event arrays: only the merged ones stay
         x = battery.thresholds()
         key_cols = tuple(ab.window_index(a, b) for a, b in battery.keys)
-        offs = np.cumsum([0] + [p.frac.size for p in parts])
-        second = [SecondTask(p.index, p.spill, x[where[offs[c]:offs[c + 1]]], key_cols, mates, MIN_OVERLAP)
-                  for c, (p, mates) in enumerate(zip(parts, _partners(parts), strict=True))]
+        second = (SecondTask(index, spill, x[where[offs[c]:offs[c + 1]]], key_cols, mates, MIN_OVERLAP)
+                  for c, (index, spill, mates) in enumerate(plan))
         sums = list(mapper(second_pass, second))
         battery.finish(_merge_second(sums, where, offs))
         return StreamedStudy(ab, battery, bhar), table
