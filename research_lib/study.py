@@ -30,7 +30,7 @@ from research_lib.analysis.columns import with_extra_columns
 from research_lib.config import get_settings
 from research_lib.conventions import get_conventions
 from research_lib.data.user_study import needs_user_path, study_with_user_data
-from research_lib.engine.chunks import ChunkRun
+from research_lib.engine.chunks import ChunkRun, PriceReader
 from research_lib.engine.panel import AbnormalReturns, EventPanel
 from research_lib.engine.streaming import StreamedStudy
 from research_lib.engine.windows import WindowSpec, anchor_events, build_panel, date_ranges
@@ -229,16 +229,19 @@ def event_study(
     anchored = _anchor(table, attrition)
     _warn_idle_exclude_dates(anchored, design.exclude_dates)
     sources = pd.DataFrame()
+    reader: PriceReader | None = None
     if price_map is None:
         get_settings(snapshot, offline)  # a missing snapshot folder is one error, not one per event
         keep = frames if design.measure != "returns" else None  # a returns study keeps no frames in memory
         price_map, sources = _prices_for(anchored, windows, _snapshot_arg(snapshot), offline, attrition, keep)
+        if run.distributed and len(anchored):  # the workers read their chunks' prices over the same ranges
+            reader = PriceReader(_snapshot_arg(snapshot), offline, date_ranges(anchored, windows, lags=3, leads=3))
         anchored = anchored[~anchored["event_id"].astype(str).isin(attrition.excluded_ids())]
     if design.model in FACTOR_MODELS and factors is None:
         from research_lib.data import load_factors
 
         factors = load_factors(FACTOR_MODELS[design.model], snapshot=_snapshot_arg(snapshot), offline=offline)
-    ab, streamed = _fit(anchored, price_map, windows, design, factors, attrition, run)
+    ab, streamed = _fit(anchored, price_map, windows, design, factors, attrition, run, reader)
     if design.measure != "returns":
         ab = other_measure(ab, frames, design, attrition)
     battery = TestBattery(ab) if streamed is None else streamed.battery  # chunked: from merged partial sums
@@ -307,6 +310,7 @@ def _prices_for(
 def _fit(
     anchored: pd.DataFrame, prices: Mapping[str, pd.Series], windows: WindowSpec, design: StudySpec,
     factors: pd.DataFrame | None, attrition: Attrition, run: ChunkRun | None = None,
+    reader: PriceReader | None = None,
 ) -> tuple[AbnormalReturns, StreamedStudy | None]:
     """Windows into arrays, the panel step's statuses into the log, and the model fitted.
 
@@ -322,7 +326,7 @@ def _fit(
                 f"chunk_size, workers and scheduler run return studies with the OLS models; model={design.model!r} "
                 f"with measure={design.measure!r} runs in one pass: drop chunk_size/workers/scheduler")
         if run is not None and run.active:  # research_lib.engine.streaming: same numbers, memory set by the chunk
-            chunked, panel_table = run.stream(anchored, prices, windows, design, factors)
+            chunked, panel_table = run.stream(anchored, prices, windows, design, factors, reader)
         else:
             panel, panel_table = build_panel(
                 anchored, prices, windows, model=design.model, factors=factors, returns=design.returns,

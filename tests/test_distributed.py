@@ -43,3 +43,35 @@ def test_one_way_of_naming_the_cluster_at_a_time(client) -> None:
     with pytest.raises(InvalidRequestError, match="give one of scheduler, client and workers"):
         with dask_mapper(scheduler="tcp://127.0.0.1:1", client=client):
             pass
+
+
+def test_workers_read_their_own_prices_from_the_snapshot(client, tmp_path) -> None:
+    """With prices from a snapshot the chunk tasks carry no price series: each worker reads its chunk's."""
+    import warnings
+
+    from research_lib import event_study
+    from research_lib.engine.chunks import PriceReader, chunk_tasks
+    from research_lib.engine.windows import WindowSpec, anchor_events, date_ranges
+    from research_lib.events.reader import read_events
+    from research_lib.examples import example_prices, example_snapshot
+    from research_lib.spec import StudySpec
+
+    root = example_snapshot(tmp_path)
+    events = synthetic_events(600, seed=13)
+    kw = {"snapshot": root, "offline": True, "car_windows": [(0, 0), (-1, 1), (-5, 5)]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = event_study(events, **kw)
+        spread = event_study(events, chunk_size=200, client=client, **kw)
+    assert_same_results(one, spread)
+    # what such a task holds: no series, the spans to read; reading gives the driver's series cut to them
+    table, _ = anchor_events(read_events(events))
+    reader = PriceReader(str(root), True, date_ranges(table, WindowSpec(), lags=3, leads=3))
+    task = next(chunk_tasks(table, example_prices(), WindowSpec(), StudySpec(), None, 200, reader))
+    assert task.prices == {} and task.spans
+    read = task.chunk_prices()
+    assert set(read) == set(task.spans)
+    sym = next(iter(read))
+    lo, hi = task.spans[sym]
+    driver = event_study.__globals__["_load_prices"](table, WindowSpec(), str(root), True)[0][sym].loc[lo:hi]
+    assert read[sym].equals(driver)

@@ -45,15 +45,46 @@ from research_lib.engine.panel import AbnormalReturns, EventPanel
 from research_lib.engine.windows import WindowSpec, build_panel, date_ranges
 from research_lib.errors import InvalidRequestError, NoValidEventsError
 
-__all__ = ["ChunkResult", "ChunkRun", "ChunkTask", "chunk_tasks", "fit_chunk", "fit_in_chunks", "merge_abnormal"]
+__all__ = ["ChunkResult", "ChunkRun", "ChunkTask", "PriceReader", "chunk_tasks", "fit_chunk", "fit_in_chunks", "merge_abnormal"]
 
 #: Fields of EventPanel / AbnormalReturns shared by all events (everything else has one row per event).
 _SHARED = frozenset({"tau_est", "tau_evt", "x_names", "returns_kind", "model", "param_names", "k", "conventions"})
 
 
 @dataclass(frozen=True)
+class PriceReader:
+    """Where a worker reads a chunk's prices itself: the snapshot/cache call the driver made, then cut.
+
+    ``loaded`` is the date range over which the driver loaded each symbol; the worker makes the
+    same :func:`research_lib.data.load_prices` call (so the same floats) and cuts the series to
+    its chunk's span -- the series are not shipped from the driver.
+    """
+
+    snapshot: str | None
+    offline: bool | None
+    loaded: Mapping[str, tuple[Any, Any]]
+
+    def read(self, spans: Mapping[str, tuple[Any, Any]]) -> dict[str, pd.Series]:
+        """Adjusted closes of the symbols of ``spans`` (symbol -> (first, last) date) the driver had."""
+        from research_lib.data import load_prices
+
+        out = {}
+        for sym, (lo, hi) in spans.items():
+            if sym in self.loaded:
+                start, end = self.loaded[sym]
+                series = load_prices([sym], start=start, end=end, snapshot=self.snapshot, offline=self.offline,
+                                     progress=False)[sym]
+                out[sym] = series.adj_close.loc[lo:hi]
+        return out
+
+
+@dataclass(frozen=True)
 class ChunkTask:
-    """One chunk: its events (anchored rows), the prices of its securities over its span, the design."""
+    """One chunk: its events (anchored rows), the prices of its securities over its span, the design.
+
+    With a ``reader`` the prices are empty and the task reads them where it runs (``spans``: the
+    chunk's date range per symbol); :meth:`chunk_prices` gives them either way.
+    """
 
     index: int
     events: pd.DataFrame
@@ -61,6 +92,14 @@ class ChunkTask:
     windows: WindowSpec
     design: Any  # research_lib.spec.StudySpec (not imported: spec imports the engine)
     factors: pd.DataFrame | None
+    reader: PriceReader | None = None
+    spans: Mapping[str, tuple[Any, Any]] | None = None
+
+    def chunk_prices(self) -> Mapping[str, pd.Series]:
+        """The chunk's prices: carried, or read by :attr:`reader` over :attr:`spans`."""
+        if self.reader is None:
+            return self.prices
+        return self.reader.read(self.spans or {})
 
 
 @dataclass(frozen=True)
@@ -83,13 +122,17 @@ def check_chunk_size(chunk_size: object) -> int | None:
 
 def chunk_tasks(
     anchored: pd.DataFrame, prices: Mapping[str, pd.Series], windows: WindowSpec, design: Any,
-    factors: pd.DataFrame | None, chunk_size: int,
+    factors: pd.DataFrame | None, chunk_size: int, reader: PriceReader | None = None,
 ) -> Iterator[ChunkTask]:
-    """The chunks of ``chunk_size`` events by day 0, made one at a time; each carries only its own prices."""
+    """The chunks of ``chunk_size`` events by day 0, made one at a time; each carries only its own prices
+    (or, with a ``reader``, only where to read them)."""
     order = np.argsort(pd.to_datetime(anchored["day0"]).to_numpy(), kind="stable")
     for k, start in enumerate(range(0, len(order), chunk_size)):
         sub = anchored.iloc[order[start:start + chunk_size]]
         ranges = date_ranges(sub, windows, lags=3, leads=3)
+        if reader is not None:
+            yield ChunkTask(k, sub, {}, windows, design, factors, reader, {s: r for s, r in ranges.items() if s in prices})
+            continue
         own = {s: prices[s].loc[lo:hi] for s, (lo, hi) in ranges.items() if s in prices}
         yield ChunkTask(k, sub, own, windows, design, factors)
 
@@ -101,7 +144,7 @@ def fit_chunk(task: ChunkTask) -> ChunkResult:
     d = task.design
     try:
         panel, table = build_panel(
-            task.events, task.prices, task.windows, model=d.model, factors=task.factors, returns=d.returns,
+            task.events, task.chunk_prices(), task.windows, model=d.model, factors=task.factors, returns=d.returns,
             after_gap=d.after_gap, exclude_dates=d.exclude_dates, on_suspect=d.on_suspect,
         )
     except NoValidEventsError as err:
@@ -233,10 +276,14 @@ class ChunkRun:
 
     def stream(
         self, anchored: pd.DataFrame, prices: Mapping[str, pd.Series], windows: WindowSpec, design: Any,
-        factors: pd.DataFrame | None,
+        factors: pd.DataFrame | None, reader: PriceReader | None = None,
     ) -> tuple[Any, pd.DataFrame]:
         """The study with memory set by the chunk size (:func:`research_lib.engine.streaming.stream_study`),
-        here or with both passes' tasks on Dask; returns the merged study and the panel log."""
+        here or with both passes' tasks on Dask; returns the merged study and the panel log.
+
+        ``reader`` (prices from the snapshot or cache): on Dask the workers read their chunks'
+        prices themselves; in this process the loaded ``prices`` are used.
+        """
         from research_lib.engine.streaming import stream_study
 
         size = self.chunk_size or (self.DEFAULT_DISTRIBUTED_CHUNK if self.distributed else len(anchored))
@@ -245,4 +292,4 @@ class ChunkRun:
         from research_lib.engine.distributed import dask_mapper
 
         with dask_mapper(self.scheduler, self.client, self.workers) as mapper:
-            return stream_study(anchored, prices, windows, design, factors, size, mapper)
+            return stream_study(anchored, prices, windows, design, factors, size, mapper, reader)

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from research_lib.conventions import get_conventions
-from research_lib.engine.chunks import _SHARED, ChunkTask, chunk_tasks
+from research_lib.engine.chunks import _SHARED, ChunkTask, PriceReader, chunk_tasks
 from research_lib.engine.panel import AbnormalReturns, EventPanel
 from research_lib.engine.windows import WindowSpec, build_panel
 from research_lib.errors import InvalidRequestError, NoValidEventsError
@@ -133,7 +133,7 @@ def fit_chunk_partials(task: ChunkTask, spill_root: str) -> ChunkPartials:
     empty = np.empty(0)
     try:
         panel, table = build_panel(
-            task.events, task.prices, task.windows, model=d.model, factors=task.factors, returns=d.returns,
+            task.events, task.chunk_prices(), task.windows, model=d.model, factors=task.factors, returns=d.returns,
             after_gap=d.after_gap, exclude_dates=d.exclude_dates, on_suspect=d.on_suspect,
         )
     except NoValidEventsError as err:
@@ -387,9 +387,11 @@ def _merge_first(parts: Sequence[ChunkPartials], event_order: Sequence[Any]
 
 def stream_study(
     anchored: pd.DataFrame, prices: Mapping[str, pd.Series], windows: WindowSpec, design: Any,
-    factors: pd.DataFrame | None, chunk_size: int, mapper: Mapper = map,
+    factors: pd.DataFrame | None, chunk_size: int, mapper: Mapper = map, reader: PriceReader | None = None,
 ) -> tuple[StreamedStudy, pd.DataFrame]:
     """Run a study in chunks with bounded memory (module notes); ``mapper`` runs the tasks (``map`` or Dask).
+
+    With a ``reader`` each pass-1 task reads its own prices (from the snapshot or cache) where it runs.
 
     Returns the merged study (events in the order of ``anchored``) and the panel log.
 
@@ -403,7 +405,7 @@ def stream_study(
 
     root = tempfile.mkdtemp(prefix="research_lib_chunks_", dir=os.environ.get("RESEARCH_LIB_SPILL_DIR") or None)
     try:
-        tasks = chunk_tasks(anchored, prices, windows, design, factors, chunk_size)
+        tasks = chunk_tasks(anchored, prices, windows, design, factors, chunk_size, reader)
         results = sorted(mapper(functools.partial(fit_chunk_partials, spill_root=root), tasks), key=lambda r: r.index)
         table = _panel_log(results, anchored)
         parts = [r for r in results if r.abnormal is not None]
