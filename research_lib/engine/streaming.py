@@ -199,20 +199,53 @@ def _positions(*sets: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, int, i
     return pos, base, int(present.sum())
 
 
+def _runs(days: np.ndarray, ok: np.ndarray, pos_of: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """First and last grid position of each event's valid days, and whether every event's days are one run."""
+    p = np.where(ok, pos_of[np.where(ok, days - base, 0)], -1)
+    big = np.iinfo(np.int64).max
+    lo, hi = np.where(ok, p, big).min(axis=1), p.max(axis=1)
+    return lo, hi, bool(np.all(ok.sum(axis=1) == hi - lo + 1))
+
+
+def _run_sums(grid: np.ndarray, lo: np.ndarray, hi: np.ndarray, own: bool) -> np.ndarray:
+    """(na, nc) sums of ``grid``'s columns over the common run max(lo) .. min(hi) of each pair (0 if none).
+
+    ``own``: the columns are the block's (rows of the result), else the candidates' (its columns).
+    A difference of running sums (exact up to rounding, as in :mod:`research_lib.inference.correlation`).
+    """
+    run = np.concatenate([np.zeros((1, grid.shape[1])), np.cumsum(grid, axis=0)])
+    empty = hi < lo
+    top, bottom = np.where(empty, 0, hi + 1), np.where(empty, 0, lo)
+    col = np.arange(grid.shape[1])[:, None] if own else np.arange(grid.shape[1])[None, :]
+    return np.where(empty, 0.0, run[top, col] - run[bottom, col])
+
+
 def _rho(a: KPRows, c: KPRows, min_overlap: int) -> tuple[np.ndarray, np.ndarray]:
     """(na, nc) exact correlations on common dates and whether each pair has one.
 
-    The five sums n, S_x, S_xx, S_y, S_yy and S_xy of :mod:`research_lib.inference.correlation`
-    as masked products M'M, Z'M, Q'M, M'Z, M'Q and Z'Z, taken as one product of stacked grids
-    (written here because the pair blocks of two chunks are not one sample of that module).
+    The five sums n, S_x, S_xx, S_y, S_yy and the cross sum S_xy of
+    :mod:`research_lib.inference.correlation`.  When every event's valid dates are one run of
+    the block's dates (no holes), n and the four single sums come from running sums over the
+    pair's common run and only S_xy is a matrix product; otherwise all six are masked products.
+    (Written here because the pair blocks of two chunks are not one sample of that module.)
     """
     pos, base, size = _positions((a.days, a.valid), (c.days, c.valid))
-    na, nc = a.z.shape[0], c.z.shape[0]
-    left = [_grid(a.days, a.valid, v, pos, base, size) for v in (None, a.z, a.z * a.z)]
-    right = [_grid(c.days, c.valid, v, pos, base, size) for v in (None, c.z, c.z * c.z)]
-    prod = np.hstack(left).T @ np.hstack(right)
-    cnt, sy, syy = prod[:na, :nc], prod[:na, nc:2 * nc], prod[:na, 2 * nc:]
-    sx, sxy, sxx = prod[na:2 * na, :nc], prod[na:2 * na, nc:2 * nc], prod[2 * na:, :nc]
+    za, zc = _grid(a.days, a.valid, a.z, pos, base, size), _grid(c.days, c.valid, c.z, pos, base, size)
+    sxy = za.T @ zc
+    a_lo, a_hi, a_run = _runs(a.days, a.valid, pos, base)
+    c_lo, c_hi, c_run = _runs(c.days, c.valid, pos, base)
+    if a_run and c_run:
+        lo, hi = np.maximum(a_lo[:, None], c_lo[None, :]), np.minimum(a_hi[:, None], c_hi[None, :])
+        cnt = np.maximum(hi - lo + 1, 0).astype(float)
+        sx, sxx = _run_sums(za, lo, hi, True), _run_sums(za * za, lo, hi, True)
+        sy, syy = _run_sums(zc, lo, hi, False), _run_sums(zc * zc, lo, hi, False)
+    else:
+        ma, mc = _grid(a.days, a.valid, None, pos, base, size), _grid(c.days, c.valid, None, pos, base, size)
+        left = np.hstack([ma, za, za * za]).T @ mc
+        na = ma.shape[1]
+        cnt, sx, sxx = left[:na], left[na:2 * na], left[2 * na:]
+        right = ma.T @ np.hstack([zc, zc * zc])
+        sy, syy = right[:, :zc.shape[1]], right[:, zc.shape[1]:]
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = sxy - sx * sy / cnt
         vx = sxx - sx * sx / cnt
@@ -230,7 +263,19 @@ def _overlaps(a: KPRows, c: KPRows, cols: np.ndarray) -> np.ndarray:
     if not (ao.any() and co.any()):
         return np.zeros((ad.shape[0], cd.shape[0]))
     pos, base, size = _positions((ad, ao), (cd, co))
+    a_lo, a_hi, a_run = _runs(ad, ao, pos, base)
+    c_lo, c_hi, c_run = _runs(cd, co, pos, base)
+    if a_run and c_run:  # each window a run of the windows' dates: the overlap of two intervals
+        o = np.minimum(a_hi[:, None], c_hi[None, :]) - np.maximum(a_lo[:, None], c_lo[None, :]) + 1
+        return np.maximum(o, 0).astype(float)
     return _grid(ad, ao, None, pos, base, size).T @ _grid(cd, co, None, pos, base, size)
+
+
+def _window_starts(rows: KPRows, pos: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each event's first position on the union of window dates, and whether its window is that run
+    with every day present (then two events' windows differ only by the offset of their starts)."""
+    lo, hi, _ = _runs(rows.evt_day, rows.evt_ok, pos, base)
+    return lo, rows.evt_ok.all(axis=1) & (hi - lo + 1 == rows.evt_ok.shape[1])
 
 
 def kp_sums(own: KPRows, partners: KPRows, key_cols: Sequence[np.ndarray], min_overlap: int,
@@ -239,14 +284,24 @@ def kp_sums(own: KPRows, partners: KPRows, key_cols: Sequence[np.ndarray], min_o
 
     Events are taken in blocks sorted by the first date of their event window; a block meets
     only the later own events whose window starts before the block's last window date ends and
-    the partners whose window meets the block's span (every other pair has o_ij = 0).
+    the partners whose window meets the block's span (every other pair has o_ij = 0).  When
+    every window of a block is a full run of the windows' dates, o_ij of a window of L days is
+    max(0, L - |d_ij|) with d_ij the offset of the two windows' starts, so the pairs' rho_ij are
+    summed once by offset and each key takes a weighted sum of those 2 L2 - 1 numbers.
     """
-    n_k = len(key_cols)
+    n_k, l2 = len(key_cols), own.evt_day.shape[1]
     total, pairs = np.zeros(n_k), np.zeros(n_k, dtype=np.int64)
+    lengths = np.array([int(c.sum()) for c in key_cols])
+    runs = all(np.ptp(np.flatnonzero(c)) + 1 == c.sum() for c in key_cols if c.any())
     o_idx = np.flatnonzero(own.usable)
+    if o_idx.size == 0:
+        return total, pairs
     o_idx = o_idx[np.argsort(own.first[o_idx], kind="stable")]
     o_first = own.first[o_idx]
     p_idx = np.flatnonzero(partners.usable)
+    pos, base, _ = _positions((own.evt_day, own.evt_ok), (partners.evt_day, partners.evt_ok))
+    (own_lo, own_full), (mate_lo, mate_full) = _window_starts(own, pos, base), _window_starts(partners, pos, base)
+    weight = np.maximum(lengths[:, None] - np.arange(l2 + 1)[None, :], 0)  # o of each key at offset d
     for a in range(0, o_idx.size, block):
         rows = o_idx[a:a + block]
         lo, hi = int(own.first[rows].min()), int(own.last[rows].max())
@@ -261,6 +316,14 @@ def kp_sums(own: KPRows, partners: KPRows, key_cols: Sequence[np.ndarray], min_o
         rho, good = _rho(blk, cand, min_overlap)
         use = take & good
         if not use.any():
+            continue
+        if runs and own_full[later].all() and mate_full[mates].all():
+            starts = np.concatenate([own_lo[later], mate_lo[mates]])
+            d = np.minimum(np.abs(starts[None, :] - own_lo[rows][:, None]), l2).ravel()
+            by_d = np.bincount(d, weights=np.where(use, rho, 0.0).ravel(), minlength=l2 + 1)
+            n_d = np.bincount(d, weights=(use & (rho != 0)).ravel(), minlength=l2 + 1)
+            total += weight @ by_d
+            pairs += ((weight > 0) @ n_d).astype(np.int64)
             continue
         for k, cols in enumerate(key_cols):
             o = _overlaps(blk, cand, cols)
