@@ -1,33 +1,21 @@
-"""A study in chunks of events: the panel and the model fit per chunk, the per-event results merged.
+"""A study in chunks of events: the chunk tasks, and the per-event merge of the first round.
 
 A chunk is a run of events sorted by day 0 (so that only neighbouring chunks share calendar
-time), with the prices of its own securities cut to its own date span.  Each chunk is one
-task: :func:`fit_chunk` builds its panel and fits the normal-return model; the chunks' per-event
-arrays are then put back in the order of the unchunked run (:func:`merge_abnormal`), so every
-per-event number is the same float as in one pass (the fit of one event never looks at another).
+time), with the prices of its own securities cut to its own date span (or, with a
+:class:`PriceReader`, only where the task reads them itself).  :func:`chunk_tasks` makes the
+tasks one at a time.
+
+``event_study(..., chunk_size=K)`` runs them through :mod:`research_lib.engine.streaming`
+(:meth:`ChunkRun.stream`): each chunk is reduced to per-event numbers and mergeable sums, and the
+battery is finished from those (:mod:`research_lib.inference.partials`), so that memory is set by
+the chunk size.  That module's notes say what is merged how and what bounds the memory.
+
+:func:`fit_chunk`, :func:`fit_in_chunks` and :func:`merge_abnormal` (the first round: whole
+per-event arrays merged, N x L1 estimation residuals included) are kept for code that wants the
+full :class:`~research_lib.engine.panel.AbnormalReturns` of a study fitted chunk by chunk: the
+fit of one event never looks at another, so every number is the same float as in one pass.
 The same tasks run in this process (``map``) or on a Dask cluster
 (:mod:`research_lib.engine.distributed`).
-
-What each statistic needs, and what is merged here
---------------------------------------------------
-* Per-event only (merged by concatenation, small: a few numbers per event and window):
-  CARs, their variances, SCAR/CSAR, ``sigma2``, ``n_est``, BHARs, and every test that is a
-  function of those vectors -- the cross-sectional t, Patell, BMP, CLM J1/J2, Brown-Warner,
-  skewness-corrected t, sign, generalised sign (with the per-event positive fractions),
-  Wilcoxon (ranks of the CARs), medians.
-* Sums over events per event-time day (mergeable exactly as column sums and counts): the
-  window AARs, the estimation-window AAR series of the crude-dependence and Lamb tests,
-  and the rank tests' cross-sectional day sums of the per-event rank scores.
-* Pairs of events (not a sum of chunk terms without the pair masks): the Kolari-Pynnönen
-  mean cross-correlation of estimation residuals aligned on calendar dates, which needs pairs
-  across chunk borders.
-
-This round merges the per-event arrays and hands them to the unchanged battery
-(:class:`research_lib.inference.TestBattery`), which computes the day sums and the KP pairs
-on the merged arrays.  So the panel build and the fit -- where the price alignment makes the
-large temporaries -- are bounded by the chunk size, while the merged arrays (about 8 bytes x
-(L1 + 3 L2) per event) grow with N.  Replacing the battery's day sums by the merged partial
-sums above is the next step; it needs the battery's internals (another work item).
 """
 
 from __future__ import annotations

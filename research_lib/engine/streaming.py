@@ -65,8 +65,6 @@ __all__ = ["ChunkPartials", "KPRows", "SecondTask", "StreamedStudy", "compact", 
            "second_pass", "stream_study"]
 
 Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
-#: events of a block in the Kolari-Pynnönen pair products
-KP_BLOCK = 256
 _SPILL = ("est", "est_dates", "evt_dates", "sigma2")
 
 
@@ -207,45 +205,42 @@ def _runs(days: np.ndarray, ok: np.ndarray, pos_of: np.ndarray, base: int) -> tu
     return lo, hi, bool(np.all(ok.sum(axis=1) == hi - lo + 1))
 
 
-def _run_sums(grid: np.ndarray, lo: np.ndarray, hi: np.ndarray, own: bool) -> np.ndarray:
-    """(na, nc) sums of ``grid``'s columns over the common run max(lo) .. min(hi) of each pair (0 if none).
+def _run_sums(grid: np.ndarray, lo: np.ndarray, hi: np.ndarray, col: np.ndarray) -> np.ndarray:
+    """Sums of ``grid`` column ``col[k]`` over rows lo[k] .. hi[k] (0 where the run is empty), for listed pairs.
 
-    ``own``: the columns are the block's (rows of the result), else the candidates' (its columns).
     A difference of running sums (exact up to rounding, as in :mod:`research_lib.inference.correlation`).
     """
     run = np.concatenate([np.zeros((1, grid.shape[1])), np.cumsum(grid, axis=0)])
     empty = hi < lo
-    top, bottom = np.where(empty, 0, hi + 1), np.where(empty, 0, lo)
-    col = np.arange(grid.shape[1])[:, None] if own else np.arange(grid.shape[1])[None, :]
-    return np.where(empty, 0.0, run[top, col] - run[bottom, col])
+    return np.where(empty, 0.0, run[np.where(empty, 0, hi + 1), col] - run[np.where(empty, 0, lo), col])
 
 
-def _rho(a: KPRows, c: KPRows, min_overlap: int) -> tuple[np.ndarray, np.ndarray]:
-    """(na, nc) exact correlations on common dates and whether each pair has one.
+def _rho(a: KPRows, c: KPRows, ii: np.ndarray, jj: np.ndarray, min_overlap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact correlations on common dates of the pairs (a[ii], c[jj]), and whether each has one.
 
     The five sums n, S_x, S_xx, S_y, S_yy and the cross sum S_xy of
-    :mod:`research_lib.inference.correlation`.  When every event's valid dates are one run of
-    the block's dates (no holes), n and the four single sums come from running sums over the
-    pair's common run and only S_xy is a matrix product; otherwise all six are masked products.
+    :mod:`research_lib.inference.correlation`; S_xy is one matrix product of the block.  When
+    every event's valid dates are one run of the block's dates (no holes), n and the four single
+    sums come from running sums over the pair's common run; otherwise they are masked products.
     (Written here because the pair blocks of two chunks are not one sample of that module.)
     """
     pos, base, size = _positions((a.days, a.valid), (c.days, c.valid))
     za, zc = _grid(a.days, a.valid, a.z, pos, base, size), _grid(c.days, c.valid, c.z, pos, base, size)
-    sxy = za.T @ zc
+    sxy = (za.T @ zc)[ii, jj]
     a_lo, a_hi, a_run = _runs(a.days, a.valid, pos, base)
     c_lo, c_hi, c_run = _runs(c.days, c.valid, pos, base)
     if a_run and c_run:
-        lo, hi = np.maximum(a_lo[:, None], c_lo[None, :]), np.minimum(a_hi[:, None], c_hi[None, :])
+        lo, hi = np.maximum(a_lo[ii], c_lo[jj]), np.minimum(a_hi[ii], c_hi[jj])
         cnt = np.maximum(hi - lo + 1, 0).astype(float)
-        sx, sxx = _run_sums(za, lo, hi, True), _run_sums(za * za, lo, hi, True)
-        sy, syy = _run_sums(zc, lo, hi, False), _run_sums(zc * zc, lo, hi, False)
+        sx, sxx = _run_sums(za, lo, hi, ii), _run_sums(za * za, lo, hi, ii)
+        sy, syy = _run_sums(zc, lo, hi, jj), _run_sums(zc * zc, lo, hi, jj)
     else:
         ma, mc = _grid(a.days, a.valid, None, pos, base, size), _grid(c.days, c.valid, None, pos, base, size)
+        na, nc = ma.shape[1], mc.shape[1]
         left = np.hstack([ma, za, za * za]).T @ mc
-        na = ma.shape[1]
-        cnt, sx, sxx = left[:na], left[na:2 * na], left[2 * na:]
+        cnt, sx, sxx = left[:na][ii, jj], left[na:2 * na][ii, jj], left[2 * na:][ii, jj]
         right = ma.T @ np.hstack([zc, zc * zc])
-        sy, syy = right[:, :zc.shape[1]], right[:, zc.shape[1]:]
+        sy, syy = right[:, :nc][ii, jj], right[:, nc:][ii, jj]
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = sxy - sx * sy / cnt
         vx = sxx - sx * sx / cnt
@@ -279,12 +274,14 @@ def _window_starts(rows: KPRows, pos: np.ndarray, base: int) -> tuple[np.ndarray
 
 
 def kp_sums(own: KPRows, partners: KPRows, key_cols: Sequence[np.ndarray], min_overlap: int,
-            block: int = KP_BLOCK) -> tuple[np.ndarray, np.ndarray]:
+            block: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Sum of rho_ij o_ij (and the contributing pairs) per key: pairs within ``own`` and own x ``partners``.
 
-    Events are taken in blocks sorted by the first date of their event window; a block meets
-    only the later own events whose window starts before the block's last window date ends and
-    the partners whose window meets the block's span (every other pair has o_ij = 0).  When
+    Events are taken in blocks (``block`` events; by default about twice the number of later
+    events an event meets) sorted by the first date of their event window; a block meets only
+    the later own events whose window starts before the block's last window date ends and the
+    partners whose window meets the block's span (every other pair has o_ij = 0), and only the
+    pairs whose event windows meet are computed.  When
     every window of a block is a full run of the windows' dates, o_ij of a window of L days is
     max(0, L - |d_ij|) with d_ij the offset of the two windows' starts, so the pairs' rho_ij are
     summed once by offset and each key takes a weighted sum of those 2 L2 - 1 numbers.
@@ -302,6 +299,9 @@ def kp_sums(own: KPRows, partners: KPRows, key_cols: Sequence[np.ndarray], min_o
     pos, base, _ = _positions((own.evt_day, own.evt_ok), (partners.evt_day, partners.evt_ok))
     (own_lo, own_full), (mate_lo, mate_full) = _window_starts(own, pos, base), _window_starts(partners, pos, base)
     weight = np.maximum(lengths[:, None] - np.arange(l2 + 1)[None, :], 0)  # o of each key at offset d
+    if block is None:  # about the number of later partners: wider blocks compare pairs whose windows never meet
+        reach = np.searchsorted(o_first, own.last[o_idx], side="right") - np.arange(o_idx.size) - 1
+        block = int(np.clip(2 * np.percentile(reach, 90) + 32, 32, 512))
     for a in range(0, o_idx.size, block):
         rows = o_idx[a:a + block]
         lo, hi = int(own.first[rows].min()), int(own.last[rows].max())
@@ -309,25 +309,29 @@ def kp_sums(own: KPRows, partners: KPRows, key_cols: Sequence[np.ndarray], min_o
         mates = p_idx[(partners.first[p_idx] <= hi) & (partners.last[p_idx] >= lo)]
         if later.size + mates.size <= 1:
             continue
+        first = np.concatenate([own.first[later], partners.first[mates]])
+        last = np.concatenate([own.last[later], partners.last[mates]])
+        meet = (first[None, :] <= own.last[rows][:, None]) & (last[None, :] >= own.first[rows][:, None])
+        meet[:, :later.size] &= np.arange(later.size)[None, :] > np.arange(rows.size)[:, None]  # own pairs once
+        ii, jj = np.nonzero(meet)
+        if ii.size == 0:
+            continue
         blk = own.take(rows)
         cand = KPRows.concat([own.take(later), partners.take(mates)])
-        take = np.ones((rows.size, cand.z.shape[0]), dtype=bool)
-        take[:, :later.size] = np.arange(later.size)[None, :] > np.arange(rows.size)[:, None]  # own pairs once
-        rho, good = _rho(blk, cand, min_overlap)
-        use = take & good
-        if not use.any():
+        rho, good = _rho(blk, cand, ii, jj, min_overlap)
+        if not good.any():
             continue
         if runs and own_full[later].all() and mate_full[mates].all():
             starts = np.concatenate([own_lo[later], mate_lo[mates]])
-            d = np.minimum(np.abs(starts[None, :] - own_lo[rows][:, None]), l2).ravel()
-            by_d = np.bincount(d, weights=np.where(use, rho, 0.0).ravel(), minlength=l2 + 1)
-            n_d = np.bincount(d, weights=(use & (rho != 0)).ravel(), minlength=l2 + 1)
+            d = np.minimum(np.abs(starts[jj] - own_lo[rows][ii]), l2)
+            by_d = np.bincount(d, weights=rho, minlength=l2 + 1)  # rho is 0 where not good
+            n_d = np.bincount(d, weights=good & (rho != 0), minlength=l2 + 1)
             total += weight @ by_d
             pairs += ((weight > 0) @ n_d).astype(np.int64)
             continue
         for k, cols in enumerate(key_cols):
-            o = _overlaps(blk, cand, cols)
-            hit = use & (o > 0)
+            o = _overlaps(blk, cand, cols)[ii, jj]
+            hit = good & (o > 0)
             total[k] += float(np.sum(rho[hit] * o[hit]))
             pairs[k] += int(np.count_nonzero(hit & (rho != 0)))
     return total, pairs
