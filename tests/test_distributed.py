@@ -75,3 +75,28 @@ def test_workers_read_their_own_prices_from_the_snapshot(client, tmp_path) -> No
     lo, hi = task.spans[sym]
     driver = event_study.__globals__["_load_prices"](table, WindowSpec(), str(root), True)[0][sym].loc[lo:hi]
     assert read[sym].equals(driver)
+
+
+def test_the_command_line_runs_chunks_on_two_workers(tmp_path, capsys) -> None:
+    """``research-lib study --chunk-size N --workers 2`` writes the JSON of the single-process run."""
+    import json
+
+    from research_lib.cli.app import main
+    from research_lib.examples import example_snapshot
+
+    root = example_snapshot(tmp_path / "snap")
+    events = tmp_path / "events.csv"
+    synthetic_events(300, seed=14).to_csv(events, index=False)
+    common = ["study", str(events), "--snapshot", str(root), "--offline"]
+    assert main([*common, "--json", str(tmp_path / "one.json")]) == 0
+    assert main([*common, "--chunk-size", "100", "--workers", "2", "--json", str(tmp_path / "two.json")]) == 0
+    capsys.readouterr()
+    one, two = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("one", "two"))
+    assert one["aggregate"]["n_events"] == two["aggregate"]["n_events"] == 300
+    for key, block in one["aggregate"]["caar"].items():
+        other = two["aggregate"]["caar"][key]
+        assert other["caar"] == pytest.approx(block["caar"], rel=1e-12)
+        for name, t in block["tests"].items():
+            for m in ("stat", "p"):
+                got = other["tests"][name][m]
+                assert (got is None) if t[m] is None else got == pytest.approx(t[m], rel=1e-12), (key, name, m)

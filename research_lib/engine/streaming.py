@@ -69,10 +69,15 @@ _SPILL = ("est", "est_dates", "evt_dates", "sigma2")
 
 
 def compact(ab: AbnormalReturns) -> AbnormalReturns:
-    """``ab`` without its estimation-window arrays (width 0): what the result tables and ``car`` need."""
+    """``ab`` without its estimation-window arrays and the event-window ``y_evt``/``offset_evt`` (width 0).
+
+    What stays is what the result tables, ``car``, BHAR-free analyses and ``calendar_time`` read:
+    ARs and their variances, dates, raw returns ``r_evt``, regressors ``x_evt``, the design rows.
+    """
     p = ab.panel
     n = p.n_events
-    panel = replace(p, est_dates=p.est_dates[:, :0].copy(), y_est=np.empty((n, 0)), x_est=p.x_est[:, :0].copy())
+    panel = replace(p, est_dates=p.est_dates[:, :0].copy(), y_est=np.empty((n, 0)), x_est=p.x_est[:, :0].copy(),
+                    y_evt=np.empty((n, 0)), offset_evt=np.empty((n, 0)))
     return replace(ab, panel=panel, est_resid=np.empty((n, 0)))
 
 
@@ -417,39 +422,43 @@ def _placed(items: Sequence[np.ndarray], where: np.ndarray, offs: np.ndarray) ->
     return out
 
 
-def _merged(objs: Sequence[Any], cls: type, where: np.ndarray, offs: np.ndarray, skip: str = "") -> dict[str, Any]:
+def _merged(objs: list[dict[str, Any]], cls: type, where: np.ndarray, offs: np.ndarray) -> dict[str, Any]:
+    """The fields of ``cls`` from the chunks' field dicts, per-event arrays placed in merged order.
+
+    Each field is taken out of the chunks' dicts as it is placed, so that the chunks' copy of
+    the per-event arrays is released field by field (peak: the merged arrays plus one field).
+    """
     values = {}
     for f in fields(cls):
-        if f.name == skip:
+        if f.name not in objs[0]:
             continue
-        items = [getattr(o, f.name) for o in objs]
+        items = [o.pop(f.name) for o in objs]
         per_event = f.name not in _SHARED and isinstance(items[0], np.ndarray) and items[0].ndim > 0
         values[f.name] = _placed(items, where, offs) if per_event else items[0]
+        del items
     return values
 
 
-def _merge_first(parts: Sequence[ChunkPartials], event_order: Sequence[Any]
-                 ) -> tuple[AbnormalReturns, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Compact abnormal returns, positive fractions and BHARs of all chunks in one-pass order.
+def _merge_first(abs_: list[AbnormalReturns], event_order: Sequence[Any]
+                 ) -> tuple[AbnormalReturns, np.ndarray, np.ndarray]:
+    """The chunks' compact abnormal returns as one, events in one-pass order; ``abs_`` is emptied.
 
-    Also returns ``where`` (merged position of each event in chunk order) and the chunk offsets.
+    Also returns ``where`` (merged position of each event, chunks concatenated) and the chunk offsets.
     """
-    abs_ = [p.abnormal for p in parts if p.abnormal is not None]
-    ref = abs_[0]
-    for p in abs_[1:]:
-        if not (np.array_equal(p.panel.tau_est, ref.panel.tau_est) and p.param_names == ref.param_names):
-            raise InvalidRequestError("chunks disagree on event time or parameters; run without chunk_size")
+    tau, names = abs_[0].panel.tau_est, abs_[0].param_names
+    if not all(np.array_equal(a.panel.tau_est, tau) and a.param_names == names for a in abs_):
+        raise InvalidRequestError("chunks disagree on event time or parameters; run without chunk_size")
     rank = {str(e): i for i, e in enumerate(event_order)}
     ids = np.concatenate([a.panel.event_ids for a in abs_])
     perm = np.argsort([rank[str(e)] for e in ids], kind="stable")
     where = np.empty_like(perm)
     where[perm] = np.arange(perm.size)  # merged position of each event, chunks concatenated
     offs = np.cumsum([0] + [a.ar.shape[0] for a in abs_])
-    panel = EventPanel(**_merged([a.panel for a in abs_], EventPanel, where, offs))
-    ab = AbnormalReturns(panel=panel, **_merged(abs_, AbnormalReturns, where, offs, skip="panel"))
-    frac = _placed([p.frac for p in parts], where, offs)
-    bhar = {k: _placed([p.bhar[k] for p in parts], where, offs) for k in parts[0].bhar}
-    return ab, frac, where, offs, bhar
+    panels = [{f.name: getattr(a.panel, f.name) for f in fields(EventPanel)} for a in abs_]
+    rest = [{f.name: getattr(a, f.name) for f in fields(AbnormalReturns) if f.name != "panel"} for a in abs_]
+    abs_.clear()  # from here the chunks' arrays live only in the dicts, which _merged empties
+    panel = EventPanel(**_merged(panels, EventPanel, where, offs))
+    return AbnormalReturns(panel=panel, **_merged(rest, AbnormalReturns, where, offs)), where, offs
 
 
 def stream_study(
@@ -478,16 +487,22 @@ def stream_study(
         parts = [r for r in results if r.abnormal is not None]
         if not parts:
             raise NoValidEventsError("no event left after building the panels of all chunks", table)
-        ab, frac, where, offs, bhar = _merge_first(parts, list(anchored["event_id"]))
-        battery = PartialBattery(ab, EstimationSums.merge([p.sums for p in parts]), frac, parts[0].l1, design.windows)
         plan = [(p.index, p.spill, mates) for p, mates in zip(parts, _partners(parts), strict=True)]
-        del results, parts  # the chunks' own copies of the per-event arrays: only the merged ones stay
+        sums, l1 = EstimationSums.merge([p.sums for p in parts]), parts[0].l1
+        fracs, bhars = [p.frac for p in parts], [p.bhar for p in parts]
+        abs_ = [p.abnormal for p in parts if p.abnormal is not None]
+        del results, parts  # the chunks' per-event arrays are now referenced by abs_ only
+        ab, where, offs = _merge_first(abs_, list(anchored["event_id"]))
+        frac = _placed(fracs, where, offs)
+        bhar = {k: _placed([b[k] for b in bhars], where, offs) for k in bhars[0]}
+        del fracs, bhars
+        battery = PartialBattery(ab, sums, frac, l1, design.windows)
         x = battery.thresholds()
         key_cols = tuple(ab.window_index(a, b) for a, b in battery.keys)
         second = (SecondTask(index, spill, x[where[offs[c]:offs[c + 1]]], key_cols, mates, MIN_OVERLAP)
                   for c, (index, spill, mates) in enumerate(plan))
-        sums = list(mapper(second_pass, second))
-        battery.finish(_merge_second(sums, where, offs))
+        second_sums = list(mapper(second_pass, second))
+        battery.finish(_merge_second(second_sums, where, offs))
         return StreamedStudy(ab, battery, bhar), table
     finally:
         shutil.rmtree(root, ignore_errors=True)
