@@ -30,13 +30,15 @@ from research_lib.analysis.columns import with_extra_columns
 from research_lib.config import get_settings
 from research_lib.conventions import get_conventions
 from research_lib.data.user_study import needs_user_path, study_with_user_data
-from research_lib.engine.chunks import ChunkRun
+from research_lib.engine.chunks import ChunkRun, PriceReader
 from research_lib.engine.panel import AbnormalReturns, EventPanel
+from research_lib.engine.streaming import StreamedStudy
 from research_lib.engine.windows import WindowSpec, anchor_events, build_panel, date_ranges
 from research_lib.errors import DataError, InvalidRequestError, NoValidEventsError
 from research_lib.events.attrition import Attrition
 from research_lib.events.reader import read_events
 from research_lib.inference.battery import TestBattery
+from research_lib.inference.partials import PartialBattery
 from research_lib.inference.resampling import STUDY_RESAMPLING_TESTS, study_resampling_tests
 from research_lib.measures.study import (
     VARIANCE_RATIO_TESTS,
@@ -227,20 +229,23 @@ def event_study(
     anchored = _anchor(table, attrition)
     _warn_idle_exclude_dates(anchored, design.exclude_dates)
     sources = pd.DataFrame()
+    reader: PriceReader | None = None
     if price_map is None:
         get_settings(snapshot, offline)  # a missing snapshot folder is one error, not one per event
         keep = frames if design.measure != "returns" else None  # a returns study keeps no frames in memory
         price_map, sources = _prices_for(anchored, windows, _snapshot_arg(snapshot), offline, attrition, keep)
+        if run.distributed and len(anchored):  # the workers read their chunks' prices over the same ranges
+            reader = PriceReader(_snapshot_arg(snapshot), offline, date_ranges(anchored, windows, lags=3, leads=3))
         anchored = anchored[~anchored["event_id"].astype(str).isin(attrition.excluded_ids())]
     if design.model in FACTOR_MODELS and factors is None:
         from research_lib.data import load_factors
 
         factors = load_factors(FACTOR_MODELS[design.model], snapshot=_snapshot_arg(snapshot), offline=offline)
-    ab = _fit(anchored, price_map, windows, design, factors, attrition, run)
+    ab, streamed = _fit(anchored, price_map, windows, design, factors, attrition, run, reader)
     if design.measure != "returns":
         ab = other_measure(ab, frames, design, attrition)
-    battery = TestBattery(ab)
-    raw_events = _events_table(ab, design)
+    battery = TestBattery(ab) if streamed is None else streamed.battery  # chunked: from merged partial sums
+    raw_events = _events_table(ab, design, None if streamed is None else streamed.bhar)
     by_window = _tests_by_window(ab, battery, design, raw_events)
     params = StudyParameters(
         design.estimation_window, design.event_window, design.windows, design.model, design.min_estimation,
@@ -305,9 +310,14 @@ def _prices_for(
 def _fit(
     anchored: pd.DataFrame, prices: Mapping[str, pd.Series], windows: WindowSpec, design: StudySpec,
     factors: pd.DataFrame | None, attrition: Attrition, run: ChunkRun | None = None,
-) -> AbnormalReturns:
-    """Windows into arrays, the panel step's statuses into the log, and the model fitted (in chunks if asked)."""
-    chunked: AbnormalReturns | None = None
+    reader: PriceReader | None = None,
+) -> tuple[AbnormalReturns, StreamedStudy | None]:
+    """Windows into arrays, the panel step's statuses into the log, and the model fitted.
+
+    In chunks (``run``): the chunks' compact abnormal returns and their battery from partial
+    sums (:mod:`research_lib.engine.streaming`), else the fit and None.
+    """
+    chunked: StreamedStudy | None = None
     try:
         if not len(anchored):
             raise NoValidEventsError("no event left after anchoring and loading prices")
@@ -315,8 +325,8 @@ def _fit(
             raise InvalidRequestError(
                 f"chunk_size, workers and scheduler run return studies with the OLS models; model={design.model!r} "
                 f"with measure={design.measure!r} runs in one pass: drop chunk_size/workers/scheduler")
-        if run is not None and run.active:  # research_lib.engine.chunks: same floats, bounded panel memory
-            chunked, panel_table = run.fit(anchored, prices, windows, design, factors)
+        if run is not None and run.active:  # research_lib.engine.streaming: same numbers, memory set by the chunk
+            chunked, panel_table = run.stream(anchored, prices, windows, design, factors, reader)
         else:
             panel, panel_table = build_panel(
                 anchored, prices, windows, model=design.model, factors=factors, returns=design.returns,
@@ -329,10 +339,10 @@ def _fit(
     attrition.add_table(panel_table[panel_table["status"] != "suspect"], "panel")
     _screen_notes(panel_table, attrition)
     if chunked is not None:
-        return chunked
+        return chunked.abnormal, chunked
     if design.model in GARCH_MODELS and design.measure == "returns":
-        return _fit_garch(panel, design, attrition)
-    return fit_model(panel, design.model, get_conventions(design.conventions))
+        return _fit_garch(panel, design, attrition), None
+    return fit_model(panel, design.model, get_conventions(design.conventions)), None
 
 
 def _fit_garch(panel: EventPanel, design: StudySpec, attrition: Attrition) -> AbnormalReturns:
@@ -394,7 +404,8 @@ def bhar_note(design: StudySpec, x_names: Sequence[str]) -> str:
     return ""
 
 
-def _events_table(ab: AbnormalReturns, design: StudySpec) -> pd.DataFrame:
+def _events_table(ab: AbnormalReturns, design: StudySpec, bhar: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """One row per event; ``bhar`` (a chunked study's, keys "a,b" and "" for the event window) replaces :func:`_bhar`."""
     p = ab.panel
     df = pd.DataFrame({"event_id": p.event_ids, "symbol": p.symbols, "benchmark": p.benchmarks,
                        "day0": pd.to_datetime(p.day0), "n_est": ab.n_est.astype(int)})
@@ -412,14 +423,14 @@ def _events_table(ab: AbnormalReturns, design: StudySpec) -> pd.DataFrame:
         df[f"t[{key}]"] = inf.t
         df[f"p[{key}]"] = inf.p
         if not note:
-            df[f"bhar[{key}]"] = _bhar(ab, design, *w)
-    if not note:
-        df["bhar"] = _bhar(ab, design, int(p.tau_evt[0]), int(p.tau_evt[-1]))  # whole event window
+            df[f"bhar[{key}]"] = _bhar(ab, design, *w) if bhar is None else bhar[key]
+    if not note:  # whole event window
+        df["bhar"] = _bhar(ab, design, int(p.tau_evt[0]), int(p.tau_evt[-1])) if bhar is None else bhar[""]
     return df
 
 
 def _tests_by_window(
-    ab: AbnormalReturns, battery: TestBattery, design: StudySpec, events: pd.DataFrame
+    ab: AbnormalReturns, battery: TestBattery | PartialBattery, design: StudySpec, events: pd.DataFrame
 ) -> dict[str, dict[str, Any]]:
     """The battery per CAR window, then the resampling (seeded, ``design.seed``) and variance-ratio tests asked for."""
     asked = design.tests
@@ -438,13 +449,16 @@ def _tests_by_window(
         if resampling:
             bhar = events[f"bhar[{key}]"].to_numpy() if f"bhar[{key}]" in events.columns else None
             one = ab.ar.shape[0] == 1
+            if one and ab.est_resid.shape[1] == 0:
+                raise InvalidRequestError("a single-event study with resampling tests runs in one pass: "
+                                          "drop chunk_size/workers/scheduler")
             out[key].update(study_resampling_tests(
                 ab.car(*w)[0], resampling, design.n_resamples, design.seed,
                 est_resid=ab.est_resid[0] if one else None, length=w[1] - w[0] + 1, bhar=bhar))
     return out
 
 
-def _daily_table(ab: AbnormalReturns, battery: TestBattery, level: float) -> pd.DataFrame:
+def _daily_table(ab: AbnormalReturns, battery: TestBattery | PartialBattery, level: float) -> pd.DataFrame:
     p = ab.panel
     daily = battery.daily()
     daily = daily.reset_index() if "tau" not in daily.columns else daily

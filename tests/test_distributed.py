@@ -43,3 +43,60 @@ def test_one_way_of_naming_the_cluster_at_a_time(client) -> None:
     with pytest.raises(InvalidRequestError, match="give one of scheduler, client and workers"):
         with dask_mapper(scheduler="tcp://127.0.0.1:1", client=client):
             pass
+
+
+def test_workers_read_their_own_prices_from_the_snapshot(client, tmp_path) -> None:
+    """With prices from a snapshot the chunk tasks carry no price series: each worker reads its chunk's."""
+    import warnings
+
+    from research_lib import event_study
+    from research_lib.engine.chunks import PriceReader, chunk_tasks
+    from research_lib.engine.windows import WindowSpec, anchor_events, date_ranges
+    from research_lib.events.reader import read_events
+    from research_lib.examples import example_prices, example_snapshot
+    from research_lib.spec import StudySpec
+
+    root = example_snapshot(tmp_path)
+    events = synthetic_events(600, seed=13)
+    kw = {"snapshot": root, "offline": True, "car_windows": [(0, 0), (-1, 1), (-5, 5)]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = event_study(events, **kw)
+        spread = event_study(events, chunk_size=200, client=client, **kw)
+    assert_same_results(one, spread)
+    # what such a task holds: no series, the spans to read; reading gives the driver's series cut to them
+    table, _ = anchor_events(read_events(events))
+    reader = PriceReader(str(root), True, date_ranges(table, WindowSpec(), lags=3, leads=3))
+    task = next(chunk_tasks(table, example_prices(), WindowSpec(), StudySpec(), None, 200, reader))
+    assert task.prices == {} and task.spans
+    read = task.chunk_prices()
+    assert set(read) == set(task.spans)
+    sym = next(iter(read))
+    lo, hi = task.spans[sym]
+    driver = event_study.__globals__["_load_prices"](table, WindowSpec(), str(root), True)[0][sym].loc[lo:hi]
+    assert read[sym].equals(driver)
+
+
+def test_the_command_line_runs_chunks_on_two_workers(tmp_path, capsys) -> None:
+    """``research-lib study --chunk-size N --workers 2`` writes the JSON of the single-process run."""
+    import json
+
+    from research_lib.cli.app import main
+    from research_lib.examples import example_snapshot
+
+    root = example_snapshot(tmp_path / "snap")
+    events = tmp_path / "events.csv"
+    synthetic_events(300, seed=14).to_csv(events, index=False)
+    common = ["study", str(events), "--snapshot", str(root), "--offline"]
+    assert main([*common, "--json", str(tmp_path / "one.json")]) == 0
+    assert main([*common, "--chunk-size", "100", "--workers", "2", "--json", str(tmp_path / "two.json")]) == 0
+    capsys.readouterr()
+    one, two = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("one", "two"))
+    assert one["aggregate"]["n_events"] == two["aggregate"]["n_events"] == 300
+    for key, block in one["aggregate"]["caar"].items():
+        other = two["aggregate"]["caar"][key]
+        assert other["caar"] == pytest.approx(block["caar"], rel=1e-12)
+        for name, t in block["tests"].items():
+            for m in ("stat", "p"):
+                got = other["tests"][name][m]
+                assert (got is None) if t[m] is None else got == pytest.approx(t[m], rel=1e-12), (key, name, m)

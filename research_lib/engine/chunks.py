@@ -1,33 +1,21 @@
-"""A study in chunks of events: the panel and the model fit per chunk, the per-event results merged.
+"""A study in chunks of events: the chunk tasks, and the per-event merge of the first round.
 
 A chunk is a run of events sorted by day 0 (so that only neighbouring chunks share calendar
-time), with the prices of its own securities cut to its own date span.  Each chunk is one
-task: :func:`fit_chunk` builds its panel and fits the normal-return model; the chunks' per-event
-arrays are then put back in the order of the unchunked run (:func:`merge_abnormal`), so every
-per-event number is the same float as in one pass (the fit of one event never looks at another).
+time), with the prices of its own securities cut to its own date span (or, with a
+:class:`PriceReader`, only where the task reads them itself).  :func:`chunk_tasks` makes the
+tasks one at a time.
+
+``event_study(..., chunk_size=K)`` runs them through :mod:`research_lib.engine.streaming`
+(:meth:`ChunkRun.stream`): each chunk is reduced to per-event numbers and mergeable sums, and the
+battery is finished from those (:mod:`research_lib.inference.partials`), so that memory is set by
+the chunk size.  That module's notes say what is merged how and what bounds the memory.
+
+:func:`fit_chunk`, :func:`fit_in_chunks` and :func:`merge_abnormal` (the first round: whole
+per-event arrays merged, N x L1 estimation residuals included) are kept for code that wants the
+full :class:`~research_lib.engine.panel.AbnormalReturns` of a study fitted chunk by chunk: the
+fit of one event never looks at another, so every number is the same float as in one pass.
 The same tasks run in this process (``map``) or on a Dask cluster
 (:mod:`research_lib.engine.distributed`).
-
-What each statistic needs, and what is merged here
---------------------------------------------------
-* Per-event only (merged by concatenation, small: a few numbers per event and window):
-  CARs, their variances, SCAR/CSAR, ``sigma2``, ``n_est``, BHARs, and every test that is a
-  function of those vectors -- the cross-sectional t, Patell, BMP, CLM J1/J2, Brown-Warner,
-  skewness-corrected t, sign, generalised sign (with the per-event positive fractions),
-  Wilcoxon (ranks of the CARs), medians.
-* Sums over events per event-time day (mergeable exactly as column sums and counts): the
-  window AARs, the estimation-window AAR series of the crude-dependence and Lamb tests,
-  and the rank tests' cross-sectional day sums of the per-event rank scores.
-* Pairs of events (not a sum of chunk terms without the pair masks): the Kolari-Pynnönen
-  mean cross-correlation of estimation residuals aligned on calendar dates, which needs pairs
-  across chunk borders.
-
-This round merges the per-event arrays and hands them to the unchanged battery
-(:class:`research_lib.inference.TestBattery`), which computes the day sums and the KP pairs
-on the merged arrays.  So the panel build and the fit -- where the price alignment makes the
-large temporaries -- are bounded by the chunk size, while the merged arrays (about 8 bytes x
-(L1 + 3 L2) per event) grow with N.  Replacing the battery's day sums by the merged partial
-sums above is the next step; it needs the battery's internals (another work item).
 """
 
 from __future__ import annotations
@@ -45,15 +33,46 @@ from research_lib.engine.panel import AbnormalReturns, EventPanel
 from research_lib.engine.windows import WindowSpec, build_panel, date_ranges
 from research_lib.errors import InvalidRequestError, NoValidEventsError
 
-__all__ = ["ChunkResult", "ChunkRun", "ChunkTask", "chunk_tasks", "fit_chunk", "fit_in_chunks", "merge_abnormal"]
+__all__ = ["ChunkResult", "ChunkRun", "ChunkTask", "PriceReader", "chunk_tasks", "fit_chunk", "fit_in_chunks", "merge_abnormal"]
 
 #: Fields of EventPanel / AbnormalReturns shared by all events (everything else has one row per event).
 _SHARED = frozenset({"tau_est", "tau_evt", "x_names", "returns_kind", "model", "param_names", "k", "conventions"})
 
 
 @dataclass(frozen=True)
+class PriceReader:
+    """Where a worker reads a chunk's prices itself: the snapshot/cache call the driver made, then cut.
+
+    ``loaded`` is the date range over which the driver loaded each symbol; the worker makes the
+    same :func:`research_lib.data.load_prices` call (so the same floats) and cuts the series to
+    its chunk's span -- the series are not shipped from the driver.
+    """
+
+    snapshot: str | None
+    offline: bool | None
+    loaded: Mapping[str, tuple[Any, Any]]
+
+    def read(self, spans: Mapping[str, tuple[Any, Any]]) -> dict[str, pd.Series]:
+        """Adjusted closes of the symbols of ``spans`` (symbol -> (first, last) date) the driver had."""
+        from research_lib.data import load_prices
+
+        out = {}
+        for sym, (lo, hi) in spans.items():
+            if sym in self.loaded:
+                start, end = self.loaded[sym]
+                series = load_prices([sym], start=start, end=end, snapshot=self.snapshot, offline=self.offline,
+                                     progress=False)[sym]
+                out[sym] = series.adj_close.loc[lo:hi]
+        return out
+
+
+@dataclass(frozen=True)
 class ChunkTask:
-    """One chunk: its events (anchored rows), the prices of its securities over its span, the design."""
+    """One chunk: its events (anchored rows), the prices of its securities over its span, the design.
+
+    With a ``reader`` the prices are empty and the task reads them where it runs (``spans``: the
+    chunk's date range per symbol); :meth:`chunk_prices` gives them either way.
+    """
 
     index: int
     events: pd.DataFrame
@@ -61,6 +80,14 @@ class ChunkTask:
     windows: WindowSpec
     design: Any  # research_lib.spec.StudySpec (not imported: spec imports the engine)
     factors: pd.DataFrame | None
+    reader: PriceReader | None = None
+    spans: Mapping[str, tuple[Any, Any]] | None = None
+
+    def chunk_prices(self) -> Mapping[str, pd.Series]:
+        """The chunk's prices: carried, or read by :attr:`reader` over :attr:`spans`."""
+        if self.reader is None:
+            return self.prices
+        return self.reader.read(self.spans or {})
 
 
 @dataclass(frozen=True)
@@ -83,13 +110,17 @@ def check_chunk_size(chunk_size: object) -> int | None:
 
 def chunk_tasks(
     anchored: pd.DataFrame, prices: Mapping[str, pd.Series], windows: WindowSpec, design: Any,
-    factors: pd.DataFrame | None, chunk_size: int,
+    factors: pd.DataFrame | None, chunk_size: int, reader: PriceReader | None = None,
 ) -> Iterator[ChunkTask]:
-    """The chunks of ``chunk_size`` events by day 0, made one at a time; each carries only its own prices."""
+    """The chunks of ``chunk_size`` events by day 0, made one at a time; each carries only its own prices
+    (or, with a ``reader``, only where to read them)."""
     order = np.argsort(pd.to_datetime(anchored["day0"]).to_numpy(), kind="stable")
     for k, start in enumerate(range(0, len(order), chunk_size)):
         sub = anchored.iloc[order[start:start + chunk_size]]
         ranges = date_ranges(sub, windows, lags=3, leads=3)
+        if reader is not None:
+            yield ChunkTask(k, sub, {}, windows, design, factors, reader, {s: r for s, r in ranges.items() if s in prices})
+            continue
         own = {s: prices[s].loc[lo:hi] for s, (lo, hi) in ranges.items() if s in prices}
         yield ChunkTask(k, sub, own, windows, design, factors)
 
@@ -101,7 +132,7 @@ def fit_chunk(task: ChunkTask) -> ChunkResult:
     d = task.design
     try:
         panel, table = build_panel(
-            task.events, task.prices, task.windows, model=d.model, factors=task.factors, returns=d.returns,
+            task.events, task.chunk_prices(), task.windows, model=d.model, factors=task.factors, returns=d.returns,
             after_gap=d.after_gap, exclude_dates=d.exclude_dates, on_suspect=d.on_suspect,
         )
     except NoValidEventsError as err:
@@ -230,3 +261,23 @@ class ChunkRun:
 
         with dask_mapper(self.scheduler, self.client, self.workers) as mapper:
             return fit_in_chunks(anchored, prices, windows, design, factors, size, mapper)
+
+    def stream(
+        self, anchored: pd.DataFrame, prices: Mapping[str, pd.Series], windows: WindowSpec, design: Any,
+        factors: pd.DataFrame | None, reader: PriceReader | None = None,
+    ) -> tuple[Any, pd.DataFrame]:
+        """The study with memory set by the chunk size (:func:`research_lib.engine.streaming.stream_study`),
+        here or with both passes' tasks on Dask; returns the merged study and the panel log.
+
+        ``reader`` (prices from the snapshot or cache): on Dask the workers read their chunks'
+        prices themselves; in this process the loaded ``prices`` are used.
+        """
+        from research_lib.engine.streaming import stream_study
+
+        size = self.chunk_size or (self.DEFAULT_DISTRIBUTED_CHUNK if self.distributed else len(anchored))
+        if not self.distributed:
+            return stream_study(anchored, prices, windows, design, factors, size)
+        from research_lib.engine.distributed import dask_mapper
+
+        with dask_mapper(self.scheduler, self.client, self.workers) as mapper:
+            return stream_study(anchored, prices, windows, design, factors, size, mapper, reader)

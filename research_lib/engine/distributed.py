@@ -1,15 +1,20 @@
 """The chunks of a study as tasks on Dask (``dask.distributed``): a local cluster or a remote scheduler.
 
-Each task is one :class:`research_lib.engine.chunks.ChunkTask` -- the chunk's events, the prices
-of its own securities cut to its own dates, the design -- and returns the chunk's fitted
-abnormal returns; the driver merges them (:func:`research_lib.engine.chunks.merge_abnormal`)
-and runs the battery.  Scheduling, retries and data movement are Dask's; nothing here schedules.
+Both passes of :mod:`research_lib.engine.streaming` run as tasks: the first
+(``fit_chunk_partials``: the chunk's panel, fit, per-event numbers, partial sums and spill) and
+the second (``second_pass``: generalised-rank and Kolari-Pynnönen sums from the spills).  The
+driver only merges their small results and finishes the battery.  A task carries its chunk's
+events and, for prices given in memory, the slices of prices it needs; prices from the snapshot
+or cache are read by the worker itself (:class:`research_lib.engine.chunks.PriceReader`).
+Scheduling, retries and data movement are Dask's; nothing here schedules.
 
 Pointing it at a cluster: start ``dask scheduler`` on one machine and ``dask worker
 tcp://HOST:8786`` on each of the others (each with research_lib installed, same version), then
 ``event_study(events, scheduler="tcp://HOST:8786")`` or ``research-lib study --scheduler
-tcp://HOST:8786``.  ``workers=N`` (``--workers N``) starts a ``LocalCluster`` of N single-threaded
-processes on this machine instead.  Needs the ``scale`` extra (``pip install research_lib[scale]``).
+tcp://HOST:8786``.  The spill folder (``RESEARCH_LIB_SPILL_DIR``) and a snapshot folder must then
+be on a file system every worker sees at the same path.  ``workers=N`` (``--workers N``) starts a
+``LocalCluster`` of N single-threaded processes on this machine instead.  Needs the ``scale``
+extra (``pip install research_lib[scale]``).
 """
 
 from __future__ import annotations
