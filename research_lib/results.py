@@ -155,6 +155,7 @@ class EventStudyResult:
         """
         from research_lib.models.fit import fit_event_ols
 
+        self.abnormal.require_estimation("result.ols()")
         ids = list(self.abnormal.panel.event_ids)
         i = ids.index(event) if isinstance(event, str) else int(event)
         return fit_event_ols(self.abnormal.panel, i, self.parameters.model)
@@ -262,6 +263,7 @@ class EventStudyResult:
         """Per-group CAAR with the battery and Welch / rank-sum differences (:func:`research_lib.analysis.groups.compare_groups`)."""
         from research_lib.analysis.groups import DEFAULT_GROUP_TESTS, compare_groups
 
+        self.abnormal.require_estimation(f"result.by({column!r}) (a battery per group)")
         return compare_groups(self, column, windows, DEFAULT_GROUP_TESTS if tests is None else tests)
 
     def cross_section(self, formula: str, cov_type: str = "HC1", cluster: str | None = None, weights: str | None = None) -> Any:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from research_lib.conventions import TEXTBOOK, Conventions
-from research_lib.errors import WindowError
+from research_lib.errors import InvalidRequestError, WindowError
 
 
 @dataclass(frozen=True)
@@ -154,6 +154,24 @@ class AbnormalReturns:
     xtx_inv: np.ndarray
     x_evt_design: np.ndarray
     conventions: Conventions = TEXTBOOK
+
+    @property
+    def is_compact(self) -> bool:
+        """True for a chunked study's abnormal returns, which keep no estimation-window arrays.
+
+        A study run with ``chunk_size``, ``workers`` or ``scheduler`` keeps the event-window
+        arrays only (:func:`research_lib.engine.streaming.compact`), so that memory is set by
+        the chunk size; its tests were computed from partial sums before the arrays were dropped.
+        """
+        return self.est_resid.ndim == 2 and self.est_resid.shape[1] == 0 and self.panel.tau_est.size > 0
+
+    def require_estimation(self, what: str) -> None:
+        """Raise :class:`InvalidRequestError` naming ``what`` and the fix if :attr:`is_compact`."""
+        if self.is_compact:
+            raise InvalidRequestError(
+                f"{what} needs the estimation-window residuals, which a study run in chunks (chunk_size, "
+                "workers or scheduler) does not keep; rerun event_study without chunk_size/workers/scheduler "
+                "for this step (the study's own numbers are the same either way)")
 
     @property
     def sar(self) -> np.ndarray:

@@ -455,6 +455,7 @@ class TestBattery:
 
     @single_blas
     def __init__(self, ab: AbnormalReturns, min_overlap: int = MIN_OVERLAP) -> None:
+        ab.require_estimation("TestBattery")
         self.ab = ab
         self.min_overlap = int(min_overlap)
         self._estudy2 = getattr(ab.conventions, "rank_aggregation", "textbook") == "estudy2"
