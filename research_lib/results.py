@@ -21,7 +21,7 @@ from research_lib.conventions import pct_label
 from research_lib.engine.panel import AbnormalReturns
 from research_lib.inference.battery import TestResult
 from research_lib.outputs import paused_gc
-from research_lib.tables import car_estimate, t_inference
+from research_lib.tables import car_estimate, format_p, t_inference
 
 if TYPE_CHECKING:
     from research_lib.spec import StudySpec
@@ -378,7 +378,7 @@ def _build_summary_class() -> type:
         ``as_latex()`` and ``as_csv()``.
 
         Returns (coefficients aside) are in percent with two decimals, test statistics with two and
-        p-values with three decimals; the confidence level of the intervals is stated in the header
+        p-values with three decimals (below 0.001 shown as ``<0.001``); the confidence level of the intervals is stated in the header
         and in the column names.
         """
 
@@ -433,7 +433,7 @@ def _car_section(r: EventStudyResult) -> pd.DataFrame:
     out["CAR" if r.n_events == 1 else "CAAR"] = tab["car"].map(_pct)
     out["se"] = tab["se"].map(_pct)
     out["t"] = tab["t"].map(_stat)
-    out["p"] = tab["p"].map(lambda v: _stat(v, 3))
+    out["p"] = tab["p"].map(format_p)
     out[f"{level} low"] = tab[f"ci_low_{level}"].map(_pct)
     out[f"{level} high"] = tab[f"ci_high_{level}"].map(_pct)
     out["se from"] = tab["se_from"]
@@ -463,7 +463,7 @@ def _fill_summary(sm: Any, r: EventStudyResult) -> None:
         order, cols = list(tf["test"].unique()), list(tf["window"].unique())
         stat = tf.pivot(index="test", columns="window", values="stat").loc[order, cols]
         pv = tf.pivot(index="test", columns="window", values="p").loc[order, cols]
-        cells = stat.map(_stat) + " (" + pv.map(lambda v: _stat(v, 3)) + ")"
+        cells = stat.map(_stat) + " (" + pv.map(format_p) + ")"
         sm.tables.append(_simple_table(cells, "Test statistics (p-value), CAAR by window"))
     excl = r.excluded
     if len(excl):

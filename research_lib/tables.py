@@ -15,7 +15,28 @@ from scipy import stats
 
 from research_lib.engine.panel import AbnormalReturns
 
-__all__ = ["CarEstimate", "TInference", "car_estimate", "t_inference"]
+__all__ = ["CarEstimate", "TInference", "car_estimate", "format_p", "t_inference"]
+
+
+def format_p(p: object, digits: int = 3, less: str = "<") -> str:
+    """A p-value for a table: ``digits`` decimals, and ``<0.001`` (for 3) rather than a p of ``0.000``.
+
+    A p-value is never zero, so rounding one below 10^-digits to zeros would misstate it.
+    ``less`` is the sign written before the bound (``"$<$"`` in LaTeX text).
+
+    Examples
+    --------
+    >>> format_p(0.04321), format_p(0.00004), format_p(float("nan"))
+    ('0.043', '<0.001', 'nan')
+    """
+    try:
+        v = float(p)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "nan"
+    if not np.isfinite(v):
+        return "nan"
+    bound = 10.0 ** -digits
+    return f"{less}{bound:.{digits}f}" if v < bound else f"{v:.{digits}f}"
 
 
 @dataclass(frozen=True)

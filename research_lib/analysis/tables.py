@@ -40,6 +40,7 @@ import pandas as pd
 
 from research_lib.errors import InvalidRequestError
 from research_lib.outputs import dumps_json, paused_gc
+from research_lib.tables import format_p
 
 if TYPE_CHECKING:
     from research_lib.results import EventStudyResult
@@ -159,7 +160,7 @@ def to_latex(result: EventStudyResult, tests: Sequence[str] | None = None, capti
     lines = [r"\begin{tabular}{l" + "r" * (len(head) - 1) + "}", r"\hline", " & ".join(head) + r" \\", r"\hline"]
     for _, r in tab.iterrows():
         cells = [str(r["window"]), f"{r['caar_pct']:.2f}", f"{int(r['n'])}"]
-        cells += [f"{r[n]:.2f}{r[n + '_stars']} ({r[n + '_p']:.3f})" if math.isfinite(r[n]) else "--" for n in names]
+        cells += [f"{r[n]:.2f}{r[n + '_stars']} ({format_p(r[n + '_p'], less='$<$')})" if math.isfinite(r[n]) else "--" for n in names]
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\hline", r"\end{tabular}"]
     note = (f"\\par\\smallskip {{\\footnotesize Statistic (p-value); {STARS_LEGEND}. Model: {_tex(result.parameters.model)}; "
