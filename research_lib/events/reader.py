@@ -280,10 +280,19 @@ def _where(label: str, event_id: str) -> str:
     return f"{label} (event_id {event_id!r})" if event_id else label
 
 
+def _unprintable(text: str, role: str) -> str:
+    """The message for a value holding a control character (a NUL byte, a tab, ...), shown escaped."""
+    k = next(i for i, ch in enumerate(text) if not ch.isprintable())
+    return (f"{role} {text!r} holds an unprintable character ({text[k]!r} at position {k + 1}), often left by an "
+            "export or a copy from another program; retype the value in the file")
+
+
 def _check_symbol(symbol: str, role: str) -> str | None:
     """None if ``symbol`` is in the registry, else a message with the fix."""
     if not symbol:
         return f"{role} is empty; give a Yahoo-style symbol such as 'BABA' or '9988.HK'"
+    if not symbol.isprintable():
+        return _unprintable(symbol, role)
     try:
         lookup(symbol)
     except UnknownSymbolError as exc:
@@ -460,6 +469,9 @@ class _ColumnChecks:
             msgs[i] = "event_id is empty; give every event a unique id"
         for i in np.flatnonzero(~first & ~empty):
             msgs[i] = f"duplicate event_id (first used on {first_label[self.ids[i]]}); make every event_id unique"
+        for k, text in enumerate(self.ids):
+            if not text.isprintable():
+                msgs[k] = _unprintable(text, "event_id")
         self._add(msgs)
 
     def _check_dates(self) -> None:
