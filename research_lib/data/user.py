@@ -107,7 +107,7 @@ def _load(source: str | os.PathLike[str] | pd.DataFrame) -> tuple[pd.DataFrame, 
     if not path.is_file():
         raise DataError(f"data file {path} not found; pass a CSV or parquet file with symbol,date,ret|price")
     if path.suffix.lower() in (".parquet", ".pq"):
-        frame = pd.read_parquet(path)
+        frame = _read_parquet(path)
     else:
         try:
             frame = pd.read_csv(path, dtype={"symbol": str, "calendar": str})
@@ -115,6 +115,18 @@ def _load(source: str | os.PathLike[str] | pd.DataFrame) -> tuple[pd.DataFrame, 
             raise DataError(f"data file {path} is empty; write a header (symbol,date,ret|price) and one row per "
                             "symbol and date") from None
     return frame, str(path)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """The parquet file as a frame; a file pyarrow cannot read as parquet is a :class:`DataError` with the fix."""
+    import pyarrow as pa
+
+    try:
+        return pd.read_parquet(path)
+    except (pa.ArrowException, OSError) as exc:  # ArrowInvalid for a junk or truncated file, OSError for I/O
+        raise DataError(
+            f"data file {path} is not a readable parquet file ({' '.join(str(exc).split())}); write it again with "
+            "DataFrame.to_parquet, or save the data as CSV (symbol,date,ret|price) and pass that") from None
 
 
 def read_user_data(source: str | os.PathLike[str] | pd.DataFrame) -> UserData:
