@@ -101,6 +101,10 @@ class EventsFileNotFoundError(CatalogueError, FileNotFoundError):
     """The events file is missing (or is a folder); still a ``FileNotFoundError`` for older callers."""
 
 
+class InputFileNotFoundError(InvalidRequestError, FileNotFoundError):
+    """An input file other than the events file (data, registry, portfolios, template) is missing."""
+
+
 # --- outputs and study design -------------------------------------------------
 class OutputError(InvalidRequestError):
     """An output path cannot be written safely (empty, not a regular file, or an input file)."""

@@ -30,7 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from research_lib.config import absolute_environment
-from research_lib.errors import CatalogueError, EventsFileNotFoundError, InvalidRequestError, ResearchLibError
+from research_lib.errors import (
+    CatalogueError,
+    EventsFileNotFoundError,
+    InputFileNotFoundError,
+    InvalidRequestError,
+    ResearchLibError,
+)
 
 __all__ = ["TEMPLATE", "TemplateExecutionError", "readable", "run_template"]
 
@@ -146,8 +152,9 @@ def run_template(
     ------
     EventsFileNotFoundError
         If the events file does not exist (a :class:`CatalogueError` and a ``FileNotFoundError``).
-    FileNotFoundError
-        If the template does not exist.
+    InputFileNotFoundError
+        If the template, or a ``data``, ``registry`` or ``portfolios`` file given, does not exist
+        (also an ``InvalidRequestError`` and a ``FileNotFoundError``); checked before a kernel starts.
     TemplateExecutionError
         If a cell fails (bad events, no prices ...): the message gives the
         error of the cell; the partly executed notebook is at ``output_path``.
@@ -168,8 +175,9 @@ def run_template(
               min_estimation=min_estimation)
     nb = Path(template).resolve() if template is not None else TEMPLATE
     if not nb.is_file():
-        raise FileNotFoundError(
-            f"template notebook {nb} not found; run from a source checkout of research_lib or pass template="
+        raise InputFileNotFoundError(
+            f"template notebook {nb} not found; pass template= the path of an .ipynb, or reinstall research_lib "
+            "(the default template ships with the package)"
         )
     try:
         import papermill as pm
@@ -185,9 +193,9 @@ def run_template(
         "conventions": str(conventions),
         "min_estimation": int(min_estimation),
         "json_out": None if json_out is None else str(Path(json_out).resolve()),
-        "data_file": _abs(data),
-        "registry_file": _abs(registry),
-        "portfolios_file": _abs(portfolios),
+        "data_file": _abs(data, "data", "your returns or prices (CSV or parquet: symbol,date,ret|price)"),
+        "registry_file": _abs(registry, "registry", "the symbol registry CSV (symbol,calendar,timezone,currency)"),
+        "portfolios_file": _abs(portfolios, "portfolios", "the baskets CSV (portfolio,member,weight)"),
         "default_calendar": default_calendar,
         "group_by": group_by,
     }
@@ -218,10 +226,12 @@ def run_template(
     return out
 
 
-def _abs(path: str | os.PathLike[str] | None) -> str | None:
+def _abs(path: str | os.PathLike[str] | None, option: str, what: str) -> str | None:
+    """The absolute path of an input file given as ``option``, checked before any kernel starts."""
     if path is None:
         return None
     p = Path(path).resolve()
     if not p.is_file():
-        raise FileNotFoundError(f"{p} not found; pass an existing file")
+        state = "is a folder" if p.is_dir() else "not found"
+        raise InputFileNotFoundError(f"{option} file {p} {state}; pass {option}= the path of {what}")
     return str(p)

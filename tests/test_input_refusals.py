@@ -1,4 +1,4 @@
-"""Control characters in an events file and unreadable parquet data are refused with a clear message (nothing mangled, nothing lost)."""
+"""Refusals at the edges: control characters in events, unreadable parquet data, missing template inputs (clear, typed, nothing lost)."""
 
 from __future__ import annotations
 
@@ -46,3 +46,17 @@ def test_a_truncated_parquet_file_gets_a_data_error(tmp_path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(DataError, match="is not a readable parquet file"):
         read_user_data(path)
+
+
+@pytest.mark.parametrize("option", ["data", "registry", "portfolios", "template"])
+def test_run_template_names_a_missing_input_file_before_any_kernel(tmp_path, option) -> None:
+    from research_lib.errors import InputFileNotFoundError
+    from research_lib.runner.template import run_template
+
+    events = tmp_path / "events.csv"
+    events.write_text("event_id,symbol,benchmark,event_date\ne1,BABA,^GSPC,2025-02-24\n")
+    missing = tmp_path / f"no_{option}.csv"
+    with pytest.raises(InputFileNotFoundError, match=f"{option}.* not found") as err:
+        run_template(events, tmp_path / "out.ipynb", **{option: missing})
+    assert isinstance(err.value, FileNotFoundError)  # still a FileNotFoundError for older callers
+    assert not (tmp_path / "out.ipynb").exists()  # refused before a kernel started or anything was written
