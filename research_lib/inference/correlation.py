@@ -190,21 +190,24 @@ class _Runs:
             return None
         lo = np.where(has, p_lo, 0)
         at = cells.row * width + (cells.pos - lo[cells.row])
+        dz, dm = np.zeros(n * width), np.zeros(n * width, dtype=np.int32)
+        dz[at] = cells.val
+        dm[at] = 1
         out = []
-        for val, dtype in ((cells.val, np.float64), (cells.val * cells.val, np.float64), (None, np.int32)):
-            dense = np.zeros(n * width, dtype=dtype)
-            dense[at] = 1 if val is None else val
-            run = np.zeros((n, width + 1), dtype=dtype)
+        for dense in (dz, dz * dz, dm):  # the squares from the placed values: the same numbers as placing them
+            run = np.zeros((n, width + 1), dtype=dense.dtype)
             np.cumsum(dense.reshape(n, width), axis=1, out=run[:, 1:])
             out.append(run.ravel())
         return cls(out[0], out[1], out[2], lo, width)
 
-    def over(self, i: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Count, sum and sum of squares of event ``i`` over grid positions ``lo`` .. ``hi`` (arrays of one length)."""
+    def over(self, i: np.ndarray, lo: np.ndarray, hi: np.ndarray, count: bool = True) -> tuple[np.ndarray, ...]:
+        """Count (if ``count``), sum and sum of squares of event ``i`` over grid positions ``lo`` .. ``hi``."""
         base = i * (self.width + 1)
-        top = base + np.clip(hi + 1 - self.p_lo[i], 0, self.width)
-        bot = base + np.clip(lo - self.p_lo[i], 0, self.width)
-        return self.m[top] - self.m[bot], self.z[top] - self.z[bot], self.q[top] - self.q[bot]
+        first = self.p_lo[i]
+        top = base + np.clip(hi + 1 - first, 0, self.width)
+        bot = base + np.clip(lo - first, 0, self.width)
+        sums = (self.z[top] - self.z[bot], self.q[top] - self.q[bot])
+        return (self.m[top] - self.m[bot], *sums) if count else sums
 
 
 def _grid_positions(day: np.ndarray, ok: np.ndarray) -> np.ndarray:
@@ -372,7 +375,7 @@ def _blocks(
         five = None
         if own is not None:
             gi, gj = a + bi, a + cj
-            five = (*own.over(gi, p_lo[gj], p_hi[gj]), *own.over(gj, p_lo[gi], p_hi[gi])[1:])
+            five = (*own.over(gi, p_lo[gj], p_hi[gj]), *own.over(gj, p_lo[gi], p_hi[gi], count=False))
         rho, cnt = _block_correlations(zg, mg, p_lo[a:c] - lo, p_hi[a:c] - lo, b - a, min_overlap, holes, bi, cj, five)
         use = cnt > 0
         total += float(np.sum(rho[use] * overlap[bi[use], cj[use]]))
@@ -431,6 +434,14 @@ def _meeting_rows(w: np.ndarray, sample: np.ndarray) -> np.ndarray:
     return np.sort(idx[meets])
 
 
+def _block_size(count: np.ndarray) -> int:
+    """Events per block from each event's number of later partners: half the 90th percentile plus 32
+    (between 32 and 512).  Smaller blocks multiply fewer pairs whose windows never meet; with the sums
+    gathered for the meeting pairs only, half the 90th percentile was quicker than twice it here
+    (10k events staggered: 0.22-0.26 s against 0.30 s; on 200 dates 0.24-0.29 s against 0.40 s)."""
+    return int(np.clip(0.5 * np.percentile(count, 90) + 32, 32, 512))
+
+
 def _stacked(
     prep: PreparedResiduals, w: np.ndarray, sample: np.ndarray, n_s: int, n_all: int, block: int | None,
     pair_elements: int,
@@ -471,7 +482,7 @@ def _stacked(
         pairs = np.bincount(samp[ii][good], minlength=n_s).astype(np.int64)
     else:
         if block is None:  # about the number of partners: wider blocks multiply pairs whose windows never meet
-            block = int(np.clip(2 * np.percentile(count, 90) + 32, 32, 512))
+            block = _block_size(count)
         bounds = np.searchsorted(samp, np.arange(n_s + 1))
         for s in np.flatnonzero(np.bincount(samp, weights=count, minlength=n_s) > 0):
             rows = idx[bounds[s] : bounds[s + 1]]
@@ -516,7 +527,7 @@ def pair_correlations(prep: PreparedResiduals, window_dates: np.ndarray, pair_el
         jj = ii + 1 + (np.arange(n_meet) - np.repeat(np.cumsum(count) - count, count))
         _, good, rho = _pair_terms(prep.z, prep.valid, prep.days, wd, w_ok, prep.min_overlap, idx[ii], idx[jj])
         return PairCorrelations(idx[ii][good], idx[jj][good], rho[good], n_all)
-    block = int(np.clip(2 * np.percentile(count, 90) + 32, 32, 512))
+    block = _block_size(count)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     _blocks(prep.z[idx], prep.valid[idx], prep.days[idx], wd[idx], w_ok[idx], w_first[idx], w_last[idx],
             prep.min_overlap, block, parts)
@@ -537,6 +548,10 @@ def r_from_pairs(pc: PairCorrelations, window_dates: np.ndarray) -> tuple[float,
     lo, hi = np.where(w_ok, pos, np.iinfo(np.int64).max).min(axis=1), pos.max(axis=1)
     has = np.asarray(w_ok.any(axis=1), dtype=bool)
     contiguous = bool(np.all(w_ok.sum(axis=1)[has] == (hi - lo + 1)[has]))
+    if contiguous and has.all() and bool(np.all(hi - lo + 1 == length)):
+        # every window a run of L positions: two such runs share L - |lo_i - lo_j| positions (or none),
+        # the same integers as the general interval overlap, from two gathers instead of six
+        return _r_of_overlaps(pc, np.maximum(0, length - np.abs(lo[pc.i] - lo[pc.j])), length)
     if contiguous:  # each window is a run of the union of window dates: overlap of two intervals
         o = np.maximum(0, np.minimum(hi[pc.i], hi[pc.j]) - np.maximum(lo[pc.i], lo[pc.j]) + 1)
     else:
@@ -544,7 +559,11 @@ def r_from_pairs(pc: PairCorrelations, window_dates: np.ndarray) -> tuple[float,
         rr, cc = np.nonzero(w_ok)
         ind[rr, pos[rr, cc]] = True
         o = np.einsum("kd,kd->k", ind[pc.i].astype(float), ind[pc.j].astype(float))
-    o = np.where(has[pc.i] & has[pc.j], o, 0)
+    return _r_of_overlaps(pc, np.where(has[pc.i] & has[pc.j], o, 0), length)
+
+
+def _r_of_overlaps(pc: PairCorrelations, o: np.ndarray, length: int) -> tuple[float, int]:
+    """r and the contributing pairs from the pairs' common CAR-window dates ``o``."""
     used = (o > 0) & (pc.rho != 0)
     return float(np.sum(pc.rho * o) / (length * pc.n_events * (pc.n_events - 1) / 2.0)), int(used.sum())
 
@@ -616,8 +635,8 @@ def kolari_pynnonen_r(
     min_overlap
         common estimation dates a pair needs for a correlation (default 30).
     block
-        events per block of matrix products; default: twice the 90th percentile of the
-        number of partners (events whose CAR window meets), between 32 and 512.
+        events per block of matrix products; default: half the 90th percentile of the
+        number of partners (events whose CAR window meets) plus 32, between 32 and 512.
     pair_elements
         with at most this many (pairs whose CAR windows meet) x L1 cells the
         sums are gathered pair by pair instead (same numbers, cheaper for sparse overlaps;
