@@ -291,3 +291,25 @@ def test_rank_rows_orders_special_values_as_numpy_sorts_them() -> None:
         np.testing.assert_array_equal(srt[i, : ok.sum()], np.sort(x[i, ok]))
         np.testing.assert_allclose(ranks[i, ok], stats.rankdata(x[i, ok]), rtol=0, atol=1e-12)
         assert np.isnan(ranks[i, ~ok]).all() and counts[i] == ok.sum()
+
+
+@pytest.mark.parametrize("irregular", [False, True])
+def test_r_from_pairs_equals_a_loop_over_the_pairs_common_window_dates(irregular: bool) -> None:
+    """r of several CAR windows from the stored rho_ij equals sum rho_ij |dates_i & dates_j| / (L N(N-1)/2)
+    by a plain loop over sets of dates: windows that are all L-position runs (the two-gather route) and
+    windows with a missing date (the general route)."""
+    ab = make_ab(50, 80, 11, seed=6, spread_days=30, rho=0.3)
+    evt = ab.panel.evt_dates.copy()
+    if irregular:
+        evt[3, 4] = np.datetime64("NaT")
+    pc = pair_correlations(prepare_residuals(ab.est_resid, ab.panel.est_dates), evt, pair_elements=0)
+    assert pc.rho.size > 50
+    n = evt.shape[0]
+    for cols in (slice(5, 6), slice(4, 7), slice(0, 11)):
+        w = evt[:, cols]
+        sets = [{d for d in row.tolist() if d is not None} for row in w.astype("datetime64[D]")]
+        ref = sum(float(r) * len(sets[i] & sets[j]) for i, j, r in zip(pc.i.tolist(), pc.j.tolist(), pc.rho, strict=True))
+        used = sum(1 for i, j, r in zip(pc.i.tolist(), pc.j.tolist(), pc.rho, strict=True) if r != 0 and sets[i] & sets[j])
+        r, pairs = r_from_pairs(pc, w)
+        assert r == pytest.approx(ref / (w.shape[1] * n * (n - 1) / 2.0), rel=1e-12, abs=1e-15)
+        assert pairs == used
