@@ -190,13 +190,12 @@ class _Runs:
             return None
         lo = np.where(has, p_lo, 0)
         at = cells.row * width + (cells.pos - lo[cells.row])
-        dz, dm = np.zeros(n * width), np.zeros(n * width, dtype=np.int32)
-        dz[at] = cells.val
-        dm[at] = 1
+        at = at + cells.row + 1  # the same cells in the (n, width + 1) tables, whose first column is 0
         out = []
-        for dense in (dz, dz * dz, dm):  # the squares from the placed values: the same numbers as placing them
-            run = np.zeros((n, width + 1), dtype=dense.dtype)
-            np.cumsum(dense.reshape(n, width), axis=1, out=run[:, 1:])
+        for val, dtype in ((cells.val, np.float64), (np.square(cells.val), np.float64), (1, np.int32)):
+            run = np.zeros((n, width + 1), dtype=dtype)
+            run.ravel()[at] = val
+            np.cumsum(run[:, 1:], axis=1, out=run[:, 1:])  # in place: no second table per sum
             out.append(run.ravel())
         return cls(out[0], out[1], out[2], lo, width)
 
