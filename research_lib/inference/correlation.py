@@ -189,8 +189,11 @@ class _Runs:
         if n * (width + 1) > limit:
             return None
         lo = np.where(has, p_lo, 0)
-        at = cells.row * width + (cells.pos - lo[cells.row])
-        at = at + cells.row + 1  # the same cells in the (n, width + 1) tables, whose first column is 0
+        # each cell's place in the (n, width + 1) tables (first column 0), built in place: one index array
+        at = cells.row * (width + 1)
+        at += cells.pos
+        at -= lo[cells.row]
+        at += 1
         out = []
         for val, dtype in ((cells.val, np.float64), (np.square(cells.val), np.float64), (1, np.int32)):
             run = np.zeros((n, width + 1), dtype=dtype)
@@ -347,6 +350,7 @@ def _blocks(
     total, pairs = 0.0, 0
     w_cells, e_cells = _Entries.of(wpos, w_ok), _Entries.of(pos, valid, z)
     h_cells = e_cells.holes()
+    del pos  # in the cells now: freed before the running-sum tables are made
     own = _Runs.of(e_cells, p_lo, p_hi, 2 * z.size + n)  # per-event running sums, unless spans are very uneven
     has: np.ndarray = np.asarray(w_ok.any(axis=1), dtype=bool)
     # windows that are runs of the union of window dates share the overlap of two intervals
