@@ -246,7 +246,8 @@ def _block_correlations(zg: np.ndarray, mg: np.ndarray, lo: np.ndarray, hi: np.n
     for the listed pairs only (those whose CAR windows meet), not for the whole
     (nb x C) rectangle of the block.  ``runs``: the five run sums (n, S_x, S_xx of
     column bi over the run of cj, S_y, S_yy of cj over the run of bi) already taken
-    from :class:`_Runs`; without them they come from running sums down this grid.
+    from :class:`_Runs`; without them they come from running sums down this grid.  With
+    ``runs`` and ``holes`` given, ``mg`` may hold only the first ``nb`` columns.
     """
     q = zg * zg
 
@@ -373,7 +374,8 @@ def _blocks(
             continue
         lo, hi = int(p_lo[a:c].min()), int(p_hi[a:c].max())
         zg = e_cells.grid(a, c, lo, hi)
-        mg = e_cells.grid(a, c, lo, hi, ones=True)
+        # with per-event runs and listed holes only the block's own columns of the 0/1 grid are used
+        mg = e_cells.grid(a, b if own is not None and h_cells is not None else c, lo, hi, ones=True)
         holes = None if h_cells is None else h_cells.local(a, c, lo, hi - lo + 1)
         five = None
         if own is not None:
