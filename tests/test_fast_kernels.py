@@ -18,6 +18,7 @@ from _synth import make_ab
 from scipy import stats
 
 from research_lib.inference import _threads
+from research_lib.inference import correlation as correlation_module
 from research_lib.inference import rank as rank_module
 from research_lib.inference.battery import TestBattery
 from research_lib.inference.correlation import pair_correlations, prepare_residuals, r_daily, r_from_pairs
@@ -111,6 +112,29 @@ def test_row_searchsorted_equals_searchsorted_per_row(m: int) -> None:
         np.testing.assert_array_equal(row_searchsorted(srt, cnt, q[:, 1], side), ref[:, 1])
 
 
+@pytest.mark.parametrize("shape", ["one query per row", "queries per row"])
+def test_count_below_equals_two_searches_per_row_with_ties(shape: str) -> None:
+    """Entries below and at-or-below each query (the second count taken from the first where no tie) equal
+    np.searchsorted left/right of each row's valid entries, with many ties, nan queries and empty rows."""
+    rng = np.random.default_rng(11)
+    x = np.round(rng.standard_normal((150, 30)), 1)
+    x[rng.random(x.shape) < 0.15] = np.nan
+    x[4] = np.nan  # an empty row
+    srt = np.sort(x, axis=1)
+    cnt = np.isfinite(srt).sum(axis=1)
+    k = 1 if shape == "one query per row" else 3
+    q = np.round(rng.standard_normal((k, 150)), 1)
+    pick = srt[np.arange(150), rng.integers(0, 30, 150)]
+    q[0, ::2] = pick[::2]  # equal to an entry (or nan) in every other row
+    q[0, 1] = np.nan
+    queries = q[0] if k == 1 else q
+    lt, le = rank_module._count_below(srt, cnt.astype(float), queries)
+    for side, got in (("left", lt), ("right", le)):
+        ref = np.array([[np.searchsorted(srt[i, : cnt[i]], q[s, i], side) if not np.isnan(q[s, i]) else cnt[i]
+                         for i in range(150)] for s in range(k)])
+        np.testing.assert_array_equal(got, ref[0] if k == 1 else ref)
+
+
 def test_generalized_rank_inputs_from_estimation_ranks() -> None:
     """Reusing the residuals' sort gives the ranks of GSAR, also where s_i is zero or nan (ranked afresh)."""
     rng = np.random.default_rng(5)
@@ -166,6 +190,21 @@ def test_pair_correlations_equal_a_per_pair_loop(shuffle: bool) -> None:
     order = np.lexsort((gathered.j, gathered.i))
     mine = np.lexsort((pc.j, pc.i))
     np.testing.assert_allclose(gathered.rho[order], pc.rho[mine], rtol=0, atol=1e-12)
+
+
+def test_pair_correlations_without_per_event_running_sums_equal_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The block-local running sums (used when the events' date spans are too uneven for per-event
+    tables) give the same rho_ij as the per-event tables and the pandas loop."""
+    ab = make_ab(60, 80, 5, seed=4, spread_days=40, rho=0.3, missing=0.08)
+    est, dates = ab.est_resid, ab.panel.est_dates
+    own = pair_correlations(prepare_residuals(est, dates), ab.panel.evt_dates, pair_elements=0)
+    monkeypatch.setattr(correlation_module._Runs, "of", classmethod(lambda cls, *a: None))
+    local = pair_correlations(prepare_residuals(est, dates), ab.panel.evt_dates, pair_elements=0)
+    np.testing.assert_array_equal(own.i, local.i)
+    np.testing.assert_array_equal(own.j, local.j)
+    np.testing.assert_allclose(local.rho, own.rho, rtol=1e-12, atol=0)
+    ref = _rho_pairs_loop(est, dates, list(zip(local.i.tolist(), local.j.tolist(), strict=True)))
+    np.testing.assert_allclose(local.rho, ref, rtol=0, atol=1e-12)
 
 
 def test_r_daily_equals_r_from_pairs_per_day_with_regular_and_irregular_windows() -> None:
@@ -252,3 +291,25 @@ def test_rank_rows_orders_special_values_as_numpy_sorts_them() -> None:
         np.testing.assert_array_equal(srt[i, : ok.sum()], np.sort(x[i, ok]))
         np.testing.assert_allclose(ranks[i, ok], stats.rankdata(x[i, ok]), rtol=0, atol=1e-12)
         assert np.isnan(ranks[i, ~ok]).all() and counts[i] == ok.sum()
+
+
+@pytest.mark.parametrize("irregular", [False, True])
+def test_r_from_pairs_equals_a_loop_over_the_pairs_common_window_dates(irregular: bool) -> None:
+    """r of several CAR windows from the stored rho_ij equals sum rho_ij |dates_i & dates_j| / (L N(N-1)/2)
+    by a plain loop over sets of dates: windows that are all L-position runs (the two-gather route) and
+    windows with a missing date (the general route)."""
+    ab = make_ab(50, 80, 11, seed=6, spread_days=30, rho=0.3)
+    evt = ab.panel.evt_dates.copy()
+    if irregular:
+        evt[3, 4] = np.datetime64("NaT")
+    pc = pair_correlations(prepare_residuals(ab.est_resid, ab.panel.est_dates), evt, pair_elements=0)
+    assert pc.rho.size > 50
+    n = evt.shape[0]
+    for cols in (slice(5, 6), slice(4, 7), slice(0, 11)):
+        w = evt[:, cols]
+        sets = [{d for d in row.tolist() if d is not None} for row in w.astype("datetime64[D]")]
+        ref = sum(float(r) * len(sets[i] & sets[j]) for i, j, r in zip(pc.i.tolist(), pc.j.tolist(), pc.rho, strict=True))
+        used = sum(1 for i, j, r in zip(pc.i.tolist(), pc.j.tolist(), pc.rho, strict=True) if r != 0 and sets[i] & sets[j])
+        r, pairs = r_from_pairs(pc, w)
+        assert r == pytest.approx(ref / (w.shape[1] * n * (n - 1) / 2.0), rel=1e-12, abs=1e-15)
+        assert pairs == used

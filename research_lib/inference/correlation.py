@@ -161,6 +161,57 @@ class _Entries:
         return out
 
 
+@dataclass(frozen=True)
+class _Runs:
+    """Running sums of each event's values, squares and presence over its own span of grid positions.
+
+    Row i holds sum over the grid positions p_lo_i .. p_lo_i + t - 1 (t = 0 .. W) of
+    event i's z, z^2 and validity, so the sum of event i over any run of positions
+    [lo, hi] is a difference of two entries: made once per sample, it replaces the
+    running sums that every block would take again over its whole local grid
+    (each event's running sums start at its own first date, not the block's).
+    """
+
+    z: np.ndarray
+    q: np.ndarray
+    m: np.ndarray
+    p_lo: np.ndarray
+    width: int
+
+    @classmethod
+    def of(cls, cells: _Entries, p_lo: np.ndarray, p_hi: np.ndarray, limit: int) -> _Runs | None:
+        """From the cells of the events (sorted rows); None if the (events x widest span) tables exceed ``limit`` cells."""
+        n = p_lo.size
+        has = cells.start[1:] > cells.start[:-1]
+        if not has.any():
+            return None
+        width = int((p_hi - p_lo)[has].max()) + 1
+        if n * (width + 1) > limit:
+            return None
+        lo = np.where(has, p_lo, 0)
+        # each cell's place in the (n, width + 1) tables (first column 0), built in place: one index array
+        at = cells.row * (width + 1)
+        at += cells.pos
+        at -= lo[cells.row]
+        at += 1
+        out = []
+        for val, dtype in ((cells.val, np.float64), (np.square(cells.val), np.float64), (1, np.int32)):
+            run = np.zeros((n, width + 1), dtype=dtype)
+            run.ravel()[at] = val
+            np.cumsum(run[:, 1:], axis=1, out=run[:, 1:])  # in place: no second table per sum
+            out.append(run.ravel())
+        return cls(out[0], out[1], out[2], lo, width)
+
+    def over(self, i: np.ndarray, lo: np.ndarray, hi: np.ndarray, count: bool = True) -> tuple[np.ndarray, ...]:
+        """Count (if ``count``), sum and sum of squares of event ``i`` over grid positions ``lo`` .. ``hi``."""
+        base = i * (self.width + 1)
+        first = self.p_lo[i]
+        top = base + np.clip(hi + 1 - first, 0, self.width)
+        bot = base + np.clip(lo - first, 0, self.width)
+        sums = (self.z[top] - self.z[bot], self.q[top] - self.q[bot])
+        return (self.m[top] - self.m[bot], *sums) if count else sums
+
+
 def _grid_positions(day: np.ndarray, ok: np.ndarray) -> np.ndarray:
     """Position of each valid day on the sorted union of the valid days (-1 where not valid).
 
@@ -180,8 +231,10 @@ def _grid_positions(day: np.ndarray, ok: np.ndarray) -> np.ndarray:
 
 
 def _block_correlations(zg: np.ndarray, mg: np.ndarray, lo: np.ndarray, hi: np.ndarray, nb: int,
-                        min_overlap: int, holes: sparse.csr_array | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Exact correlations (nb x C) of the first ``nb`` grid columns with all C columns, and common-date counts.
+                        min_overlap: int, holes: sparse.csr_array | None, bi: np.ndarray,
+                        cj: np.ndarray, runs: tuple[np.ndarray, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Exact correlations of the listed pairs (grid column ``bi`` < ``nb``, grid column ``cj``) and their
+    common-date counts (both (P,), 0 for a pair without a correlation).
 
     On common dates C_ij = V_i and V_j (valid dates) the five sums n, S_x, S_xx,
     S_y, S_yy come from running sums over the grid: V_j is the run lo_j..hi_j of
@@ -189,7 +242,12 @@ def _block_correlations(zg: np.ndarray, mg: np.ndarray, lo: np.ndarray, hi: np.n
     sum_{C_ij} x = sum_{V_i, lo_j..hi_j} x - sum_{V_i, H_j} x, the first term a
     difference of two running sums, the second a sparse product over the (few)
     holes.  Only S_xy = Z_b' Z needs a dense matrix product.  Exact: the same
-    sums as the masked products M'M, Z'M, ..., reordered.
+    sums as the masked products M'M, Z'M, ..., reordered.  The sums are gathered
+    for the listed pairs only (those whose CAR windows meet), not for the whole
+    (nb x C) rectangle of the block.  ``runs``: the five run sums (n, S_x, S_xx of
+    column bi over the run of cj, S_y, S_yy of cj over the run of bi) already taken
+    from :class:`_Runs`; without them they come from running sums down this grid.  With
+    ``runs`` and ``holes`` given, ``mg`` may hold only the first ``nb`` columns.
     """
     q = zg * zg
 
@@ -199,27 +257,34 @@ def _block_correlations(zg: np.ndarray, mg: np.ndarray, lo: np.ndarray, hi: np.n
         out = np.empty((g.shape[1], g.shape[0] + 1))
         out[:, 0] = 0.0
         np.cumsum(g.T, axis=1, out=out[:, 1:])
-        return out
+        return out.ravel()
 
-    cz, cm, cq = running(zg), running(mg), running(q)
-    hb = hi[:nb]
-    lb = lo[:nb]
-    cnt = cm[:nb, hi + 1] - cm[:nb, lo]  # |V_i on the run of j|
-    sx = cz[:nb, hi + 1] - cz[:nb, lo]
-    sxx = cq[:nb, hi + 1] - cq[:nb, lo]
-    sy = (cz[:, hb + 1] - cz[:, lb]).T  # z_j over the run of i
-    syy = (cq[:, hb + 1] - cq[:, lb]).T
-    sxy = zg[:, :nb].T @ zg
+    if runs is not None:
+        cnt, sx, sxx, sy, syy = runs
+    else:
+        width = zg.shape[0] + 1
+        cz, cm, cq = running(zg), running(mg), running(q)
+        # flat indices into the (columns, rows + 1) running sums: column bi over the run of cj, and back
+        x_hi, x_lo = bi * width + hi[cj] + 1, bi * width + lo[cj]
+        y_hi, y_lo = cj * width + hi[bi] + 1, cj * width + lo[bi]
+        cnt = cm[x_hi] - cm[x_lo]  # |V_i on the run of j|
+        sx = cz[x_hi] - cz[x_lo]
+        sxx = cq[x_hi] - cq[x_lo]
+        sy = cz[y_hi] - cz[y_lo]  # z_j over the run of i
+        syy = cq[y_hi] - cq[y_lo]
+    sxy = (zg[:, :nb].T @ zg).ravel()[bi * zg.shape[1] + cj]
     if holes is None:
         rows = np.arange(zg.shape[0])[:, None]
         dense = (rows >= lo[None, :]) & (rows <= hi[None, :]) & (mg == 0)
         holes = sparse.csr_array(dense.T.astype(float)) if dense.any() else None
     if holes is not None and holes.nnz:
-        h_cnt, h_sx, h_sxx = (np.asarray(holes @ g) for g in (mg[:, :nb], zg[:, :nb], q[:, :nb]))
-        cnt, sx, sxx = cnt - h_cnt.T, sx - h_sx.T, sxx - h_sxx.T
+        at = cj * nb + bi  # (C, nb) products: hole rows of column cj against block column bi
+        h_cnt, h_sx, h_sxx = (np.asarray(holes @ g).ravel()[at] for g in (mg[:, :nb], zg[:, :nb], q[:, :nb]))
+        cnt, sx, sxx = cnt - h_cnt, sx - h_sx, sxx - h_sxx
         h_first = holes[:nb]
-        h_sy, h_syy = np.asarray(h_first @ zg), np.asarray(h_first @ q)
-        sy, syy = sy - h_sy, syy - h_syy
+        back = bi * zg.shape[1] + cj
+        sy = sy - np.asarray(h_first @ zg).ravel()[back]
+        syy = syy - np.asarray(h_first @ q).ravel()[back]
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = sxy - sx * sy / cnt
         vx = sxx - sx * sx / cnt
@@ -286,6 +351,8 @@ def _blocks(
     total, pairs = 0.0, 0
     w_cells, e_cells = _Entries.of(wpos, w_ok), _Entries.of(pos, valid, z)
     h_cells = e_cells.holes()
+    del pos  # in the cells now: freed before the running-sum tables are made
+    own = _Runs.of(e_cells, p_lo, p_hi, 2 * z.size + n)  # per-event running sums, unless spans are very uneven
     has: np.ndarray = np.asarray(w_ok.any(axis=1), dtype=bool)
     # windows that are runs of the union of window dates share the overlap of two intervals
     # (the same integers as the product W'W of their date indicators)
@@ -302,19 +369,24 @@ def _blocks(
             wg = w_cells.grid(a, c, int(q_lo[a:c].min()), int(q_hi[a:c].max()), ones=True)
             overlap = wg[:, : b - a].T @ wg  # o_ij: calendar dates the two CAR windows share
         meet = (np.arange(a, c)[None, :] > np.arange(a, b)[:, None]) & (overlap > 0)
-        if not meet.any():
+        bi, cj = np.nonzero(meet)
+        if bi.size == 0:
             continue
         lo, hi = int(p_lo[a:c].min()), int(p_hi[a:c].max())
         zg = e_cells.grid(a, c, lo, hi)
-        mg = e_cells.grid(a, c, lo, hi, ones=True)
+        # with per-event runs and listed holes only the block's own columns of the 0/1 grid are used
+        mg = e_cells.grid(a, b if own is not None and h_cells is not None else c, lo, hi, ones=True)
         holes = None if h_cells is None else h_cells.local(a, c, lo, hi - lo + 1)
-        rho, cnt = _block_correlations(zg, mg, p_lo[a:c] - lo, p_hi[a:c] - lo, b - a, min_overlap, holes)
-        use = meet & (cnt > 0)
-        total += float(np.sum(rho[use] * overlap[use]))
+        five = None
+        if own is not None:
+            gi, gj = a + bi, a + cj
+            five = (*own.over(gi, p_lo[gj], p_hi[gj]), *own.over(gj, p_lo[gi], p_hi[gi], count=False))
+        rho, cnt = _block_correlations(zg, mg, p_lo[a:c] - lo, p_hi[a:c] - lo, b - a, min_overlap, holes, bi, cj, five)
+        use = cnt > 0
+        total += float(np.sum(rho[use] * overlap[bi[use], cj[use]]))
         pairs += int(use.sum())
         if collect is not None:  # (row, column, rho) of the pairs, in this sample's sorted order
-            r_i, c_j = np.nonzero(use)
-            collect.append((a + r_i, a + c_j, rho[use]))
+            collect.append((a + bi[use], a + cj[use], rho[use]))
     return total, pairs
 
 
@@ -367,6 +439,14 @@ def _meeting_rows(w: np.ndarray, sample: np.ndarray) -> np.ndarray:
     return np.sort(idx[meets])
 
 
+def _block_size(count: np.ndarray) -> int:
+    """Events per block from each event's number of later partners: half the 90th percentile plus 32
+    (between 32 and 512).  Smaller blocks multiply fewer pairs whose windows never meet; with the sums
+    gathered for the meeting pairs only, half the 90th percentile was quicker than twice it here
+    (10k events staggered: 0.22-0.26 s against 0.30 s; on 200 dates 0.24-0.29 s against 0.40 s)."""
+    return int(np.clip(0.5 * np.percentile(count, 90) + 32, 32, 512))
+
+
 def _stacked(
     prep: PreparedResiduals, w: np.ndarray, sample: np.ndarray, n_s: int, n_all: int, block: int | None,
     pair_elements: int,
@@ -407,7 +487,7 @@ def _stacked(
         pairs = np.bincount(samp[ii][good], minlength=n_s).astype(np.int64)
     else:
         if block is None:  # about the number of partners: wider blocks multiply pairs whose windows never meet
-            block = int(np.clip(2 * np.percentile(count, 90) + 32, 32, 512))
+            block = _block_size(count)
         bounds = np.searchsorted(samp, np.arange(n_s + 1))
         for s in np.flatnonzero(np.bincount(samp, weights=count, minlength=n_s) > 0):
             rows = idx[bounds[s] : bounds[s + 1]]
@@ -452,7 +532,7 @@ def pair_correlations(prep: PreparedResiduals, window_dates: np.ndarray, pair_el
         jj = ii + 1 + (np.arange(n_meet) - np.repeat(np.cumsum(count) - count, count))
         _, good, rho = _pair_terms(prep.z, prep.valid, prep.days, wd, w_ok, prep.min_overlap, idx[ii], idx[jj])
         return PairCorrelations(idx[ii][good], idx[jj][good], rho[good], n_all)
-    block = int(np.clip(2 * np.percentile(count, 90) + 32, 32, 512))
+    block = _block_size(count)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     _blocks(prep.z[idx], prep.valid[idx], prep.days[idx], wd[idx], w_ok[idx], w_first[idx], w_last[idx],
             prep.min_overlap, block, parts)
@@ -468,19 +548,27 @@ def r_from_pairs(pc: PairCorrelations, window_dates: np.ndarray) -> tuple[float,
     if pc.rho.size == 0 or length == 0 or pc.n_events < 2:
         return 0.0, 0
     wd, w_ok = _day_numbers(window_dates)
-    days = np.unique(wd[w_ok])
-    pos = np.where(w_ok, np.searchsorted(days, wd), -1)
+    pos = _grid_positions(wd, w_ok)  # the positions on np.unique of the valid dates, without a sort
+    n_days = int(pos.max()) + 1
     lo, hi = np.where(w_ok, pos, np.iinfo(np.int64).max).min(axis=1), pos.max(axis=1)
     has = np.asarray(w_ok.any(axis=1), dtype=bool)
     contiguous = bool(np.all(w_ok.sum(axis=1)[has] == (hi - lo + 1)[has]))
+    if contiguous and has.all() and bool(np.all(hi - lo + 1 == length)):
+        # every window a run of L positions: two such runs share L - |lo_i - lo_j| positions (or none),
+        # the same integers as the general interval overlap, from two gathers instead of six
+        return _r_of_overlaps(pc, np.maximum(0, length - np.abs(lo[pc.i] - lo[pc.j])), length)
     if contiguous:  # each window is a run of the union of window dates: overlap of two intervals
         o = np.maximum(0, np.minimum(hi[pc.i], hi[pc.j]) - np.maximum(lo[pc.i], lo[pc.j]) + 1)
     else:
-        ind = np.zeros((pos.shape[0], days.size + 1), dtype=bool)
+        ind = np.zeros((pos.shape[0], n_days + 1), dtype=bool)
         rr, cc = np.nonzero(w_ok)
         ind[rr, pos[rr, cc]] = True
         o = np.einsum("kd,kd->k", ind[pc.i].astype(float), ind[pc.j].astype(float))
-    o = np.where(has[pc.i] & has[pc.j], o, 0)
+    return _r_of_overlaps(pc, np.where(has[pc.i] & has[pc.j], o, 0), length)
+
+
+def _r_of_overlaps(pc: PairCorrelations, o: np.ndarray, length: int) -> tuple[float, int]:
+    """r and the contributing pairs from the pairs' common CAR-window dates ``o``."""
     used = (o > 0) & (pc.rho != 0)
     return float(np.sum(pc.rho * o) / (length * pc.n_events * (pc.n_events - 1) / 2.0)), int(used.sum())
 
@@ -552,8 +640,8 @@ def kolari_pynnonen_r(
     min_overlap
         common estimation dates a pair needs for a correlation (default 30).
     block
-        events per block of matrix products; default: twice the 90th percentile of the
-        number of partners (events whose CAR window meets), between 32 and 512.
+        events per block of matrix products; default: half the 90th percentile of the
+        number of partners (events whose CAR window meets) plus 32, between 32 and 512.
     pair_elements
         with at most this many (pairs whose CAR windows meet) x L1 cells the
         sums are gathered pair by pair instead (same numbers, cheaper for sparse overlaps;

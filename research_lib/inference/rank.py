@@ -491,6 +491,32 @@ def _weighted(w: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.einsum("...i,...it->...t", w, x)
 
 
+def _right_from_left(rows: np.ndarray, counts: np.ndarray, q: np.ndarray, lt: np.ndarray) -> np.ndarray:
+    """``row_searchsorted(rows, counts, q, "right")`` from the "left" result ``lt`` without a second search.
+
+    The entries equal to q start at ``lt``: where the entry there is not q (no tie: almost
+    always with continuous residuals) the two searches agree; the rows with a tie are
+    searched again.  Same integers as the second binary search.
+    """
+    m = rows.shape[-1]
+    if m == 0 or lt.size == 0:
+        return lt.copy()
+    c = np.asarray(counts, dtype=np.int64)
+    idx = np.minimum(lt, m - 1)
+    if q.ndim == 2:
+        v = np.take_along_axis(rows, idx, axis=1)
+        tie = (lt < c[:, None]) & (v == q)
+        redo = np.flatnonzero(tie.any(axis=1))
+    else:
+        v = rows[np.arange(rows.shape[0]), idx]
+        tie = (lt < c) & (v == q)
+        redo = np.flatnonzero(tie)
+    le = lt.copy()
+    if redo.size:
+        le[redo] = row_searchsorted(rows[redo], c[redo], q[redo], "right")
+    return le
+
+
 def _count_below(srt: np.ndarray, counts: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Entries of each event's sorted row (..., N, L1) below and at-or-below x (..., N): two binary searches.
 
@@ -510,7 +536,8 @@ def _count_below(srt: np.ndarray, counts: np.ndarray, x: np.ndarray) -> tuple[np
         rows = np.broadcast_to(srt, (*shape, l1)).reshape(-1, l1)
         cnt = np.broadcast_to(counts, shape).reshape(-1)
         q = np.broadcast_to(x, shape).reshape(-1)
-    lt, le = row_searchsorted(rows, cnt, q, "left"), row_searchsorted(rows, cnt, q, "right")
+    lt = row_searchsorted(rows, cnt, q, "left")
+    le = _right_from_left(rows, cnt, q, lt)
     if q.ndim == 2:
         return lt.T.reshape(x.shape), le.T.reshape(x.shape)
     shape = np.broadcast_shapes(x.shape, srt.shape[:-1])
