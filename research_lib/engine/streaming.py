@@ -116,7 +116,7 @@ def _trimmed(results: Iterable[Any]) -> list[Any]:
 def _one_object_per_value(values: np.ndarray) -> np.ndarray:
     """An object array with equal values as one object (the same values: symbols repeat across events,
     and one text object per event costs about 60 bytes each that a million-event study keeps)."""
-    if values.dtype != object or values.size == 0:
+    if values.dtype != object or values.size == 0 or pd.isna(values).any():  # factorize would turn None into nan
         return values
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     return np.asarray(uniques, dtype=object)[codes]
@@ -435,10 +435,29 @@ def _panel_log(results: Sequence[ChunkPartials], anchored: pd.DataFrame) -> pd.D
     tables = [r.panel_table for r in results if len(r.panel_table)]
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     if len(table) and "event_id" in table.columns:
-        rank = {str(e): i for i, e in enumerate(anchored["event_id"])}
-        table = table.iloc[np.argsort([rank.get(str(e), len(rank)) for e in table["event_id"]], kind="stable")]
-        table = table.reset_index(drop=True)
+        at = _order_of(anchored["event_id"], table["event_id"])
+        table = table.iloc[np.argsort(np.where(at < 0, len(anchored), at), kind="stable")].reset_index(drop=True)
     return table
+
+
+def _order_of(order: Any, ids: Any) -> np.ndarray:
+    """Position of each of ``ids`` in ``order`` (ids compared as text; -1 where absent), without a per-event loop.
+
+    With repeated ids in ``order`` the last position counts (as a dict from id to position would give).
+    """
+    keys = _texts(order)
+    if not keys.is_unique:
+        keys = keys[::-1]
+        first = ~keys.duplicated()
+        pos = (len(keys) - 1 - np.arange(len(keys)))[first]
+        found = keys[first].get_indexer(_texts(ids))
+        return np.where(found < 0, -1, pos[found])
+    return keys.get_indexer(_texts(ids))
+
+
+def _texts(values: Any) -> pd.Index:
+    """``values`` as an index of texts (``str`` of each, converted at once)."""
+    return pd.Index(pd.Series(np.asarray(values, dtype=object)).astype(str))
 
 
 def _partners(parts: Sequence[ChunkPartials]) -> list[tuple[tuple[str, np.ndarray], ...]]:
@@ -480,7 +499,7 @@ def _merged(objs: list[dict[str, Any]], cls: type, where: np.ndarray, offs: np.n
     return values
 
 
-def _merge_first(abs_: list[AbnormalReturns], event_order: Sequence[Any]
+def _merge_first(abs_: list[AbnormalReturns], event_order: Any
                  ) -> tuple[AbnormalReturns, np.ndarray, np.ndarray]:
     """The chunks' compact abnormal returns as one, events in one-pass order; ``abs_`` is emptied.
 
@@ -489,9 +508,10 @@ def _merge_first(abs_: list[AbnormalReturns], event_order: Sequence[Any]
     tau, names = abs_[0].panel.tau_est, abs_[0].param_names
     if not all(np.array_equal(a.panel.tau_est, tau) and a.param_names == names for a in abs_):
         raise InvalidRequestError("chunks disagree on event time or parameters; run without chunk_size")
-    rank = {str(e): i for i, e in enumerate(event_order)}
-    ids = np.concatenate([a.panel.event_ids for a in abs_])
-    perm = np.argsort([rank[str(e)] for e in ids], kind="stable")
+    at = _order_of(event_order, np.concatenate([a.panel.event_ids for a in abs_]))
+    if np.any(at < 0):
+        raise InvalidRequestError("a chunk returned an event that is not among the study's events; run without chunk_size")
+    perm = np.argsort(at, kind="stable")
     where = np.empty_like(perm)
     where[perm] = np.arange(perm.size)  # merged position of each event, chunks concatenated
     offs = np.cumsum([0] + [a.ar.shape[0] for a in abs_])
@@ -534,7 +554,7 @@ def stream_study(
         fracs, bhars = [p.frac for p in parts], [p.bhar for p in parts]
         abs_ = [p.abnormal for p in parts if p.abnormal is not None]
         del results, parts  # the chunks' per-event arrays are now referenced by abs_ only
-        ab, where, offs = _merge_first(abs_, list(anchored["event_id"]))
+        ab, where, offs = _merge_first(abs_, anchored["event_id"])
         frac = _placed(fracs, where, offs)
         bhar = {k: _placed([b[k] for b in bhars], where, offs) for k in bhars[0]}
         del fracs, bhars
