@@ -100,3 +100,30 @@ def test_the_command_line_runs_chunks_on_two_workers(tmp_path, capsys) -> None:
             for m in ("stat", "p"):
                 got = other["tests"][name][m]
                 assert (got is None) if t[m] is None else got == pytest.approx(t[m], rel=1e-12), (key, name, m)
+
+
+def test_a_worker_reads_each_symbol_once_per_study(tmp_path, monkeypatch) -> None:
+    """The chunks of one study share a worker's read of a symbol (same series); a new study reads again."""
+    import research_lib.data as data
+    from research_lib.engine.chunks import PriceReader
+    from research_lib.examples import example_snapshot
+
+    root = example_snapshot(tmp_path)
+    calls: list[str] = []
+    real = data.load_prices
+
+    def counted(symbols, **kw):
+        calls.extend(symbols)
+        return real(symbols, **kw)
+
+    monkeypatch.setattr(data, "load_prices", counted)
+    direct = real(["EXA"], start="2023-01-03", end="2024-08-30", snapshot=str(root), offline=True, progress=False)
+    loaded = {"EXA": ("2023-01-03", "2024-08-30")}
+    reader = PriceReader(str(root), True, loaded)
+    first = reader.read({"EXA": ("2023-03-01", "2023-06-30")})["EXA"]
+    second = reader.read({"EXA": ("2024-01-02", "2024-06-28")})["EXA"]
+    assert calls == ["EXA"]
+    assert first.equals(direct["EXA"].adj_close.loc["2023-03-01":"2023-06-30"])
+    assert second.equals(direct["EXA"].adj_close.loc["2024-01-02":"2024-06-28"])
+    PriceReader(str(root), True, loaded).read({"EXA": ("2023-03-01", "2023-06-30")})
+    assert calls == ["EXA", "EXA"]  # another study (another reader): the files are read again

@@ -21,6 +21,8 @@ The same tasks run in this process (``map``) or on a Dask cluster
 from __future__ import annotations
 
 import dataclasses
+import functools
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,25 +47,34 @@ class PriceReader:
 
     ``loaded`` is the date range over which the driver loaded each symbol; the worker makes the
     same :func:`research_lib.data.load_prices` call (so the same floats) and cuts the series to
-    its chunk's span -- the series are not shipped from the driver.
+    its chunk's span -- the series are not shipped from the driver.  A worker process keeps the
+    series it read for the other chunks of the same study (``study``, a fresh token per reader;
+    :func:`_read_series`), so each worker reads each symbol once per study, not once per chunk.
     """
 
     snapshot: str | None
     offline: bool | None
     loaded: Mapping[str, tuple[Any, Any]]
+    study: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
 
     def read(self, spans: Mapping[str, tuple[Any, Any]]) -> dict[str, pd.Series]:
         """Adjusted closes of the symbols of ``spans`` (symbol -> (first, last) date) the driver had."""
-        from research_lib.data import load_prices
-
         out = {}
         for sym, (lo, hi) in spans.items():
             if sym in self.loaded:
                 start, end = self.loaded[sym]
-                series = load_prices([sym], start=start, end=end, snapshot=self.snapshot, offline=self.offline,
-                                     progress=False)[sym]
-                out[sym] = series.adj_close.loc[lo:hi]
+                out[sym] = _read_series(self.study, sym, start, end, self.snapshot, self.offline).loc[lo:hi]
         return out
+
+
+@functools.lru_cache(maxsize=512)
+def _read_series(study: str, sym: str, start: Any, end: Any, snapshot: str | None, offline: bool | None) -> pd.Series:
+    """One symbol's adjusted closes as the driver loaded them, kept per worker process for the chunks of
+    one study (``study`` is in the key, so a later study reads the files again; at most 512 series)."""
+    from research_lib.data import load_prices
+
+    series = load_prices([sym], start=start, end=end, snapshot=snapshot, offline=offline, progress=False)[sym]
+    return series.adj_close
 
 
 @dataclass(frozen=True)
