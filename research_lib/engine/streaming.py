@@ -37,8 +37,10 @@ in pass 2, the partners' residuals and the pair blocks -- proportional to the nu
 whose event windows share calendar time with the chunk.  That is bounded for events spread
 over time, but not for a cluster: if N events fall on one date every event is a partner of
 every other and pass 2 holds all of them (the result is still exact).  On the driver: per
-event about 8 bytes x (6 L2 + (q + p) L2 + a few) for the compact arrays, the events table and
-the per-window results -- no N x L1 array.
+event about 8 bytes x (6 L2 + (q + p) L2 + a few) for the compact arrays (symbols and benchmarks
+one object per value), the events table, the attrition log (texts shared) and the per-window
+results -- no N x L1 array.  Freed heap is returned to the system after each task and after the
+merge (:func:`release_freed_memory`), so resident memory follows the live arrays.
 """
 
 from __future__ import annotations
