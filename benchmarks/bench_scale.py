@@ -20,7 +20,7 @@ Figures printed (each measured in a fresh subprocess, so peak RSS is that run's 
 
 Run: ``python benchmarks/bench_scale.py [--e2e-events 10000] [--repeat 3] [--sizes 100000 200000]
 [--chunk 20000] [--dask-events 40000] [--skip scale dask]``; ``--sizes 100000 1000000`` for the 1M-event figure
-(minutes; memory is set by the chunk size plus about 2 KB per event of per-event results, see
+(minutes; memory is set by the chunk size plus about 2.3 KB per event of per-event results and tables, see
 research_lib.engine.streaming).  On this fixed 29-year calendar the events per date grow with N, and
 with them the Kolari-Pynnönen pairs per event (N x events per calendar window pairs in all), so the
 time of that step grows faster than linearly; the other steps are linear.

@@ -30,7 +30,7 @@ from research_lib.analysis.columns import with_extra_columns
 from research_lib.config import get_settings
 from research_lib.conventions import get_conventions
 from research_lib.data.user_study import needs_user_path, study_with_user_data
-from research_lib.engine.chunks import ChunkRun, PriceReader
+from research_lib.engine.chunks import ChunkRun, PriceReader, WorkerPrices
 from research_lib.engine.panel import AbnormalReturns, EventPanel
 from research_lib.engine.streaming import StreamedStudy
 from research_lib.engine.windows import WindowSpec, anchor_events, build_panel, date_ranges
@@ -229,19 +229,25 @@ def event_study(
     anchored = _anchor(table, attrition)
     _warn_idle_exclude_dates(anchored, design.exclude_dates)
     sources = pd.DataFrame()
-    reader: PriceReader | None = None
+    reader: PriceReader | WorkerPrices | None = None
+    loaded: dict[str, pd.DataFrame] = {}
     if price_map is None:
         get_settings(snapshot, offline)  # a missing snapshot folder is one error, not one per event
         keep = frames if design.measure != "returns" else None  # a returns study keeps no frames in memory
-        price_map, sources = _prices_for(anchored, windows, _snapshot_arg(snapshot), offline, attrition, keep)
-        if run.distributed and len(anchored):  # the workers read their chunks' prices over the same ranges
-            reader = PriceReader(_snapshot_arg(snapshot), offline, date_ranges(anchored, windows, lags=3, leads=3))
-        anchored = anchored[~anchored["event_id"].astype(str).isin(attrition.excluded_ids())]
+        if run.distributed and keep is None and active_frames() is None and len(anchored):
+            # the workers load the prices (as tasks, then for their chunks); this process loads none
+            reader, price_map = _worker_prices(anchored, windows, _snapshot_arg(snapshot), offline, attrition, loaded), {}
+        else:
+            price_map, sources = _prices_for(anchored, windows, _snapshot_arg(snapshot), offline, attrition, keep)
+            if run.distributed and len(anchored):  # the workers read their chunks' prices over the same ranges
+                reader = PriceReader(_snapshot_arg(snapshot), offline, date_ranges(anchored, windows, lags=3, leads=3))
+            anchored = _not_excluded(anchored, attrition)
     if design.model in FACTOR_MODELS and factors is None:
         from research_lib.data import load_factors
 
         factors = load_factors(FACTOR_MODELS[design.model], snapshot=_snapshot_arg(snapshot), offline=offline)
     ab, streamed = _fit(anchored, price_map, windows, design, factors, attrition, run, reader)
+    sources = loaded.get("sources", sources)
     if design.measure != "returns":
         ab = other_measure(ab, frames, design, attrition)
     battery = TestBattery(ab) if streamed is None else streamed.battery  # chunked: from merged partial sums
@@ -307,10 +313,35 @@ def _prices_for(
     return prices, sources
 
 
+def _not_excluded(anchored: pd.DataFrame, attrition: Attrition) -> pd.DataFrame:
+    return anchored[~anchored["event_id"].astype(str).isin(attrition.excluded_ids())]
+
+
+def _worker_prices(
+    anchored: pd.DataFrame, windows: WindowSpec, snapshot: str | None, offline: bool | None, attrition: Attrition,
+    out: dict[str, pd.DataFrame],
+) -> WorkerPrices:
+    """Prices loaded by the workers of a distributed run: each symbol over the range :func:`_load_prices`
+    would use; the failures go into ``attrition`` as :func:`_prices_for` records them and the sources
+    table into ``out["sources"]`` (same rows, same order)."""
+    symbols = tuple(dict.fromkeys(list(anchored["symbol"]) + list(anchored["benchmark"])))
+    reader = PriceReader(snapshot, offline, date_ranges(anchored, windows, lags=3, leads=3))
+
+    def on_loaded(sources: pd.DataFrame, failed: dict[str, str]) -> pd.DataFrame:
+        for sym in symbols:
+            if sym in failed:
+                hit = anchored.loc[(anchored["symbol"] == sym) | (anchored["benchmark"] == sym), "event_id"]
+                attrition.exclude(hit, "prices", f"no prices for {sym}: {failed[sym]}")
+        out["sources"] = sources
+        return _not_excluded(anchored, attrition)
+
+    return WorkerPrices(reader, symbols, on_loaded)
+
+
 def _fit(
     anchored: pd.DataFrame, prices: Mapping[str, pd.Series], windows: WindowSpec, design: StudySpec,
     factors: pd.DataFrame | None, attrition: Attrition, run: ChunkRun | None = None,
-    reader: PriceReader | None = None,
+    reader: PriceReader | WorkerPrices | None = None,
 ) -> tuple[AbnormalReturns, StreamedStudy | None]:
     """Windows into arrays, the panel step's statuses into the log, and the model fitted.
 

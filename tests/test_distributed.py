@@ -100,3 +100,68 @@ def test_the_command_line_runs_chunks_on_two_workers(tmp_path, capsys) -> None:
             for m in ("stat", "p"):
                 got = other["tests"][name][m]
                 assert (got is None) if t[m] is None else got == pytest.approx(t[m], rel=1e-12), (key, name, m)
+
+
+def test_a_worker_reads_each_symbol_once_per_study(tmp_path, monkeypatch) -> None:
+    """The chunks of one study share a worker's read of a symbol (same series); a new study reads again."""
+    import research_lib.data as data
+    from research_lib.engine.chunks import PriceReader
+    from research_lib.examples import example_snapshot
+
+    root = example_snapshot(tmp_path)
+    calls: list[str] = []
+    real = data.load_prices
+
+    def counted(symbols, **kw):
+        calls.extend(symbols)
+        return real(symbols, **kw)
+
+    monkeypatch.setattr(data, "load_prices", counted)
+    direct = real(["EXA"], start="2023-01-03", end="2024-08-30", snapshot=str(root), offline=True, progress=False)
+    loaded = {"EXA": ("2023-01-03", "2024-08-30")}
+    reader = PriceReader(str(root), True, loaded)
+    first = reader.read({"EXA": ("2023-03-01", "2023-06-30")})["EXA"]
+    second = reader.read({"EXA": ("2024-01-02", "2024-06-28")})["EXA"]
+    assert calls == ["EXA"]
+    assert first.equals(direct["EXA"].adj_close.loc["2023-03-01":"2023-06-30"])
+    assert second.equals(direct["EXA"].adj_close.loc["2024-01-02":"2024-06-28"])
+    PriceReader(str(root), True, loaded).read({"EXA": ("2023-03-01", "2023-06-30")})
+    assert calls == ["EXA", "EXA"]  # another study (another reader): the files are read again
+
+
+def test_from_a_snapshot_the_workers_load_the_prices_and_the_driver_none(client, tmp_path, monkeypatch, caplog) -> None:
+    """Prices from a path on a cluster: loaded by tasks, not by the driver; the attrition log (a symbol
+    that is missing), the sources table, the loading's log messages and every number as in one process."""
+    import logging
+    import warnings
+
+    import pandas as pd
+
+    import research_lib.study as study
+    from research_lib import event_study
+    from research_lib.examples import example_snapshot
+
+    root = example_snapshot(tmp_path)
+    events = synthetic_events(400, seed=21)
+    events.loc[events.index[:7], "symbol"] = "NOPE"  # not in the snapshot: excluded at the prices step
+    kw = {"snapshot": root, "offline": True, "car_windows": [(0, 0), (-1, 1)]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with caplog.at_level(logging.INFO, logger="research_lib"):
+            one = event_study(events, **kw)
+        here = sorted(r.getMessage() for r in caplog.records if r.name.startswith("research_lib.data"))
+        caplog.clear()
+
+        def no_driver_loading(*args: object, **kwargs: object) -> None:
+            raise AssertionError("the driver loaded prices")
+
+        monkeypatch.setattr(study, "_load_prices", no_driver_loading)
+        with caplog.at_level(logging.INFO, logger="research_lib"):
+            spread = event_study(events, chunk_size=150, client=client, **kw)
+        there = sorted(r.getMessage() for r in caplog.records if r.name.startswith("research_lib.data"))
+    assert_same_results(one, spread)
+    pd.testing.assert_frame_equal(one.attrition, spread.attrition)
+    pd.testing.assert_frame_equal(one.sources, spread.sources)
+    assert (one.attrition["status"] == "excluded").sum() == 7
+    assert here, "the example snapshot logs what it loads"
+    assert here == there  # the loading messages reach the driver's log

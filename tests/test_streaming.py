@@ -182,3 +182,60 @@ def test_a_chunk_size_bounds_the_memory_of_the_study() -> None:
     print(f"tracemalloc peaks MB: one pass {one_s:.1f} / {one_l:.1f}, chunks of 200 {ch_s:.1f} / {ch_l:.1f}")
     assert ch_l < 0.4 * one_l, (ch_l, one_l)
     assert ch_l - ch_s < 0.3 * (one_l - one_s), (ch_s, ch_l, one_s, one_l)
+
+
+def test_compact_symbols_are_one_object_per_value_with_the_same_values() -> None:
+    from research_lib.engine.streaming import _one_object_per_value
+
+    raw = np.array(["".join(s) for s in (["A", "B"], ["C"], ["A", "B"], ["C"], ["A", "B"])], dtype=object)
+    assert raw[0] is not raw[2]  # built separately: two objects of one text
+    out = _one_object_per_value(raw)
+    assert out.dtype == object and list(out) == list(raw)
+    assert out[0] is out[2] is out[4] and out[1] is out[3]
+    assert len({id(v) for v in out}) == 2
+    missing = np.append(raw, None)
+    assert _one_object_per_value(missing) is missing  # a missing value is kept as it is, not turned into nan
+    ints = np.arange(4)
+    assert _one_object_per_value(ints) is ints  # not object dtype: untouched
+
+
+def test_release_freed_memory_leaves_live_arrays_alone() -> None:
+    from research_lib.engine.streaming import release_freed_memory
+
+    live = np.arange(1_000_000, dtype=float)
+    freed = [np.ones(500_000) for _ in range(8)]
+    del freed
+    release_freed_memory()
+    assert live.sum() == pytest.approx(999_999 * 1_000_000 / 2)
+
+
+def test_the_attrition_log_keeps_one_object_per_repeated_text() -> None:
+    """Memory: a step's table of N events repeats a few reasons; the log holds each text once."""
+    from research_lib.events.attrition import Attrition
+
+    n = 2_000
+    frame = pd.DataFrame({"event_id": [f"e{i}" for i in range(n)], "symbol": ["SYM"] * n, "status": ["kept"] * n,
+                          "reason": ["day 0 given"] * n})
+    log = Attrition()
+    log.add_table(frame, "anchor")
+    log.add_table(frame.assign(status="excluded", reason="no prices"), "prices")
+    table, entries = log.table(), log.log()
+    assert len(table) == n and set(table["status"]) == {"excluded"} and set(table["reason"]) == {"no prices"}
+    assert len(entries) == 2 * n and list(entries.columns) == ["event_id", "symbol", "status", "stage", "reason"]
+    assert entries["stage"].tolist() == ["anchor"] * n + ["prices"] * n
+    reasons = {id(s[4]) for s in log._state.values()}
+    assert len(reasons) == 1
+
+
+def test_order_of_is_the_position_a_dict_of_ids_gives() -> None:
+    from research_lib.engine.streaming import _order_of
+
+    rng = np.random.default_rng(3)
+    order = np.array([f"e{i}" for i in rng.permutation(500)] + [7, 8.5], dtype=object)
+    ids = np.array(list(rng.choice(order, 300, replace=False)) + ["missing", "7"], dtype=object)
+    rank = {str(e): i for i, e in enumerate(order)}
+    assert _order_of(order, ids).tolist() == [rank.get(str(e), -1) for e in ids]
+    repeated = np.array(["a", "b", "a", "c", "b"], dtype=object)
+    rank = {str(e): i for i, e in enumerate(repeated)}
+    assert _order_of(repeated, repeated[::-1]).tolist() == [rank[str(e)] for e in repeated[::-1]]
+    assert _order_of(pd.Series(["x", "y"], dtype="string"), np.array(["y", "z"], dtype=object)).tolist() == [1, -1]

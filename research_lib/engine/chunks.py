@@ -21,6 +21,10 @@ The same tasks run in this process (``map``) or on a Dask cluster
 from __future__ import annotations
 
 import dataclasses
+import functools
+import logging
+import uuid
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +37,8 @@ from research_lib.engine.panel import AbnormalReturns, EventPanel
 from research_lib.engine.windows import WindowSpec, build_panel, date_ranges
 from research_lib.errors import InvalidRequestError, NoValidEventsError
 
-__all__ = ["ChunkResult", "ChunkRun", "ChunkTask", "PriceReader", "chunk_tasks", "fit_chunk", "fit_in_chunks", "merge_abnormal"]
+__all__ = ["ChunkResult", "ChunkRun", "ChunkTask", "PriceReader", "WorkerPrices", "chunk_tasks", "fit_chunk", "fit_in_chunks",
+           "merge_abnormal"]
 
 #: Fields of EventPanel / AbnormalReturns shared by all events (everything else has one row per event).
 _SHARED = frozenset({"tau_est", "tau_evt", "x_names", "returns_kind", "model", "param_names", "k", "conventions"})
@@ -45,25 +50,122 @@ class PriceReader:
 
     ``loaded`` is the date range over which the driver loaded each symbol; the worker makes the
     same :func:`research_lib.data.load_prices` call (so the same floats) and cuts the series to
-    its chunk's span -- the series are not shipped from the driver.
+    its chunk's span -- the series are not shipped from the driver.  A worker process keeps the
+    series it read for the other chunks of the same study (``study``, a fresh token per reader;
+    :func:`_read_series`), so each worker reads each symbol once per study, not once per chunk.
     """
 
     snapshot: str | None
     offline: bool | None
     loaded: Mapping[str, tuple[Any, Any]]
+    study: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
 
     def read(self, spans: Mapping[str, tuple[Any, Any]]) -> dict[str, pd.Series]:
         """Adjusted closes of the symbols of ``spans`` (symbol -> (first, last) date) the driver had."""
-        from research_lib.data import load_prices
-
         out = {}
         for sym, (lo, hi) in spans.items():
             if sym in self.loaded:
                 start, end = self.loaded[sym]
-                series = load_prices([sym], start=start, end=end, snapshot=self.snapshot, offline=self.offline,
-                                     progress=False)[sym]
-                out[sym] = series.adj_close.loc[lo:hi]
+                out[sym] = _read(self.study, sym, start, end, self.snapshot, self.offline)[0].loc[lo:hi]
         return out
+
+    def probe(self, symbols: Sequence[str]) -> tuple[list[dict[str, Any]], dict[str, str], list[Any]]:
+        """Load ``symbols`` where this runs (a task): their rows of the sources table, the failures, and
+        the log records and warnings the loading gave (for the driver to pass on).
+
+        The rows and messages of :func:`research_lib.study._load_prices`; the series stay in this
+        worker for its chunks (no series travel back).
+        """
+        from research_lib.errors import DataError
+
+        rows, failed = [], {}
+        records: list[Any] = []
+        handler = _Collect(records)
+        logger = logging.getLogger("research_lib")
+        logger.addHandler(handler)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                for sym in symbols:
+                    start, end = self.loaded[sym]
+                    try:
+                        rows.append(_read(self.study, sym, start, end, self.snapshot, self.offline)[1])
+                    except DataError as exc:
+                        failed[sym] = str(exc)
+        finally:
+            logger.removeHandler(handler)
+        return rows, failed, records + [(w.category, str(w.message)) for w in caught]
+
+
+class _Collect(logging.Handler):
+    """Keeps the log records of a loading task (sent back to the driver, which logs them there)."""
+
+    def __init__(self, out: list[Any]) -> None:
+        super().__init__(logging.DEBUG)
+        self.out = out
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args = record.getMessage(), None  # plain text: the arguments need not pickle
+        self.out.append(record)
+
+
+def _replay(notes: Sequence[Any]) -> None:
+    """Log (and warn) on the driver what the workers' loading tasks logged and warned."""
+    for note in notes:
+        if isinstance(note, logging.LogRecord):
+            logger = logging.getLogger(note.name)
+            if logger.isEnabledFor(note.levelno):
+                logger.handle(note)
+        else:
+            category, message = note
+            warnings.warn(message, category, stacklevel=3)
+
+
+@functools.lru_cache(maxsize=512)
+def _read(study: str, sym: str, start: Any, end: Any, snapshot: str | None, offline: bool | None
+          ) -> tuple[pd.Series, dict[str, Any]]:
+    """One symbol's adjusted closes as the driver would load them, and its row of the sources table.
+
+    Kept per worker process for the chunks of one study (``study`` is in the key, so a later
+    study reads the files again; at most 512 series).
+    """
+    from research_lib.data import load_prices
+
+    series = load_prices([sym], start=start, end=end, snapshot=snapshot, offline=offline, progress=False)[sym]
+    row = {"symbol": sym, "source": series.source, "first": series.frame.index.min(),
+           "last": series.frame.index.max(), "sha256": series.sha256[:12], "origin": series.origin}
+    return series.adj_close, row
+
+
+@dataclass(frozen=True)
+class WorkerPrices:
+    """Prices from a path loaded by the workers only: the driver loads none (a distributed run).
+
+    ``symbols`` in the order of the sources table; ``on_loaded(sources, failed)`` is called on
+    the driver with the workers' sources rows and failures (symbol -> message) and returns the
+    events left (it records the exclusions in the study's attrition log).
+    """
+
+    reader: PriceReader
+    symbols: tuple[str, ...]
+    on_loaded: Callable[[pd.DataFrame, dict[str, str]], pd.DataFrame]
+
+    #: symbols per loading task
+    GROUP = 16
+
+    def load(self, mapper: Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]], anchored: pd.DataFrame
+             ) -> tuple[PriceReader, pd.DataFrame]:
+        """Load on the workers; the reader of the symbols that loaded and the events left."""
+        groups = [self.symbols[i:i + self.GROUP] for i in range(0, len(self.symbols), self.GROUP)]
+        rows: list[dict[str, Any]] = []
+        failed: dict[str, str] = {}
+        for got, bad, notes in mapper(self.reader.probe, groups):
+            rows.extend(got)
+            failed.update(bad)
+            _replay(notes)
+        left = self.on_loaded(pd.DataFrame(rows), failed)
+        loaded = {s: r for s, r in self.reader.loaded.items() if s not in failed}
+        return dataclasses.replace(self.reader, loaded=loaded), left
 
 
 @dataclass(frozen=True)
@@ -118,8 +220,9 @@ def chunk_tasks(
     for k, start in enumerate(range(0, len(order), chunk_size)):
         sub = anchored.iloc[order[start:start + chunk_size]]
         ranges = date_ranges(sub, windows, lags=3, leads=3)
-        if reader is not None:
-            yield ChunkTask(k, sub, {}, windows, design, factors, reader, {s: r for s, r in ranges.items() if s in prices})
+        if reader is not None:  # the symbols the driver (or the workers' loading tasks) could load
+            have = reader.loaded if not prices else prices
+            yield ChunkTask(k, sub, {}, windows, design, factors, reader, {s: r for s, r in ranges.items() if s in have})
             continue
         own = {s: prices[s].loc[lo:hi] for s, (lo, hi) in ranges.items() if s in prices}
         yield ChunkTask(k, sub, own, windows, design, factors)
@@ -264,13 +367,14 @@ class ChunkRun:
 
     def stream(
         self, anchored: pd.DataFrame, prices: Mapping[str, pd.Series], windows: WindowSpec, design: Any,
-        factors: pd.DataFrame | None, reader: PriceReader | None = None,
+        factors: pd.DataFrame | None, reader: PriceReader | WorkerPrices | None = None,
     ) -> tuple[Any, pd.DataFrame]:
         """The study with memory set by the chunk size (:func:`research_lib.engine.streaming.stream_study`),
         here or with both passes' tasks on Dask; returns the merged study and the panel log.
 
         ``reader`` (prices from the snapshot or cache): on Dask the workers read their chunks'
-        prices themselves; in this process the loaded ``prices`` are used.
+        prices themselves; in this process the loaded ``prices`` are used.  A :class:`WorkerPrices`
+        (no prices loaded here) has the workers load them first, as tasks.
         """
         from research_lib.engine.streaming import stream_study
 
@@ -280,4 +384,8 @@ class ChunkRun:
         from research_lib.engine.distributed import dask_mapper
 
         with dask_mapper(self.scheduler, self.client, self.workers) as mapper:
+            if isinstance(reader, WorkerPrices):  # the workers load the prices; the driver learns what failed
+                reader, anchored = reader.load(mapper, anchored)
+                if not len(anchored):
+                    raise NoValidEventsError("no event left after anchoring and loading prices")
             return stream_study(anchored, prices, windows, design, factors, size, mapper, reader)

@@ -5,7 +5,8 @@ Both passes of :mod:`research_lib.engine.streaming` run as tasks: the first
 the second (``second_pass``: generalised-rank and Kolari-Pynnönen sums from the spills).  The
 driver only merges their small results and finishes the battery.  A task carries its chunk's
 events and, for prices given in memory, the slices of prices it needs; prices from the snapshot
-or cache are read by the worker itself (:class:`research_lib.engine.chunks.PriceReader`).
+or cache are read by the worker itself (:class:`research_lib.engine.chunks.PriceReader`), once
+per symbol and study in each worker process.
 Scheduling, retries and data movement are Dask's; nothing here schedules.
 
 Pointing it at a cluster: start ``dask scheduler`` on one machine and ``dask worker

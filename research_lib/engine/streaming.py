@@ -37,12 +37,15 @@ in pass 2, the partners' residuals and the pair blocks -- proportional to the nu
 whose event windows share calendar time with the chunk.  That is bounded for events spread
 over time, but not for a cluster: if N events fall on one date every event is a partner of
 every other and pass 2 holds all of them (the result is still exact).  On the driver: per
-event about 8 bytes x (6 L2 + (q + p) L2 + a few) for the compact arrays, the events table and
-the per-window results -- no N x L1 array.
+event about 8 bytes x (6 L2 + (q + p) L2 + a few) for the compact arrays (symbols and benchmarks
+one object per value), the events table, the attrition log (texts shared) and the per-window
+results -- no N x L1 array.  Freed heap is returned to the system after each task and after the
+merge (:func:`release_freed_memory`), so resident memory follows the live arrays.
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 import shutil
@@ -77,8 +80,48 @@ def compact(ab: AbnormalReturns) -> AbnormalReturns:
     p = ab.panel
     n = p.n_events
     panel = replace(p, est_dates=p.est_dates[:, :0].copy(), y_est=np.empty((n, 0)), x_est=p.x_est[:, :0].copy(),
-                    y_evt=np.empty((n, 0)), offset_evt=np.empty((n, 0)))
+                    y_evt=np.empty((n, 0)), offset_evt=np.empty((n, 0)),
+                    symbols=_one_object_per_value(p.symbols), benchmarks=_one_object_per_value(p.benchmarks))
     return replace(ab, panel=panel, est_resid=np.empty((n, 0)))
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
+        return None
+
+
+def release_freed_memory() -> None:
+    """Return the heap pages freed so far to the operating system (glibc's ``malloc_trim``; elsewhere a no-op).
+
+    A chunk frees hundreds of MB of temporaries of a few MB each; glibc keeps such blocks in its
+    heap once its mmap threshold has risen, so without this the resident memory of a long run
+    holds every chunk's freed working set as well as the live results (dask.distributed trims
+    its workers the same way).  Nothing live is touched.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+def _trimmed(results: Iterable[Any]) -> list[Any]:
+    """The tasks' results as a list, freed memory returned after each (``map`` runs a task per item)."""
+    out = []
+    for r in results:
+        out.append(r)
+        release_freed_memory()
+    return out
+
+
+def _one_object_per_value(values: np.ndarray) -> np.ndarray:
+    """An object array with equal values as one object (the same values: symbols repeat across events,
+    and one text object per event costs about 60 bytes each that a million-event study keeps)."""
+    if values.dtype != object or values.size == 0 or pd.isna(values).any():  # factorize would turn None into nan
+        return values
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return np.asarray(uniques, dtype=object)[codes]
 
 
 def _day_numbers(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -394,10 +437,29 @@ def _panel_log(results: Sequence[ChunkPartials], anchored: pd.DataFrame) -> pd.D
     tables = [r.panel_table for r in results if len(r.panel_table)]
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     if len(table) and "event_id" in table.columns:
-        rank = {str(e): i for i, e in enumerate(anchored["event_id"])}
-        table = table.iloc[np.argsort([rank.get(str(e), len(rank)) for e in table["event_id"]], kind="stable")]
-        table = table.reset_index(drop=True)
+        at = _order_of(anchored["event_id"], table["event_id"])
+        table = table.iloc[np.argsort(np.where(at < 0, len(anchored), at), kind="stable")].reset_index(drop=True)
     return table
+
+
+def _order_of(order: Any, ids: Any) -> np.ndarray:
+    """Position of each of ``ids`` in ``order`` (ids compared as text; -1 where absent), without a per-event loop.
+
+    With repeated ids in ``order`` the last position counts (as a dict from id to position would give).
+    """
+    keys = _texts(order)
+    if not keys.is_unique:
+        keys = keys[::-1]
+        first = ~keys.duplicated()
+        pos = (len(keys) - 1 - np.arange(len(keys)))[first]
+        found = keys[first].get_indexer(_texts(ids))
+        return np.where(found < 0, -1, pos[found])
+    return keys.get_indexer(_texts(ids))
+
+
+def _texts(values: Any) -> pd.Index:
+    """``values`` as an index of texts (``str`` of each, converted at once)."""
+    return pd.Index(pd.Series(np.asarray(values, dtype=object)).astype(str))
 
 
 def _partners(parts: Sequence[ChunkPartials]) -> list[tuple[tuple[str, np.ndarray], ...]]:
@@ -439,7 +501,7 @@ def _merged(objs: list[dict[str, Any]], cls: type, where: np.ndarray, offs: np.n
     return values
 
 
-def _merge_first(abs_: list[AbnormalReturns], event_order: Sequence[Any]
+def _merge_first(abs_: list[AbnormalReturns], event_order: Any
                  ) -> tuple[AbnormalReturns, np.ndarray, np.ndarray]:
     """The chunks' compact abnormal returns as one, events in one-pass order; ``abs_`` is emptied.
 
@@ -448,9 +510,10 @@ def _merge_first(abs_: list[AbnormalReturns], event_order: Sequence[Any]
     tau, names = abs_[0].panel.tau_est, abs_[0].param_names
     if not all(np.array_equal(a.panel.tau_est, tau) and a.param_names == names for a in abs_):
         raise InvalidRequestError("chunks disagree on event time or parameters; run without chunk_size")
-    rank = {str(e): i for i, e in enumerate(event_order)}
-    ids = np.concatenate([a.panel.event_ids for a in abs_])
-    perm = np.argsort([rank[str(e)] for e in ids], kind="stable")
+    at = _order_of(event_order, np.concatenate([a.panel.event_ids for a in abs_]))
+    if np.any(at < 0):
+        raise InvalidRequestError("a chunk returned an event that is not among the study's events; run without chunk_size")
+    perm = np.argsort(at, kind="stable")
     where = np.empty_like(perm)
     where[perm] = np.arange(perm.size)  # merged position of each event, chunks concatenated
     offs = np.cumsum([0] + [a.ar.shape[0] for a in abs_])
@@ -482,7 +545,8 @@ def stream_study(
     root = tempfile.mkdtemp(prefix="research_lib_chunks_", dir=os.environ.get("RESEARCH_LIB_SPILL_DIR") or None)
     try:
         tasks = chunk_tasks(anchored, prices, windows, design, factors, chunk_size, reader)
-        results = sorted(mapper(functools.partial(fit_chunk_partials, spill_root=root), tasks), key=lambda r: r.index)
+        results = sorted(_trimmed(mapper(functools.partial(fit_chunk_partials, spill_root=root), tasks)),
+                         key=lambda r: r.index)
         table = _panel_log(results, anchored)
         parts = [r for r in results if r.abnormal is not None]
         if not parts:
@@ -492,16 +556,17 @@ def stream_study(
         fracs, bhars = [p.frac for p in parts], [p.bhar for p in parts]
         abs_ = [p.abnormal for p in parts if p.abnormal is not None]
         del results, parts  # the chunks' per-event arrays are now referenced by abs_ only
-        ab, where, offs = _merge_first(abs_, list(anchored["event_id"]))
+        ab, where, offs = _merge_first(abs_, anchored["event_id"])
         frac = _placed(fracs, where, offs)
         bhar = {k: _placed([b[k] for b in bhars], where, offs) for k in bhars[0]}
         del fracs, bhars
+        release_freed_memory()  # the chunks' copies of the per-event arrays, freed by the merge
         battery = PartialBattery(ab, sums, frac, l1, design.windows)
         x = battery.thresholds()
         key_cols = tuple(ab.window_index(a, b) for a, b in battery.keys)
         second = (SecondTask(index, spill, x[where[offs[c]:offs[c + 1]]], key_cols, mates, MIN_OVERLAP)
                   for c, (index, spill, mates) in enumerate(plan))
-        second_sums = list(mapper(second_pass, second))
+        second_sums = _trimmed(mapper(second_pass, second))
         battery.finish(_merge_second(second_sums, where, offs))
         return StreamedStudy(ab, battery, bhar), table
     finally:

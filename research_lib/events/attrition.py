@@ -26,14 +26,15 @@ reason     the explanation, naming dates and the fix where there is one
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Literal
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
 
 import pandas as pd
 
 Status = Literal["kept", "shifted", "suspect", "excluded"]
 COLUMNS = ("event_id", "symbol", "status", "stage", "reason")
 _RANK = {"kept": 0, "shifted": 1, "suspect": 2, "excluded": 3}
+_SYMBOL, _STATUS, _REASON = 1, 2, 4  # positions in COLUMNS
 
 __all__ = ["COLUMNS", "Attrition", "Status"]
 
@@ -53,21 +54,24 @@ class Attrition:
     """
 
     def __init__(self) -> None:
+        # Compact on purpose (a study of a million events keeps one state and a few log entries per
+        # event): the final state of an event is a list in COLUMNS order, a log entry a tuple, and
+        # the texts of a step's table are shared objects, not one copy per row.
         self._order: list[str] = []
-        self._state: dict[str, dict[str, str]] = {}
-        self._log: list[dict[str, str]] = []
+        self._state: dict[str, list[str]] = {}
+        self._log: list[tuple[str, str, str, str, str]] = []
 
     def record(self, event_id: object, symbol: object, status: Status, stage: str, reason: str) -> None:
         """Append one entry; the event's status becomes the worse of its old and the new one."""
         eid = str(event_id)
-        entry = {"event_id": eid, "symbol": str(symbol), "status": status, "stage": stage, "reason": str(reason)}
+        entry = (eid, str(symbol), status, stage, str(reason))
         self._log.append(entry)
         old = self._state.get(eid)
         if old is None:
             self._order.append(eid)
-            self._state[eid] = dict(entry)
-        elif _RANK[status] > _RANK[old["status"]]:
-            self._state[eid] = dict(entry)
+            self._state[eid] = list(entry)
+        elif _RANK[status] > _RANK[old[_STATUS]]:
+            self._state[eid] = list(entry)
 
     def add_table(self, frame: pd.DataFrame, stage: str | None = None) -> None:
         """Append a step's table (columns ``event_id, symbol, status, reason`` and optionally ``stage``).
@@ -81,15 +85,16 @@ class Attrition:
             stages = [str(v or "") for v in frame["stage"].tolist()]
         else:
             stages = [""] * n
-        columns = (frame["event_id"].tolist(), frame["symbol"].tolist(), frame["status"].tolist(), stages,
-                   frame["reason"].tolist())
+        columns = (frame["event_id"].tolist(), _shared(frame["symbol"].tolist()), _shared(frame["status"].tolist()),
+                   _shared(stages), _shared(frame["reason"].tolist()))
         for eid, sym, status, where, reason in zip(*columns, strict=True):
             self.record(eid, sym, status, where, reason)
 
     def exclude(self, event_ids: Iterable[object], stage: str, reason: str) -> None:
         """Mark events as excluded at ``stage`` with ``reason``."""
         for eid in event_ids:
-            sym = self._state.get(str(eid), {}).get("symbol", "")
+            state = self._state.get(str(eid))
+            sym = state[_SYMBOL] if state is not None else ""
             self.record(eid, sym, "excluded", stage, reason)
 
     def note(self, event_id: object, text: str, *, suspect: bool = False) -> None:
@@ -100,20 +105,20 @@ class Attrition:
         keep their exclusion reason unchanged.
         """
         state = self._state.get(str(event_id))
-        if state is None or state["status"] == "excluded":
+        if state is None or state[_STATUS] == "excluded":
             return
-        if text and text not in state["reason"]:
-            state["reason"] = f"{state['reason']}; {text}" if state["reason"] else text
+        if text and text not in state[_REASON]:
+            state[_REASON] = f"{state[_REASON]}; {text}" if state[_REASON] else text
         if suspect:
-            state["status"] = "suspect"
-        self._log.append({**state, "stage": "screen", "reason": text})
+            state[_STATUS] = "suspect"
+        self._log.append((state[0], state[_SYMBOL], state[_STATUS], "screen", text))
 
     def excluded_ids(self) -> set[str]:
-        return {e for e, s in self._state.items() if s["status"] == "excluded"}
+        return {e for e, s in self._state.items() if s[_STATUS] == "excluded"}
 
     def reasons(self) -> str:
         """``id: reason; ...`` for every excluded event."""
-        return "; ".join(f"{e}: {s['reason']}" for e, s in self._state.items() if s["status"] == "excluded")
+        return "; ".join(f"{e}: {s[_REASON]}" for e, s in self._state.items() if s[_STATUS] == "excluded")
 
     def table(self) -> pd.DataFrame:
         """The final status of every event (the schema in the module docstring)."""
@@ -125,3 +130,9 @@ class Attrition:
 
     def __len__(self) -> int:
         return len(self._order)
+
+
+def _shared(values: Sequence[object]) -> list[Any]:
+    """``values`` as texts, equal texts one object (a column repeats a few symbols and reasons per event)."""
+    seen: dict[str, str] = {}
+    return [seen.setdefault(text, text) for text in map(str, values)]
