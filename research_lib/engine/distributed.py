@@ -41,10 +41,14 @@ def _import_distributed() -> Any:
 
 
 def local_cluster(workers: int) -> Any:
-    """A ``LocalCluster`` of ``workers`` single-threaded processes bound to 127.0.0.1 (no dashboard)."""
+    """A ``LocalCluster`` of ``workers`` single-threaded processes bound to 127.0.0.1.
+
+    The scheduler's HTTP server (and dashboard, if bokeh is installed) takes a free local port, so
+    two clusters on one machine (e.g. two test workers) do not compete for 8787.
+    """
     dd = _import_distributed()
     return dd.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None)
+                           dashboard_address="127.0.0.1:0")
 
 
 @contextlib.contextmanager
