@@ -17,8 +17,9 @@ True
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from research_lib._lazy import lazy_attributes
 
 __version__ = "0.2.0"
 
@@ -98,14 +99,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from research_lib.study import event_study, read_price_table
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'research_lib' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS, globals(), __all__)

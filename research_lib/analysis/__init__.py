@@ -6,8 +6,7 @@ statsmodels or scipy.stats, which the calendar-time and cross-section modules ne
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from research_lib._lazy import lazy_attributes
 
 #: public name -> the module that defines it
 _WHERE = {
@@ -93,17 +92,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = lazy_attributes(__name__, _WHERE, globals())
 
 
 # The function shares its name with its module: bound here, an import of the module elsewhere (which

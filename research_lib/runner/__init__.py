@@ -7,8 +7,9 @@ first kernel starts.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from research_lib._lazy import lazy_attributes
 
 _EXPORTS: dict[str, str] = {
     "package_versions": "research_lib.runner.provenance",
@@ -59,14 +60,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from research_lib.runner.template import TEMPLATE, TemplateExecutionError, run_template
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'research_lib.runner' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS, globals(), __all__)
